@@ -1,0 +1,162 @@
+/**
+ * `npm run dev`: the whole API on this machine with embedded defaults.
+ *  1. a local SQL-over-HTTP endpoint in front of embedded PostgreSQL (PGlite, persisted in
+ *     .dev/pglite), or in front of DATABASE_URL when one is given; migrations applied;
+ *  2. `wrangler dev` (workerd) on 127.0.0.1:$PORT (8787), offline: no login, no telemetry;
+ *  3. on first start a demo organization, API key and persona, written to .dev/demo.json.
+ * Without OPENAI_API_KEY replies come from the built-in offline model (labelled as such).
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startSqlServer } from './sql-server.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const stateDir = join(root, '.dev');
+const port = Number(process.env.PORT ?? 8787);
+const host = '127.0.0.1';
+const baseUrl = `http://${host}:${port}`;
+
+type Demo = { baseUrl: string; organizationId: string; apiKey: string; personaId: string };
+
+function localState(): { adminToken: string } {
+  const file = join(stateDir, 'state.json');
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as { adminToken: string };
+  const state = { adminToken: `adm_${randomBytes(24).toString('base64url')}` };
+  writeFileSync(file, JSON.stringify(state, null, 2));
+  return state;
+}
+
+async function waitForHealth(deadlineMs: number): Promise<void> {
+  const until = Date.now() + deadlineMs;
+  let last = '';
+  while (Date.now() < until) {
+    try {
+      const res = await fetch(`${baseUrl}/health`);
+      if (res.ok) return;
+      last = `HTTP ${res.status}`;
+    } catch (error) {
+      last = String(error);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`the API did not become healthy at ${baseUrl}/health (${last})`);
+}
+
+async function call(path: string, init: RequestInit): Promise<any> {
+  const res = await fetch(baseUrl + path, init);
+  const body = await res.json();
+  if (!res.ok) throw new Error(`${path}: HTTP ${res.status} ${JSON.stringify(body)}`);
+  return body;
+}
+
+/** Creates the demo tenant through the public and operator APIs, or reuses the one on disk. */
+async function ensureDemo(adminToken: string): Promise<Demo> {
+  const file = join(stateDir, 'demo.json');
+  const admin = { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' };
+  if (existsSync(file)) {
+    const demo = JSON.parse(readFileSync(file, 'utf8')) as Demo;
+    const check = await fetch(`${baseUrl}/api/trpc/persona.get?input=${encodeURIComponent(JSON.stringify({ id: demo.personaId }))}`, {
+      headers: { 'x-api-key': demo.apiKey, 'x-organization-id': demo.organizationId },
+    });
+    if (check.ok) return { ...demo, baseUrl };
+    console.log('[dev] .dev/demo.json does not match the database; creating a new demo organization');
+  }
+  const created = await call('/admin/v1/organizations', {
+    method: 'POST',
+    headers: admin,
+    body: JSON.stringify({ name: 'Demo organization' }),
+  });
+  const auth = { 'x-api-key': created.apiKey.key, 'x-organization-id': created.organization.id };
+  const persona = await call('/api/trpc/persona.create', {
+    method: 'POST',
+    headers: { ...auth, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      json: {
+        name: 'Customer Support Agent',
+        description: 'A friendly support agent for the demo organization.',
+        instructions: 'You are a friendly, concise customer support agent. Answer in at most three sentences.',
+        greeting: 'Hi! How can I help you today?',
+        avatarUrl: 'https://example.com/avatars/support.png',
+      },
+    }),
+  });
+  const demo: Demo = {
+    baseUrl,
+    organizationId: created.organization.id,
+    apiKey: created.apiKey.key,
+    personaId: persona.result.data.id,
+  };
+  writeFileSync(file, `${JSON.stringify(demo, null, 2)}\n`);
+  return demo;
+}
+
+async function main() {
+  mkdirSync(stateDir, { recursive: true });
+  const databaseUrl = process.env.DATABASE_URL;
+  const started = Date.now();
+  console.log(databaseUrl ? '[dev] database: DATABASE_URL' : '[dev] database: embedded PostgreSQL (PGlite) in .dev/pglite');
+  const sql = await startSqlServer({ databaseUrl, dataDir: databaseUrl ? undefined : join(stateDir, 'pglite') });
+  console.log(`[dev] database ready, migrations applied (${Date.now() - started} ms)`);
+  const { adminToken } = localState();
+
+  const vars: Record<string, string> = {
+    // The local endpoint ignores the connection string; the driver only needs a well-formed one.
+    DATABASE_URL: 'postgresql://app:local@db.localhost:5432/app',
+    LOCAL_SQL_ENDPOINT: sql.url,
+    ADMIN_TOKEN: adminToken,
+  };
+  for (const name of ['OPENAI_API_KEY', 'OPENAI_BASE_URL', 'OPENAI_API_STYLE', 'DEFAULT_MODEL', 'CORS_ORIGINS']) {
+    const value = process.env[name];
+    if (value) vars[name] = value;
+  }
+  const args = ['dev', '--ip', host, '--port', String(port), '--test-scheduled', '--persist-to', join(stateDir, 'wrangler')];
+  if (process.env.INSPECTOR_PORT) args.push('--inspector-port', process.env.INSPECTOR_PORT);
+  for (const [key, value] of Object.entries(vars)) args.push('--var', `${key}:${value}`);
+  const wrangler = spawn(join(root, 'node_modules', '.bin', 'wrangler'), args, {
+    cwd: root,
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', CI: process.env.CI ?? '' },
+  });
+
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    wrangler.kill('SIGTERM');
+    await sql.close().catch(() => {});
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stop(0));
+  process.on('SIGTERM', () => void stop(0));
+  wrangler.on('exit', (code) => {
+    if (!stopping) {
+      console.error(`[dev] wrangler exited (${code})`);
+      void stop(code ?? 1);
+    }
+  });
+
+  await waitForHealth(120_000);
+  const demo = await ensureDemo(adminToken);
+  const model = process.env.OPENAI_API_KEY
+    ? `OpenAI-compatible provider${process.env.OPENAI_BASE_URL ? ` at ${process.env.OPENAI_BASE_URL}` : ''}`
+    : 'built-in OFFLINE model (not an AI; set OPENAI_API_KEY for real replies)';
+  console.log(`
+[dev] Conversations API ready at ${baseUrl}  (${Date.now() - started} ms)
+      model:           ${model}
+      organization:    ${demo.organizationId}
+      API key:         ${demo.apiKey}
+      demo persona:    ${demo.personaId}
+      admin token:     ${adminToken}   (operator API under /admin/v1)
+      saved to .dev/demo.json
+
+      curl "${baseUrl}/api/trpc/chat.listSessions?input=%7B%7D" -H "X-API-Key: ${demo.apiKey}" -H "X-Organization-ID: ${demo.organizationId}"
+`);
+}
+
+main().catch((error) => {
+  console.error('[dev] failed to start:', error);
+  process.exit(1);
+});

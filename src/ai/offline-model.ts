@@ -1,0 +1,108 @@
+import type { LanguageModelV4, LanguageModelV4CallOptions, LanguageModelV4StreamPart } from '@ai-sdk/provider';
+
+export const OFFLINE_MODEL_ID = 'offline-echo-1';
+
+/**
+ * A built-in stand-in model used when no provider key is configured, so the whole API works on a
+ * fresh machine with no network. It is not an LLM: it answers deterministically from the persona
+ * name, the last user message and any attached documents, and streams its answer word by word like
+ * a real model. Replies are labelled `offline/offline-echo-1` in metadata.model.
+ */
+export function createOfflineModel(options: { personaName: string; delayMs?: number }): LanguageModelV4 {
+  const delayMs = options.delayMs ?? 15;
+
+  function lastUserText(call: LanguageModelV4CallOptions): string {
+    for (let i = call.prompt.length - 1; i >= 0; i--) {
+      const message = call.prompt[i];
+      if (message?.role !== 'user') continue;
+      return message.content.map((part) => (part.type === 'text' ? part.text : '')).join('\n');
+    }
+    return '';
+  }
+
+  function answer(call: LanguageModelV4CallOptions): string {
+    const text = lastUserText(call);
+    const attachmentPattern = /<attachment filename=("(?:[^"\\]|\\.)*")[^>]*>\n([\s\S]*?)\n<\/attachment>/g;
+    const question = text.split('\n\n<attachment')[0]?.trim() ?? '';
+    const lines = [
+      `Hello, I'm ${options.personaName}. (This is the built-in offline model, not an AI: set OPENAI_API_KEY for real replies.)`,
+      `You said: "${question.length > 300 ? `${question.slice(0, 300)}…` : question}"`,
+    ];
+    for (const match of text.matchAll(attachmentPattern)) {
+      const filename = JSON.parse(match[1] ?? '""') as string;
+      const body = (match[2] ?? '').trim();
+      if (body.startsWith('[This document has no extractable text')) {
+        lines.push(`I received "${filename}", but it has no extractable text.`);
+      } else {
+        const words = body.split(/\s+/).filter(Boolean);
+        const excerpt = words.slice(0, 40).join(' ');
+        lines.push(
+          `I read "${filename}" (${words.length} words). It begins: "${excerpt}${words.length > 40 ? '…' : ''}"`,
+        );
+      }
+    }
+    return lines.join('\n');
+  }
+
+  const sleep = (ms: number, signal?: AbortSignal) =>
+    new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
+      const timer = setTimeout(resolve, ms);
+      signal?.addEventListener('abort', () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      });
+    });
+
+  const usageFor = (call: LanguageModelV4CallOptions, output: string) => {
+    const input = Math.ceil(JSON.stringify(call.prompt).length / 4);
+    const out = Math.ceil(output.length / 4);
+    return {
+      inputTokens: { total: input, noCache: input, cacheRead: undefined, cacheWrite: undefined },
+      outputTokens: { total: out, text: out, reasoning: undefined },
+    };
+  };
+
+  return {
+    specificationVersion: 'v4',
+    provider: 'offline',
+    modelId: OFFLINE_MODEL_ID,
+    supportedUrls: {},
+    async doGenerate(call) {
+      const text = answer(call);
+      return {
+        content: [{ type: 'text', text }],
+        finishReason: { unified: 'stop', raw: 'stop' },
+        usage: usageFor(call, text),
+        warnings: [],
+      };
+    },
+    async doStream(call) {
+      const text = answer(call);
+      const pieces = text.match(/\S+\s*|\s+/g) ?? [];
+      const stream = new ReadableStream<LanguageModelV4StreamPart>({
+        async start(controller) {
+          controller.enqueue({ type: 'stream-start', warnings: [] });
+          controller.enqueue({ type: 'text-start', id: 't0' });
+          try {
+            for (const piece of pieces) {
+              if (delayMs > 0) await sleep(delayMs, call.abortSignal);
+              controller.enqueue({ type: 'text-delta', id: 't0', delta: piece });
+            }
+          } catch (error) {
+            controller.error(error);
+            return;
+          }
+          controller.enqueue({ type: 'text-end', id: 't0' });
+          controller.enqueue({
+            type: 'finish',
+            finishReason: { unified: 'stop', raw: 'stop' },
+            usage: usageFor(call, text),
+          });
+          controller.close();
+        },
+      });
+      return { stream };
+    },
+  };
+}

@@ -1,0 +1,95 @@
+import { trpcServer } from '@hono/trpc-server';
+import { Hono, type Context as HonoContext } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
+import { createDb } from './db/client';
+import { AppError } from './errors';
+import type { HonoEnv } from './hono-env';
+import { redact } from './log';
+import { adminRoutes } from './routes/admin';
+import { errorResponse, redactError } from './routes/errors';
+import { healthRoutes } from './routes/health';
+import { createServices, type ServiceOverrides } from './services';
+import type { Context } from './trpc/context';
+import { appRouter } from './trpc/router';
+
+export type AppOptions = { services?: ServiceOverrides };
+
+/** Largest request body: 20 MB of attachments as base64 plus the JSON around them. */
+export const MAX_BODY_BYTES = 28 * 1024 * 1024;
+
+function waitUntilOf(c: HonoContext): (promise: Promise<unknown>) => void {
+  try {
+    const ctx = c.executionCtx;
+    return (promise) => ctx.waitUntil(promise);
+  } catch {
+    // app.request() in unit tests has no execution context: keep the promise from floating.
+    return (promise) => void promise.catch(() => {});
+  }
+}
+
+export function createApp(options: AppOptions = {}) {
+  const app = new Hono<HonoEnv>();
+
+  // Closed by default: browsers may call the API only from origins listed in CORS_ORIGINS.
+  app.use('/api/*', async (c, next) => {
+    const allowed = (c.env.CORS_ORIGINS ?? '')
+      .split(',')
+      .map((o) => o.trim())
+      .filter(Boolean);
+    if (allowed.length === 0) return next();
+    return cors({
+      origin: allowed,
+      allowHeaders: ['content-type', 'x-api-key', 'x-organization-id', 'idempotency-key', 'last-event-id'],
+      exposeHeaders: ['retry-after'],
+      maxAge: 600,
+    })(c, next);
+  });
+
+  // Per-request clients from env: nothing lives at module scope.
+  app.use('*', async (c, next) => {
+    c.set('db', createDb(c.env));
+    c.set('services', createServices(c.env, options.services));
+    await next();
+  });
+
+  app.route('/', healthRoutes);
+  app.route('/admin/v1', adminRoutes);
+
+  app.use(
+    '/api/*',
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) =>
+        errorResponse(c, new AppError('PAYLOAD_TOO_LARGE', `Request body is larger than ${MAX_BODY_BYTES} bytes.`)),
+    }),
+  );
+
+  app.use(
+    '/api/trpc/*',
+    trpcServer({
+      endpoint: '/api/trpc',
+      router: appRouter,
+      createContext: (_opts, c): Context => ({
+        env: c.env,
+        db: c.var.db,
+        services: c.var.services,
+        headers: c.req.raw.headers,
+        waitUntil: waitUntilOf(c),
+        signal: c.req.raw.signal,
+      }),
+      onError: ({ error, path, ctx }) => {
+        if (error.code === 'INTERNAL_SERVER_ERROR' && !(error instanceof AppError)) {
+          const env = (ctx as Context | undefined)?.env ?? {};
+          console.error(redact(`tRPC ${path ?? '?'} failed`, env), redactError(error.cause ?? error, env));
+        }
+      },
+    }),
+  );
+
+  app.notFound((c) =>
+    errorResponse(c, new AppError('NOT_FOUND', `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`)),
+  );
+  app.onError((error, c) => errorResponse(c, error));
+  return app;
+}

@@ -1,0 +1,73 @@
+import type { Db } from '../db/client';
+import { findApiKeyByHash, touchApiKey } from '../db/queries/api-keys';
+import { AppError } from '../errors';
+import { sha256Hex } from './keys';
+
+export type Auth = { organizationId: string; apiKeyId: string };
+
+type CacheEntry = { apiKeyId: string; organizationId: string; revoked: boolean; expiresAt: number };
+
+/**
+ * Per-isolate cache of verified keys, keyed by hash. It bounds how long a revoked key keeps working
+ * in an isolate that had seen it (the TTL, 30 s by default), and it is what lets a warm request
+ * skip the key lookup entirely. Unknown keys are not cached, so guessing cannot fill it.
+ */
+const cache = new Map<string, CacheEntry>();
+const MAX_ENTRIES = 10_000;
+
+export function forgetCachedKey(apiKeyId: string): void {
+  for (const [hash, entry] of cache) if (entry.apiKeyId === apiKeyId) cache.delete(hash);
+}
+
+const MAX_KEY_LENGTH = 200;
+const MAX_ORG_ID_LENGTH = 200;
+
+export async function authenticate(
+  headers: Headers,
+  deps: { db: Db; ttlMs: number; waitUntil: (promise: Promise<unknown>) => void },
+): Promise<Auth> {
+  const key = headers.get('x-api-key')?.trim();
+  const organizationId = headers.get('x-organization-id')?.trim();
+  if (!key) throw new AppError('UNAUTHORIZED', 'Missing API key: send it in the X-API-Key header.');
+  if (!organizationId) {
+    throw new AppError('UNAUTHORIZED', 'Missing organization: send its id in the X-Organization-ID header.');
+  }
+  if (key.length > MAX_KEY_LENGTH) throw new AppError('UNAUTHORIZED', 'Invalid API key.');
+  if (organizationId.length > MAX_ORG_ID_LENGTH) {
+    throw new AppError('FORBIDDEN', 'This API key is not valid for the organization in X-Organization-ID.');
+  }
+
+  const hash = await sha256Hex(key);
+  const now = Date.now();
+  let entry = cache.get(hash);
+  if (!entry || entry.expiresAt <= now) {
+    const row = await findApiKeyByHash(deps.db, hash);
+    if (!row) {
+      cache.delete(hash);
+      throw new AppError('UNAUTHORIZED', 'Invalid API key.');
+    }
+    entry = {
+      apiKeyId: row.id,
+      organizationId: row.organizationId,
+      revoked: row.revokedAt !== null,
+      expiresAt: now + deps.ttlMs,
+    };
+    if (deps.ttlMs > 0) {
+      if (cache.size >= MAX_ENTRIES) cache.clear();
+      cache.set(hash, entry);
+    }
+    if (!entry.revoked) {
+      // Last-used time: written off the request path, at most once per cache period per isolate.
+      deps.waitUntil(
+        touchApiKey(deps.db, row.organizationId, row.id).catch((error: unknown) => {
+          console.warn('could not record API key use', { apiKeyId: row.id, error: String(error) });
+        }),
+      );
+    }
+  }
+  if (entry.revoked) throw new AppError('UNAUTHORIZED', 'This API key has been revoked.');
+  if (entry.organizationId !== organizationId) {
+    throw new AppError('FORBIDDEN', 'This API key is not valid for the organization in X-Organization-ID.');
+  }
+  return { organizationId: entry.organizationId, apiKeyId: entry.apiKeyId };
+}

@@ -1,0 +1,225 @@
+import { and, desc, eq, sql } from 'drizzle-orm';
+import type { Db } from '../client';
+import type { platforms, sessionStatuses } from '../schema';
+import { chatSessions, personas } from '../schema';
+
+type Platform = (typeof platforms)[number];
+type SessionStatus = (typeof sessionStatuses)[number];
+
+/** A session with its embedded persona summary, as every session query returns it. */
+const sessionColumns = {
+  id: chatSessions.id,
+  organizationId: chatSessions.organizationId,
+  personaId: chatSessions.personaId,
+  userId: chatSessions.userId,
+  title: chatSessions.title,
+  platform: chatSessions.platform,
+  status: chatSessions.status,
+  messageCount: chatSessions.messageCount,
+  lastActivityAt: chatSessions.lastActivityAt,
+  archivedAt: chatSessions.archivedAt,
+  archiveReason: chatSessions.archiveReason,
+  createdAt: chatSessions.createdAt,
+  updatedAt: chatSessions.updatedAt,
+  personaName: personas.name,
+  personaAvatarUrl: personas.avatarUrl,
+};
+
+export type SessionRow = {
+  id: string;
+  organizationId: string;
+  personaId: string;
+  userId: string | null;
+  title: string | null;
+  platform: Platform;
+  status: SessionStatus;
+  messageCount: number;
+  lastActivityAt: Date | string;
+  archivedAt: Date | string | null;
+  archiveReason: string | null;
+  createdAt: Date | string;
+  updatedAt: Date | string;
+  personaName: string;
+  personaAvatarUrl: string | null;
+};
+
+/** Raw SQL rows use snake_case; this is the one place that maps them. */
+export function sessionFromRaw(r: Record<string, unknown>): SessionRow {
+  return {
+    id: r.id as string,
+    organizationId: r.organization_id as string,
+    personaId: r.persona_id as string,
+    userId: (r.user_id as string | null) ?? null,
+    title: (r.title as string | null) ?? null,
+    platform: r.platform as Platform,
+    status: r.status as SessionStatus,
+    messageCount: Number(r.message_count),
+    lastActivityAt: r.last_activity_at as Date | string,
+    archivedAt: (r.archived_at as Date | string | null) ?? null,
+    archiveReason: (r.archive_reason as string | null) ?? null,
+    createdAt: r.created_at as Date | string,
+    updatedAt: r.updated_at as Date | string,
+    personaName: r.persona_name as string,
+    personaAvatarUrl: (r.persona_avatar_url as string | null) ?? null,
+  };
+}
+
+/**
+ * Creates a session with a live persona of the organization, and the persona's greeting as the
+ * first message when it has one, in one statement. No row comes back when the persona is unknown.
+ */
+export async function insertSession(
+  db: Db,
+  organizationId: string,
+  values: {
+    id: string;
+    personaId: string;
+    title: string | null;
+    platform: Platform;
+    userId: string | null;
+    greetingMessageId: string;
+  },
+): Promise<SessionRow | undefined> {
+  const result = await db.execute(sql`
+    with p as (
+      select id, name, avatar_url, greeting, version from personas
+      where id = ${values.personaId} and organization_id = ${organizationId} and deleted_at is null
+    ), s as (
+      insert into chat_sessions (id, organization_id, persona_id, user_id, title, platform, message_count)
+      select ${values.id}, ${organizationId}, p.id, ${values.userId}, ${values.title}, ${values.platform},
+             case when coalesce(p.greeting, '') = '' then 0 else 1 end
+      from p
+      returning *
+    ), g as (
+      insert into messages (id, organization_id, chat_session_id, role, content, metadata)
+      select ${values.greetingMessageId}, ${organizationId}, s.id, 'ASSISTANT', p.greeting,
+             jsonb_build_object('greeting', true, 'personaVersion', p.version)
+      from s, p where coalesce(p.greeting, '') <> ''
+      returning id
+    )
+    select s.*, p.name as persona_name, p.avatar_url as persona_avatar_url from s, p`);
+  const row = result.rows[0];
+  return row ? sessionFromRaw(row) : undefined;
+}
+
+export type SessionFilter = {
+  personaId?: string | undefined;
+  userId?: string | undefined;
+  status?: SessionStatus | undefined;
+  platform?: Platform | undefined;
+};
+
+/**
+ * Newest activity first. Keyset pagination: `cursor` is the id of the last session of the previous
+ * page, so each page is one index range scan however deep it is.
+ */
+export function listSessions(
+  db: Db,
+  organizationId: string,
+  filter: SessionFilter,
+  page: { limit: number; cursor?: string | undefined },
+): Promise<SessionRow[]> {
+  const after = page.cursor
+    ? sql`(${chatSessions.lastActivityAt}, ${chatSessions.id}) < (select c.last_activity_at, c.id from ${chatSessions} c where c.id = ${page.cursor} and c.organization_id = ${organizationId})`
+    : undefined;
+  return db
+    .select(sessionColumns)
+    .from(chatSessions)
+    .innerJoin(personas, and(eq(personas.id, chatSessions.personaId), eq(personas.organizationId, organizationId)))
+    .where(
+      and(
+        eq(chatSessions.organizationId, organizationId),
+        filter.personaId ? eq(chatSessions.personaId, filter.personaId) : undefined,
+        filter.userId ? eq(chatSessions.userId, filter.userId) : undefined,
+        filter.status ? eq(chatSessions.status, filter.status) : undefined,
+        filter.platform ? eq(chatSessions.platform, filter.platform) : undefined,
+        after,
+      ),
+    )
+    .orderBy(desc(chatSessions.lastActivityAt), desc(chatSessions.id))
+    .limit(page.limit);
+}
+
+/** The session, its persona and every message (with attachment metadata), in one round trip. */
+export async function getSessionWithMessages(
+  db: Db,
+  organizationId: string,
+  id: string,
+  options: { includeAttachmentText: boolean },
+) {
+  const attachmentText = options.includeAttachmentText ? sql`, 'text', a.text` : sql``;
+  const result = await db.execute(sql`
+    select s.*, p.name as persona_name, p.avatar_url as persona_avatar_url,
+      coalesce((
+        select json_agg(json_build_object(
+          'id', m.id, 'chat_session_id', m.chat_session_id, 'role', m.role, 'content', m.content,
+          'status', m.status, 'metadata', m.metadata, 'reply_to_id', m.reply_to_id,
+          'created_at', m.created_at, 'updated_at', m.updated_at,
+          'attachments', coalesce((
+            select json_agg(json_build_object(
+              'id', a.id, 'filename', a.filename, 'declared_type', a.declared_type,
+              'detected_type', a.detected_type, 'byte_size', a.byte_size, 'sha256', a.sha256,
+              'page_count', a.page_count, 'char_count', a.char_count, 'truncated', a.truncated,
+              'has_text', a.has_text, 'created_at', a.created_at ${attachmentText}
+            ) order by a.created_at, a.id)
+            from attachments a where a.message_id = m.id and a.organization_id = ${organizationId}
+          ), '[]'::json)
+        ) order by m.created_at, m.id)
+        from messages m where m.chat_session_id = s.id and m.organization_id = ${organizationId}
+      ), '[]'::json) as messages
+    from chat_sessions s
+    join personas p on p.id = s.persona_id and p.organization_id = ${organizationId}
+    where s.id = ${id} and s.organization_id = ${organizationId}`);
+  const row = result.rows[0];
+  if (!row) return undefined;
+  return { session: sessionFromRaw(row), messages: row.messages as Record<string, unknown>[] };
+}
+
+export type SessionChanges = { title?: string | null | undefined; status?: SessionStatus | undefined };
+
+/**
+ * Renames and/or archives or reactivates. Archiving records when and why; reactivating counts as
+ * activity, so the idle clock starts again and the session is not re-archived straight away.
+ */
+export async function updateSession(
+  db: Db,
+  organizationId: string,
+  id: string,
+  changes: SessionChanges,
+): Promise<SessionRow | undefined> {
+  const set: Record<string, unknown> = { updatedAt: sql`now()` };
+  if (changes.title !== undefined) set.title = changes.title;
+  if (changes.status === 'ARCHIVED') {
+    set.status = 'ARCHIVED';
+    set.archivedAt = sql`coalesce(${chatSessions.archivedAt}, now())`;
+    set.archiveReason = sql`coalesce(${chatSessions.archiveReason}, 'manual')`;
+  } else if (changes.status === 'ACTIVE') {
+    set.status = 'ACTIVE';
+    set.archivedAt = null;
+    set.archiveReason = null;
+    set.lastActivityAt = sql`case when ${chatSessions.status} = 'ARCHIVED' then now() else ${chatSessions.lastActivityAt} end`;
+  }
+  const [row] = await db
+    .update(chatSessions)
+    .set(set)
+    .from(personas)
+    .where(
+      and(
+        eq(chatSessions.id, id),
+        eq(chatSessions.organizationId, organizationId),
+        eq(personas.id, chatSessions.personaId),
+        eq(personas.organizationId, organizationId),
+      ),
+    )
+    .returning(sessionColumns);
+  return row;
+}
+
+/** Deletes the session; its messages and attachments go with it (ON DELETE CASCADE). */
+export async function deleteSession(db: Db, organizationId: string, id: string) {
+  const [row] = await db
+    .delete(chatSessions)
+    .where(and(eq(chatSessions.id, id), eq(chatSessions.organizationId, organizationId)))
+    .returning({ id: chatSessions.id });
+  return row;
+}

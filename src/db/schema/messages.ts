@@ -1,0 +1,37 @@
+import { index, jsonb, pgEnum, pgTable, text } from 'drizzle-orm/pg-core';
+import { createdAt, updatedAt } from './columns';
+import { organizations } from './organizations';
+import { chatSessions } from './sessions';
+
+export const messageRoles = ['USER', 'ASSISTANT', 'SYSTEM'] as const;
+/**
+ * COMPLETE: a finished message. STREAMING: a reply being generated. INCOMPLETE: generation failed or
+ * was cut; the text is what arrived. STOPPED: the caller stopped it; the text is what arrived.
+ */
+export const messageStatuses = ['COMPLETE', 'STREAMING', 'INCOMPLETE', 'STOPPED'] as const;
+
+export const messageRoleEnum = pgEnum('message_role', messageRoles);
+export const messageStatusEnum = pgEnum('message_status', messageStatuses);
+
+export const messages = pgTable(
+  'messages',
+  {
+    id: text('id').primaryKey(),
+    /** Denormalised so every read can filter by organization without a join. */
+    organizationId: text('organization_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    chatSessionId: text('chat_session_id')
+      .notNull()
+      .references(() => chatSessions.id, { onDelete: 'cascade' }),
+    role: messageRoleEnum('role').notNull(),
+    content: text('content').notNull(),
+    status: messageStatusEnum('status').notNull().default('COMPLETE'),
+    metadata: jsonb('metadata').$type<Record<string, unknown>>().notNull().default({}),
+    /** For an assistant reply: the user message it answers. */
+    replyToId: text('reply_to_id'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('messages_session_order_idx').on(t.chatSessionId, t.createdAt, t.id)],
+);

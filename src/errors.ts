@@ -1,0 +1,76 @@
+import { TRPCError } from '@trpc/server';
+import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
+
+/**
+ * The closed set of errors the API answers with. Each maps once to an HTTP status and a tRPC code;
+ * everything else is an internal fault, logged with its cause and answered with a generic 500.
+ */
+const table = {
+  BAD_REQUEST: { status: 400, trpc: 'BAD_REQUEST' },
+  UNAUTHORIZED: { status: 401, trpc: 'UNAUTHORIZED' },
+  FORBIDDEN: { status: 403, trpc: 'FORBIDDEN' },
+  NOT_FOUND: { status: 404, trpc: 'NOT_FOUND' },
+  CONFLICT: { status: 409, trpc: 'CONFLICT' },
+  PRECONDITION_FAILED: { status: 412, trpc: 'PRECONDITION_FAILED' },
+  PAYLOAD_TOO_LARGE: { status: 413, trpc: 'PAYLOAD_TOO_LARGE' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, trpc: 'UNSUPPORTED_MEDIA_TYPE' },
+  UNPROCESSABLE: { status: 422, trpc: 'UNPROCESSABLE_CONTENT' },
+  RATE_LIMITED: { status: 429, trpc: 'TOO_MANY_REQUESTS' },
+  INTERNAL: { status: 500, trpc: 'INTERNAL_SERVER_ERROR' },
+  MODEL_ERROR: { status: 502, trpc: 'BAD_GATEWAY' },
+  DATABASE_UNAVAILABLE: { status: 503, trpc: 'SERVICE_UNAVAILABLE' },
+  MODEL_TIMEOUT: { status: 504, trpc: 'GATEWAY_TIMEOUT' },
+} as const satisfies Record<string, { status: number; trpc: TRPC_ERROR_CODE_KEY }>;
+
+export type AppErrorCode = keyof typeof table;
+
+export class AppError extends TRPCError {
+  readonly appCode: AppErrorCode;
+  readonly status: number;
+  /** Seconds a client should wait before retrying (429, 503). */
+  readonly retryAfter: number | undefined;
+
+  constructor(appCode: AppErrorCode, message: string, options: { cause?: unknown; retryAfter?: number } = {}) {
+    super({ code: table[appCode].trpc, message, cause: options.cause });
+    this.name = 'AppError';
+    this.appCode = appCode;
+    this.status = table[appCode].status;
+    this.retryAfter = options.retryAfter;
+  }
+}
+
+export function httpStatusOf(code: AppErrorCode): number {
+  return table[code].status;
+}
+
+/** The tRPC code → app code inverse, for errors tRPC raises itself (parse errors, unknown paths). */
+export function appCodeFromTrpc(code: TRPC_ERROR_CODE_KEY): AppErrorCode {
+  for (const [app, entry] of Object.entries(table)) {
+    if (entry.trpc === code) return app as AppErrorCode;
+  }
+  if (code === 'PARSE_ERROR' || code === 'METHOD_NOT_SUPPORTED') return 'BAD_REQUEST';
+  return 'INTERNAL';
+}
+
+/** True for failures to reach the database at all (as opposed to a query it rejected). */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    if (/Error connecting to database|Server error \(HTTP status 5\d\d\)/.test(current.message)) {
+      return true;
+    }
+    current = current.cause;
+  }
+  return false;
+}
+
+/** The Postgres SQLSTATE of a driver error, looking through wrappers (drizzle wraps driver errors). */
+export function sqlStateOf(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+    current = current.cause;
+  }
+  return undefined;
+}

@@ -1,0 +1,131 @@
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { forgetCachedKey } from '../auth/authenticate';
+import { generateApiKey, sha256Hex } from '../auth/keys';
+import type { Db } from '../db/client';
+import { insertApiKey, listApiKeys, revokeApiKey } from '../db/queries/api-keys';
+import { getOrganization, insertOrganization, listOrganizations } from '../db/queries/organizations';
+import { AppError } from '../errors';
+import type { HonoEnv } from '../hono-env';
+import { newId } from '../ids';
+import { isoOrNull } from '../views/dates';
+
+/**
+ * The operator API: organizations and their API keys. Protected by ADMIN_TOKEN (a Worker secret);
+ * answers 404 when no token is configured, so a deployment without one exposes nothing.
+ */
+export const adminRoutes = new Hono<HonoEnv>();
+
+async function timingSafeEqual(a: string, b: string): Promise<boolean> {
+  const [ha, hb] = await Promise.all([sha256Hex(a), sha256Hex(b)]);
+  let diff = 0;
+  for (let i = 0; i < ha.length; i++) diff |= ha.charCodeAt(i) ^ hb.charCodeAt(i);
+  return diff === 0;
+}
+
+adminRoutes.use('*', async (c, next) => {
+  const token = c.env.ADMIN_TOKEN;
+  if (!token) throw new AppError('NOT_FOUND', 'Not found.');
+  const given = c.req.header('authorization')?.replace(/^Bearer\s+/i, '') ?? '';
+  if (!(await timingSafeEqual(given, token))) {
+    throw new AppError('UNAUTHORIZED', 'Admin API: send "Authorization: Bearer <ADMIN_TOKEN>".');
+  }
+  await next();
+});
+
+const nameBody = z.object({ name: z.string().trim().min(1).max(200) });
+
+async function parseBody<T extends z.ZodType>(req: Request, schema: T): Promise<z.infer<T>> {
+  let body: unknown;
+  try {
+    body = await req.json();
+  } catch {
+    throw new AppError('BAD_REQUEST', 'Body must be JSON.');
+  }
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) throw new AppError('BAD_REQUEST', `Invalid input: ${z.prettifyError(parsed.error)}`);
+  return parsed.data;
+}
+
+function keyView(k: {
+  id: string;
+  organizationId: string;
+  name: string;
+  prefix: string;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  revokedAt: Date | null;
+}) {
+  return {
+    id: k.id,
+    organizationId: k.organizationId,
+    name: k.name,
+    prefix: k.prefix,
+    createdAt: k.createdAt.toISOString(),
+    lastUsedAt: isoOrNull(k.lastUsedAt),
+    revokedAt: isoOrNull(k.revokedAt),
+  };
+}
+
+/** Creates a key and returns it in full: the only time it is ever shown. */
+export async function createApiKey(db: Db, organizationId: string, name: string) {
+  const { key, prefix } = generateApiKey();
+  const row = await insertApiKey(db, organizationId, { id: newId('apiKey'), name, prefix, hash: await sha256Hex(key) });
+  if (!row) throw new AppError('INTERNAL', 'API key insert returned no row.');
+  return { ...keyView(row), key };
+}
+
+async function requireOrganization(db: Db, id: string) {
+  const org = await getOrganization(db, id);
+  if (!org) throw new AppError('NOT_FOUND', `Organization ${id} not found.`);
+  return org;
+}
+
+const orgView = (o: {
+  id: string;
+  name: string;
+  idleArchiveDays: number | null;
+  createdAt: Date;
+  updatedAt: Date;
+}) => ({
+  id: o.id,
+  name: o.name,
+  idleArchiveDays: o.idleArchiveDays,
+  createdAt: o.createdAt.toISOString(),
+  updatedAt: o.updatedAt.toISOString(),
+});
+
+adminRoutes.post('/organizations', async (c) => {
+  const { name } = await parseBody(c.req.raw, nameBody);
+  const org = await insertOrganization(c.var.db, { id: newId('organization'), name });
+  if (!org) throw new AppError('INTERNAL', 'Organization insert returned no row.');
+  const apiKey = await createApiKey(c.var.db, org.id, 'default');
+  return c.json({ organization: orgView(org), apiKey }, 201);
+});
+
+adminRoutes.get('/organizations', async (c) => {
+  const rows = await listOrganizations(c.var.db);
+  return c.json(rows.map(orgView));
+});
+
+adminRoutes.post('/organizations/:orgId/api-keys', async (c) => {
+  const orgId = c.req.param('orgId');
+  const { name } = await parseBody(c.req.raw, nameBody);
+  await requireOrganization(c.var.db, orgId);
+  return c.json(await createApiKey(c.var.db, orgId, name), 201);
+});
+
+adminRoutes.get('/organizations/:orgId/api-keys', async (c) => {
+  const orgId = c.req.param('orgId');
+  await requireOrganization(c.var.db, orgId);
+  const rows = await listApiKeys(c.var.db, orgId);
+  return c.json(rows.map(keyView));
+});
+
+adminRoutes.post('/organizations/:orgId/api-keys/:keyId/revoke', async (c) => {
+  const row = await revokeApiKey(c.var.db, c.req.param('orgId'), c.req.param('keyId'));
+  if (!row) throw new AppError('NOT_FOUND', `API key ${c.req.param('keyId')} not found in that organization.`);
+  // Takes effect at once in this isolate; others drop it within AUTH_CACHE_TTL_SECONDS.
+  forgetCachedKey(row.id);
+  return c.json(keyView(row));
+});

@@ -1,0 +1,16 @@
+import { sql } from 'drizzle-orm';
+import { Hono } from 'hono';
+import type { HonoEnv } from '../hono-env';
+import { redactError } from './errors';
+
+/** Liveness plus a real database round trip, so a broken DATABASE_URL shows up here first. */
+export const healthRoutes = new Hono<HonoEnv>().get('/health', async (c) => {
+  const started = Date.now();
+  try {
+    await c.var.db.execute(sql`select 1`);
+    return c.json({ status: 'ok', database: 'ok', latencyMs: Date.now() - started });
+  } catch (error) {
+    console.error('health check: database unreachable', redactError(error, c.env));
+    return c.json({ status: 'error', database: 'unreachable' }, 503);
+  }
+});

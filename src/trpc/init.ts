@@ -1,0 +1,52 @@
+import { initTRPC } from '@trpc/server';
+import { ZodError, z } from 'zod';
+import { authenticate } from '../auth/authenticate';
+import { intSetting } from '../env';
+import { AppError, appCodeFromTrpc } from '../errors';
+import { mapKnownError } from '../errors-map';
+import type { Context } from './context';
+import { wireFormat } from './wire';
+
+const t = initTRPC.context<Context>().create({
+  transformer: wireFormat,
+  // A person must be able to act on every message; stacks and internals never leave the Worker.
+  errorFormatter({ shape, error }) {
+    const appCode = error instanceof AppError ? error.appCode : appCodeFromTrpc(error.code);
+    let message = shape.message;
+    if (error.cause instanceof ZodError) {
+      message = `Invalid input: ${z.prettifyError(error.cause).replaceAll('\n', ' ')}`;
+    } else if (appCode === 'INTERNAL') {
+      message = 'Internal server error. It has been logged; please retry later.';
+    }
+    return {
+      message,
+      code: shape.code,
+      data: { code: shape.data.code, httpStatus: shape.data.httpStatus, path: shape.data.path, appCode },
+    };
+  },
+});
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+
+/** Turns driver and database failures we understand into AppErrors (503, 400, 409). */
+const mapErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok && !(result.error instanceof AppError)) {
+    const mapped = mapKnownError(result.error.cause ?? result.error);
+    if (mapped) throw mapped;
+  }
+  return result;
+});
+
+export const publicProcedure = t.procedure.use(mapErrors);
+
+/** Requires X-API-Key + X-Organization-ID; `ctx.auth` is then always set. */
+export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {
+  const auth = await authenticate(ctx.headers, {
+    db: ctx.db,
+    ttlMs: intSetting(ctx.env.AUTH_CACHE_TTL_SECONDS, 30) * 1000,
+    waitUntil: ctx.waitUntil,
+  });
+  return next({ ctx: { ...ctx, auth } });
+});

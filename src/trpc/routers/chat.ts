@@ -1,0 +1,122 @@
+import { z } from 'zod';
+import { extractAttachments } from '../../attachments/extract';
+import { attachmentInput } from '../../attachments/input';
+import { listMessages, messageFromRaw } from '../../db/queries/messages';
+import {
+  deleteSession,
+  getSessionWithMessages,
+  insertSession,
+  listSessions,
+  updateSession,
+} from '../../db/queries/sessions';
+import { messageRoles, platforms, sessionStatuses } from '../../db/schema';
+import { AppError } from '../../errors';
+import { newId } from '../../ids';
+import { runTurn } from '../../services/send-message';
+import { messageView } from '../../views/message';
+import { sessionView } from '../../views/session';
+import { authedProcedure, router } from '../init';
+import { cursor, id, limit, metadata, text } from '../inputs';
+
+const notFound = (sessionId: string) => new AppError('NOT_FOUND', `Chat session ${sessionId} not found.`);
+const title = text(200).pipe(z.string().trim());
+
+export const sendMessageInput = z.object({
+  chatSessionId: id,
+  content: text(100_000).pipe(z.string().trim().min(1, 'must not be empty')),
+  role: z.enum(messageRoles).default('USER'),
+  metadata: metadata.optional(),
+  attachments: z.array(attachmentInput).max(20, 'has too many attachments (max 20)').default([]),
+});
+
+export const chatRouter = router({
+  createSession: authedProcedure
+    .input(
+      z.object({
+        personaId: id,
+        title: title.optional(),
+        platform: z.enum(platforms).default('WEB'),
+        userId: id.optional(),
+      }),
+    )
+    .mutation(async ({ ctx, input }) => {
+      const row = await insertSession(ctx.db, ctx.auth.organizationId, {
+        id: newId('session'),
+        personaId: input.personaId,
+        title: input.title ?? null,
+        platform: input.platform,
+        userId: input.userId ?? null,
+        greetingMessageId: newId('message'),
+      });
+      if (!row) throw new AppError('NOT_FOUND', `Persona ${input.personaId} not found.`);
+      return sessionView(row);
+    }),
+
+  listSessions: authedProcedure
+    .input(
+      z
+        .object({
+          personaId: id.optional(),
+          userId: id.optional(),
+          status: z.enum(sessionStatuses).optional(),
+          platform: z.enum(platforms).optional(),
+          limit: limit(100, 50),
+          cursor,
+        })
+        .default({ limit: 50 }),
+    )
+    .query(async ({ ctx, input }) => {
+      const { limit: pageSize, cursor: after, ...filter } = input;
+      const rows = await listSessions(ctx.db, ctx.auth.organizationId, filter, { limit: pageSize, cursor: after });
+      return rows.map(sessionView);
+    }),
+
+  getSession: authedProcedure
+    .input(z.object({ id, includeAttachmentText: z.boolean().default(false) }))
+    .query(async ({ ctx, input }) => {
+      const found = await getSessionWithMessages(ctx.db, ctx.auth.organizationId, input.id, input);
+      if (!found) throw notFound(input.id);
+      return { ...sessionView(found.session), messages: found.messages.map((m) => messageView(messageFromRaw(m))) };
+    }),
+
+  updateSession: authedProcedure
+    .input(
+      z
+        .object({ id, title: title.nullable().optional(), status: z.enum(sessionStatuses).optional() })
+        .refine((v) => v.title !== undefined || v.status !== undefined, 'Nothing to update: send title and/or status.'),
+    )
+    .mutation(async ({ ctx, input }) => {
+      const row = await updateSession(ctx.db, ctx.auth.organizationId, input.id, input);
+      if (!row) throw notFound(input.id);
+      return sessionView(row);
+    }),
+
+  deleteSession: authedProcedure.input(z.object({ id })).mutation(async ({ ctx, input }) => {
+    const row = await deleteSession(ctx.db, ctx.auth.organizationId, input.id);
+    if (!row) throw notFound(input.id);
+    return { id: row.id, deleted: true as const };
+  }),
+
+  listMessages: authedProcedure
+    .input(z.object({ chatSessionId: id, limit: limit(200, 50), cursor }))
+    .query(async ({ ctx, input }) => {
+      const rows = await listMessages(ctx.db, ctx.auth.organizationId, input);
+      if (!rows) throw notFound(input.chatSessionId);
+      return rows.map(messageView);
+    }),
+
+  sendMessage: authedProcedure.input(sendMessageInput).mutation(async ({ ctx, input }) => {
+    const attachments = await extractAttachments(input.attachments, ctx.env);
+    const turn = await runTurn(ctx, { ...input, attachments });
+    if (!turn.reply) return turn.message;
+    if (turn.outcome?.error) {
+      const error = turn.outcome.error;
+      throw new AppError(
+        error.appCode,
+        `${error.message} Your message was saved (${turn.message.id}); the partial reply ${turn.reply.id} is marked ${turn.reply.status}.`,
+        { cause: error },
+      );
+    }
+    return turn.reply;
+  }),
+});

@@ -1,0 +1,76 @@
+import { env, exports } from 'cloudflare:workers';
+
+/** Credentials of one test organization. */
+export type Tenant = { organizationId: string; apiKey: string; apiKeyId: string };
+
+export type ApiResponse<T = unknown> = { status: number; body: T; headers: Headers };
+
+const BASE = 'http://api.test';
+
+/** The Worker's default export (wrangler types here omit the main module, so it is typed by hand). */
+const worker = (exports as unknown as { default: Fetcher }).default;
+
+/** A request to the Worker under test, through its real fetch handler in workerd. */
+export async function request<T = any>(path: string, init: RequestInit = {}): Promise<ApiResponse<T>> {
+  const res = await worker.fetch(new Request(BASE + path, init));
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: res.status, body: body as T, headers: res.headers };
+}
+
+export function authHeaders(tenant: Tenant): Record<string, string> {
+  return { 'x-api-key': tenant.apiKey, 'x-organization-id': tenant.organizationId };
+}
+
+export function admin<T = any>(path: string, body?: unknown): Promise<ApiResponse<T>> {
+  return request<T>(`/admin/v1${path}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: { authorization: `Bearer ${env.ADMIN_TOKEN}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+}
+
+/** A fresh organization with one API key, made through the operator API. */
+export async function createTenant(name = 'Test org'): Promise<Tenant> {
+  const res = await admin<{ organization: { id: string }; apiKey: { id: string; key: string } }>('/organizations', {
+    name,
+  });
+  if (res.status !== 201) throw new Error(`createTenant failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return { organizationId: res.body.organization.id, apiKey: res.body.apiKey.key, apiKeyId: res.body.apiKey.id };
+}
+
+type TrpcOptions = { tenant?: Tenant | undefined; headers?: Record<string, string>; wrap?: boolean };
+
+/** A tRPC query as the contract's clients send it: GET with ?input=<JSON>. */
+export function query<T = any>(procedure: string, input?: unknown, options: TrpcOptions = {}) {
+  const payload = options.wrap ? { json: input } : input;
+  const qs = input === undefined ? '' : `?input=${encodeURIComponent(JSON.stringify(payload))}`;
+  return request<T>(`/api/trpc/${procedure}${qs}`, {
+    headers: { ...(options.tenant ? authHeaders(options.tenant) : {}), ...options.headers },
+  });
+}
+
+/** A tRPC mutation: POST with a JSON body, wrapped as {"json": ...} by default like the contract's examples. */
+export function mutate<T = any>(procedure: string, input: unknown, options: TrpcOptions = {}) {
+  const payload = options.wrap === false ? input : { json: input };
+  return request<T>(`/api/trpc/${procedure}`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(options.tenant ? authHeaders(options.tenant) : {}),
+      ...options.headers,
+    },
+    body: JSON.stringify(payload),
+  });
+}
+
+/** The `result.data` of a successful tRPC call, or a thrown error showing what came back. */
+export function data<T>(res: ApiResponse<any>): T {
+  if (res.status !== 200) throw new Error(`expected 200, got ${res.status}: ${JSON.stringify(res.body)}`);
+  return res.body.result.data as T;
+}

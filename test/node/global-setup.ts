@@ -1,0 +1,55 @@
+/**
+ * Runs in Node before the workerd test pool starts: the local SQL-over-HTTP endpoint (embedded
+ * PGlite by default, or a fresh database on TEST_DATABASE_URL's server) and the OpenAI-protocol
+ * model server. Their addresses reach the Worker as bindings (vitest.config.ts).
+ */
+import pg from 'pg';
+import type { TestProject } from 'vitest/node';
+import { startSqlServer } from '../../dev/sql-server.ts';
+import { startFakeOpenAI } from './fake-openai.ts';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    sqlEndpoint: string;
+    databaseUrl: string;
+    openaiUrl: string;
+    databaseKind: string;
+  }
+}
+
+async function freshPostgresDatabase(serverUrl: string) {
+  const name = `persona_test_${Date.now()}_${Math.random().toString(36).slice(2, 8)}`;
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const client = new pg.Client({ connectionString: serverUrl });
+      await client.connect();
+      await client.query(`drop database if exists ${name} with (force)`);
+      await client.end();
+    },
+  };
+}
+
+export default async function setup(project: TestProject) {
+  const serverUrl = process.env.TEST_DATABASE_URL;
+  const database = serverUrl ? await freshPostgresDatabase(serverUrl) : undefined;
+  const sql = await startSqlServer({ databaseUrl: database?.url });
+  const openai = await startFakeOpenAI();
+  project.provide('sqlEndpoint', sql.url);
+  // What the Worker's driver sends as the connection string; the local endpoint ignores it.
+  project.provide('databaseUrl', 'postgresql://app:app-password@db.localhost:5432/app');
+  project.provide('openaiUrl', openai.url);
+  project.provide('databaseKind', database ? 'postgresql' : 'pglite');
+  console.log(`tests use ${database ? `PostgreSQL (${database.url})` : 'embedded PGlite'}`);
+  return async () => {
+    await openai.close();
+    await sql.close();
+    await database?.drop();
+  };
+}
