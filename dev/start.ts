@@ -58,9 +58,12 @@ async function ensureDemo(adminToken: string): Promise<Demo> {
   const admin = { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' };
   if (existsSync(file)) {
     const demo = JSON.parse(readFileSync(file, 'utf8')) as Demo;
-    const check = await fetch(`${baseUrl}/api/trpc/persona.get?input=${encodeURIComponent(JSON.stringify({ id: demo.personaId }))}`, {
-      headers: { 'x-api-key': demo.apiKey, 'x-organization-id': demo.organizationId },
-    });
+    const check = await fetch(
+      `${baseUrl}/api/trpc/persona.get?input=${encodeURIComponent(JSON.stringify({ id: demo.personaId }))}`,
+      {
+        headers: { 'x-api-key': demo.apiKey, 'x-organization-id': demo.organizationId },
+      },
+    );
     if (check.ok) return { ...demo, baseUrl };
     console.log('[dev] .dev/demo.json does not match the database; creating a new demo organization');
   }
@@ -97,7 +100,9 @@ async function main() {
   mkdirSync(stateDir, { recursive: true });
   const databaseUrl = process.env.DATABASE_URL;
   const started = Date.now();
-  console.log(databaseUrl ? '[dev] database: DATABASE_URL' : '[dev] database: embedded PostgreSQL (PGlite) in .dev/pglite');
+  console.log(
+    databaseUrl ? '[dev] database: DATABASE_URL' : '[dev] database: embedded PostgreSQL (PGlite) in .dev/pglite',
+  );
   const sql = await startSqlServer({ databaseUrl, dataDir: databaseUrl ? undefined : join(stateDir, 'pglite') });
   console.log(`[dev] database ready, migrations applied (${Date.now() - started} ms)`);
   const { adminToken } = localState();
@@ -112,13 +117,27 @@ async function main() {
     const value = process.env[name];
     if (value) vars[name] = value;
   }
-  const args = ['dev', '--ip', host, '--port', String(port), '--test-scheduled', '--persist-to', join(stateDir, 'wrangler')];
+  const args = [
+    'dev',
+    '--ip',
+    host,
+    '--port',
+    String(port),
+    '--test-scheduled',
+    '--persist-to',
+    join(stateDir, 'wrangler'),
+  ];
   if (process.env.INSPECTOR_PORT) args.push('--inspector-port', process.env.INSPECTOR_PORT);
   for (const [key, value] of Object.entries(vars)) args.push('--var', `${key}:${value}`);
   const wrangler = spawn(join(root, 'node_modules', '.bin', 'wrangler'), args, {
     cwd: root,
     stdio: ['ignore', 'inherit', 'inherit'],
-    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', CI: process.env.CI ?? '' },
+    env: {
+      ...process.env,
+      WRANGLER_SEND_METRICS: 'false',
+      CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+      CI: process.env.CI ?? '',
+    },
   });
 
   let stopping = false;

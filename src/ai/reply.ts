@@ -1,4 +1,4 @@
-import { APICallError, streamText } from 'ai';
+import { APICallError, RetryError, streamText } from 'ai';
 import { AppError } from '../errors';
 import type { ResolvedModel } from './model';
 import type { BuiltPrompt } from './prompt';
@@ -34,6 +34,14 @@ export type ReplyOptions = {
 
 function describeModelError(error: unknown): AppError {
   if (error instanceof AppError) return error;
+  if (RetryError.isInstance(error)) {
+    const described = describeModelError(error.lastError);
+    return new AppError(
+      described.appCode,
+      described.message.replace(/\.$/, ` (after ${error.errors.length} attempts).`),
+      { cause: error },
+    );
+  }
   if (APICallError.isInstance(error)) {
     const status = error.statusCode;
     const detail =

@@ -8,6 +8,7 @@ import { getOrganization, insertOrganization, listOrganizations } from '../db/qu
 import { AppError } from '../errors';
 import type { HonoEnv } from '../hono-env';
 import { newId } from '../ids';
+import { describeIssues } from '../validation';
 import { isoOrNull } from '../views/dates';
 
 /**
@@ -43,7 +44,7 @@ async function parseBody<T extends z.ZodType>(req: Request, schema: T): Promise<
     throw new AppError('BAD_REQUEST', 'Body must be JSON.');
   }
   const parsed = schema.safeParse(body);
-  if (!parsed.success) throw new AppError('BAD_REQUEST', `Invalid input: ${z.prettifyError(parsed.error)}`);
+  if (!parsed.success) throw new AppError('BAD_REQUEST', `Invalid input: ${describeIssues(parsed.error)}`);
   return parsed.data;
 }
 

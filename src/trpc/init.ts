@@ -1,9 +1,10 @@
 import { initTRPC } from '@trpc/server';
-import { ZodError, z } from 'zod';
+import { ZodError } from 'zod';
 import { authenticate } from '../auth/authenticate';
 import { intSetting } from '../env';
 import { AppError, appCodeFromTrpc } from '../errors';
 import { mapKnownError } from '../errors-map';
+import { describeIssues } from '../validation';
 import type { Context } from './context';
 import { wireFormat } from './wire';
 
@@ -14,7 +15,7 @@ const t = initTRPC.context<Context>().create({
     const appCode = error instanceof AppError ? error.appCode : appCodeFromTrpc(error.code);
     let message = shape.message;
     if (error.cause instanceof ZodError) {
-      message = `Invalid input: ${z.prettifyError(error.cause).replaceAll('\n', ' ')}`;
+      message = `Invalid input: ${describeIssues(error.cause)}`;
     } else if (appCode === 'INTERNAL') {
       message = 'Internal server error. It has been logged; please retry later.';
     }

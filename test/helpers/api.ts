@@ -1,4 +1,7 @@
+import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { env, exports } from 'cloudflare:workers';
+import { createApp } from '../../src/app';
+import type { Env } from '../../src/env';
 
 /** Credentials of one test organization. */
 export type Tenant = { organizationId: string; apiKey: string; apiKeyId: string };
@@ -10,9 +13,24 @@ const BASE = 'http://api.test';
 /** The Worker's default export (wrangler types here omit the main module, so it is typed by hand). */
 const worker = (exports as unknown as { default: Fetcher }).default;
 
-/** A request to the Worker under test, through its real fetch handler in workerd. */
-export async function request<T = any>(path: string, init: RequestInit = {}): Promise<ApiResponse<T>> {
-  const res = await worker.fetch(new Request(BASE + path, init));
+/**
+ * A request to the Worker under test, through its real fetch handler in workerd. With `envOverrides`
+ * the app is built in this isolate and given a modified env (limits, model style), the way a
+ * deployment with other settings would run.
+ */
+export async function request<T = any>(
+  path: string,
+  init: RequestInit = {},
+  envOverrides?: Partial<Env>,
+): Promise<ApiResponse<T>> {
+  let res: Response;
+  if (envOverrides) {
+    const ctx = createExecutionContext();
+    res = await createApp().fetch(new Request(BASE + path, init), { ...env, ...envOverrides }, ctx);
+    await waitOnExecutionContext(ctx);
+  } else {
+    res = await worker.fetch(new Request(BASE + path, init));
+  }
   const text = await res.text();
   let body: unknown = text;
   try {
@@ -44,29 +62,40 @@ export async function createTenant(name = 'Test org'): Promise<Tenant> {
   return { organizationId: res.body.organization.id, apiKey: res.body.apiKey.key, apiKeyId: res.body.apiKey.id };
 }
 
-type TrpcOptions = { tenant?: Tenant | undefined; headers?: Record<string, string>; wrap?: boolean };
+type TrpcOptions = {
+  tenant?: Tenant | undefined;
+  headers?: Record<string, string>;
+  wrap?: boolean;
+  env?: Partial<Env>;
+};
 
 /** A tRPC query as the contract's clients send it: GET with ?input=<JSON>. */
 export function query<T = any>(procedure: string, input?: unknown, options: TrpcOptions = {}) {
   const payload = options.wrap ? { json: input } : input;
   const qs = input === undefined ? '' : `?input=${encodeURIComponent(JSON.stringify(payload))}`;
-  return request<T>(`/api/trpc/${procedure}${qs}`, {
-    headers: { ...(options.tenant ? authHeaders(options.tenant) : {}), ...options.headers },
-  });
+  return request<T>(
+    `/api/trpc/${procedure}${qs}`,
+    { headers: { ...(options.tenant ? authHeaders(options.tenant) : {}), ...options.headers } },
+    options.env,
+  );
 }
 
 /** A tRPC mutation: POST with a JSON body, wrapped as {"json": ...} by default like the contract's examples. */
 export function mutate<T = any>(procedure: string, input: unknown, options: TrpcOptions = {}) {
   const payload = options.wrap === false ? input : { json: input };
-  return request<T>(`/api/trpc/${procedure}`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      ...(options.tenant ? authHeaders(options.tenant) : {}),
-      ...options.headers,
+  return request<T>(
+    `/api/trpc/${procedure}`,
+    {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(options.tenant ? authHeaders(options.tenant) : {}),
+        ...options.headers,
+      },
+      body: JSON.stringify(payload),
     },
-    body: JSON.stringify(payload),
-  });
+    options.env,
+  );
 }
 
 /** The `result.data` of a successful tRPC call, or a thrown error showing what came back. */

@@ -104,6 +104,8 @@ export async function startFakeOpenAI(options: { port?: number } = {}) {
         });
     }
     if (d.cut !== undefined) {
+      // Let what was sent reach the client before the connection drops, as on a real network.
+      await sleep(50);
       res.socket?.destroy();
       return;
     }

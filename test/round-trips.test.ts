@@ -1,0 +1,98 @@
+import { env } from 'cloudflare:workers';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createTenant, data, mutate, query, type Tenant } from './helpers/api';
+import { conversation } from './helpers/factories';
+
+/**
+ * Database round trips per operation, counted at the driver's transport: every Neon HTTP request
+ * is one round trip. Requests are made through the app in this isolate (`env` overrides), so the
+ * counting wrapper around fetch sees them in order, interleaved with the model call.
+ */
+let trace: ('db' | 'model' | 'other')[] = [];
+const realFetch = globalThis.fetch;
+
+beforeEach(() => {
+  trace = [];
+  globalThis.fetch = ((input: RequestInfo | URL, init?: RequestInit) => {
+    const url = input instanceof Request ? input.url : String(input);
+    const sqlEndpoint = env.LOCAL_SQL_ENDPOINT ?? '';
+    trace.push(url === sqlEndpoint ? 'db' : url.startsWith(env.OPENAI_BASE_URL ?? '-') ? 'model' : 'other');
+    return realFetch(input, init);
+  }) as typeof fetch;
+});
+afterEach(() => {
+  globalThis.fetch = realFetch;
+});
+
+const local = { env: {} };
+
+async function traced<T>(tenant: Tenant, run: (t: Tenant) => Promise<T>) {
+  // Warm the isolate's key cache first, as a client making its second call would have it.
+  await query('chat.listSessions', { limit: 1 }, { tenant, ...local });
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  trace = [];
+  const result = await run(tenant);
+  return { result, trace: [...trace] };
+}
+
+describe('database round trips', () => {
+  it('sendMessage: 1 before the model call (warm key cache) and 1 after', async () => {
+    const tenant = await createTenant();
+    const { session } = await conversation(tenant);
+    const { result, trace: calls } = await traced(tenant, (t) =>
+      mutate('chat.sendMessage', { chatSessionId: session.id, content: 'count me' }, { tenant: t, ...local }),
+    );
+    expect(data<any>(result).status).toBe('COMPLETE');
+    expect(calls).toEqual(['db', 'model', 'db']);
+  });
+
+  it('sendMessage with an attachment is still 1 before and 1 after', async () => {
+    const tenant = await createTenant();
+    const { session } = await conversation(tenant);
+    const attachments = [{ filename: 'notes.txt', mimeType: 'text/plain', data: btoa('some notes') }];
+    const { trace: calls } = await traced(tenant, (t) =>
+      mutate(
+        'chat.sendMessage',
+        { chatSessionId: session.id, content: 'see file', attachments },
+        { tenant: t, ...local },
+      ),
+    );
+    expect(calls).toEqual(['db', 'model', 'db']);
+  });
+
+  it('every other chat procedure is one round trip', async () => {
+    const tenant = await createTenant();
+    const { persona, session } = await conversation(tenant);
+    const ops: [string, (t: Tenant) => Promise<unknown>][] = [
+      ['createSession', (t) => mutate('chat.createSession', { personaId: persona.id }, { tenant: t, ...local })],
+      ['getSession', (t) => query('chat.getSession', { id: session.id }, { tenant: t, ...local })],
+      ['listSessions', (t) => query('chat.listSessions', {}, { tenant: t, ...local })],
+      ['listSessions (page 2)', (t) => query('chat.listSessions', { cursor: session.id }, { tenant: t, ...local })],
+      ['updateSession', (t) => mutate('chat.updateSession', { id: session.id, title: 'x' }, { tenant: t, ...local })],
+      ['listMessages', (t) => query('chat.listMessages', { chatSessionId: session.id }, { tenant: t, ...local })],
+      [
+        'sendMessage (SYSTEM)',
+        (t) =>
+          mutate(
+            'chat.sendMessage',
+            { chatSessionId: session.id, content: 'n', role: 'SYSTEM' },
+            { tenant: t, ...local },
+          ),
+      ],
+      ['deleteSession', (t) => mutate('chat.deleteSession', { id: session.id }, { tenant: t, ...local })],
+    ];
+    for (const [name, op] of ops) {
+      const { trace: calls } = await traced(tenant, op);
+      expect(calls, name).toEqual(['db']);
+    }
+  });
+
+  it('a cold key costs one lookup, and its last-used write happens in the background', async () => {
+    const tenant = await createTenant();
+    trace = [];
+    const res = await query('chat.listSessions', {}, { tenant, ...local });
+    expect(res.status).toBe(200);
+    // lookup + (touch, in waitUntil) + the query itself
+    expect(trace.filter((c) => c === 'db')).toHaveLength(3);
+  });
+});
