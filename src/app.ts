@@ -6,9 +6,11 @@ import { createDb } from './db/client';
 import { AppError } from './errors';
 import type { HonoEnv } from './hono-env';
 import { redact } from './log';
+import { requestContext } from './request-context';
 import { adminRoutes } from './routes/admin';
 import { errorResponse, redactError } from './routes/errors';
 import { healthRoutes } from './routes/health';
+import { uiChatRoutes } from './routes/ui-chat';
 import { createServices, type ServiceOverrides } from './services';
 import type { Context } from './trpc/context';
 import { appRouter } from './trpc/router';
@@ -17,16 +19,6 @@ export type AppOptions = { services?: ServiceOverrides };
 
 /** Largest request body: 20 MB of attachments as base64 plus the JSON around them. */
 export const MAX_BODY_BYTES = 28 * 1024 * 1024;
-
-function waitUntilOf(c: HonoContext): (promise: Promise<unknown>) => void {
-  try {
-    const ctx = c.executionCtx;
-    return (promise) => ctx.waitUntil(promise);
-  } catch {
-    // app.request() in unit tests has no execution context: keep the promise from floating.
-    return (promise) => void promise.catch(() => {});
-  }
-}
 
 export function createApp(options: AppOptions = {}) {
   const app = new Hono<HonoEnv>();
@@ -65,19 +57,16 @@ export function createApp(options: AppOptions = {}) {
     }),
   );
 
+  app.route('/api/chat', uiChatRoutes);
+
   app.use(
     '/api/trpc/*',
     trpcServer({
       endpoint: '/api/trpc',
       router: appRouter,
-      createContext: (_opts, c): Context => ({
-        env: c.env,
-        db: c.var.db,
-        services: c.var.services,
-        headers: c.req.raw.headers,
-        waitUntil: waitUntilOf(c),
-        signal: c.req.raw.signal,
-      }),
+      // Lets subscriptions be called with POST too, so a streamed send can carry attachments.
+      allowMethodOverride: true,
+      createContext: (_opts, c): Context => requestContext(c),
       onError: ({ error, path, ctx }) => {
         if (error.code === 'INTERNAL_SERVER_ERROR' && !(error instanceof AppError)) {
           const env = (ctx as Context | undefined)?.env ?? {};

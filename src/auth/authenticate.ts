@@ -1,5 +1,6 @@
 import type { Db } from '../db/client';
 import { findApiKeyByHash, touchApiKey } from '../db/queries/api-keys';
+import { intSetting } from '../env';
 import { AppError } from '../errors';
 import { sha256Hex } from './keys';
 
@@ -70,4 +71,18 @@ export async function authenticate(
     throw new AppError('FORBIDDEN', 'This API key is not valid for the organization in X-Organization-ID.');
   }
   return { organizationId: entry.organizationId, apiKeyId: entry.apiKeyId };
+}
+
+/** authenticate() with the request's own clients and settings. */
+export function authenticateRequest(ctx: {
+  headers: Headers;
+  db: Db;
+  env: { AUTH_CACHE_TTL_SECONDS?: string | undefined };
+  waitUntil: (promise: Promise<unknown>) => void;
+}): Promise<Auth> {
+  return authenticate(ctx.headers, {
+    db: ctx.db,
+    ttlMs: intSetting(ctx.env.AUTH_CACHE_TTL_SECONDS, 30) * 1000,
+    waitUntil: ctx.waitUntil,
+  });
 }

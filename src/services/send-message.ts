@@ -1,11 +1,18 @@
 import { buildPrompt } from '../ai/prompt';
 import { generateReply, type ReplyOutcome } from '../ai/reply';
-import { beginTurn, finishReply, type MessageRole, type NewAttachment } from '../db/queries/messages';
+import {
+  beginTurn,
+  finishReply,
+  type MessageRole,
+  type NewAttachment,
+  saveReplyProgress,
+} from '../db/queries/messages';
 import { intSetting } from '../env';
 import { AppError } from '../errors';
 import { newId } from '../ids';
 import type { AuthedContext } from '../trpc/context';
 import { type MessageView, messageView } from '../views/message';
+import { registerReply, unregisterReply } from './reply-registry';
 
 export type SendMessageInput = {
   chatSessionId: string;
@@ -30,6 +37,8 @@ export type TurnResult = {
 };
 
 const HISTORY_LIMIT = 200;
+/** How often a reply being generated saves its text so far (and checks for a stop request). */
+export const PROGRESS_INTERVAL_MS = 1_000;
 
 /**
  * One conversation turn. Round trip 1 stores the message (and a reply placeholder) and reads the
@@ -64,18 +73,53 @@ export async function runTurn(ctx: AuthedContext, input: SendMessageInput, hooks
   hooks.onStored?.(message, begun.reply.id);
 
   const persona = begun.session.persona;
+  const replyId = begun.reply.id;
   const budget = intSetting(env.CONTEXT_TOKEN_BUDGET, 16_000);
   const prompt = buildPrompt(persona, begun.history, budget);
   const model = ctx.services.resolveModel(persona);
-  const outcome = await generateReply({
-    model,
-    prompt,
-    settings: { temperature: persona.temperature, maxOutputTokens: persona.maxOutputTokens },
-    idleTimeoutMs: intSetting(env.MODEL_TIMEOUT_MS, 60_000),
-    maxRetries: intSetting(env.MODEL_MAX_RETRIES, 2),
-    ...(hooks.stopSignal ? { stopSignal: hooks.stopSignal } : {}),
-    ...(hooks.onDelta ? { onDelta: hooks.onDelta } : {}),
-  });
+
+  // Stop requests: the caller's signal, one landing in this isolate, or one seen in the database.
+  const stop = new AbortController();
+  const local = registerReply(replyId);
+  hooks.stopSignal?.addEventListener('abort', () => stop.abort());
+  const stopWatch = setInterval(() => {
+    if (local.stopRequested) stop.abort();
+  }, 50);
+  let text = '';
+  let saving: Promise<void> | undefined;
+  const progress = setInterval(() => {
+    if (saving) return;
+    const snapshot = text;
+    saving = saveReplyProgress(db, auth.organizationId, replyId, snapshot)
+      .then((stillStreaming) => {
+        if (!stillStreaming) stop.abort();
+      })
+      .catch((error: unknown) => console.warn('could not save reply progress', { replyId, error: String(error) }))
+      .finally(() => {
+        saving = undefined;
+      });
+  }, PROGRESS_INTERVAL_MS);
+
+  let outcome: Awaited<ReturnType<typeof generateReply>>;
+  try {
+    outcome = await generateReply({
+      model,
+      prompt,
+      settings: { temperature: persona.temperature, maxOutputTokens: persona.maxOutputTokens },
+      idleTimeoutMs: intSetting(env.MODEL_TIMEOUT_MS, 60_000),
+      maxRetries: intSetting(env.MODEL_MAX_RETRIES, 2),
+      stopSignal: stop.signal,
+      onDelta: (delta) => {
+        text += delta;
+        hooks.onDelta?.(delta);
+      },
+    });
+  } finally {
+    clearInterval(progress);
+    clearInterval(stopWatch);
+    unregisterReply(replyId);
+    await saving;
+  }
 
   const omitted = Math.max(0, begun.session.messageCount - 1 - prompt.context.messagesIncluded);
   const metadata: Record<string, unknown> = {
@@ -92,7 +136,7 @@ export async function runTurn(ctx: AuthedContext, input: SendMessageInput, hooks
     ...(outcome.error ? { error: { code: outcome.error.appCode, message: outcome.error.message } } : {}),
   };
   const stored = await finishReply(db, auth.organizationId, {
-    id: begun.reply.id,
+    id: replyId,
     content: outcome.text,
     status: outcome.status,
     metadata,

@@ -1,7 +1,6 @@
 import { initTRPC } from '@trpc/server';
 import { ZodError } from 'zod';
-import { authenticate } from '../auth/authenticate';
-import { intSetting } from '../env';
+import { authenticateRequest } from '../auth/authenticate';
 import { AppError, appCodeFromTrpc } from '../errors';
 import { mapKnownError } from '../errors-map';
 import { describeIssues } from '../validation';
@@ -10,6 +9,8 @@ import { wireFormat } from './wire';
 
 const t = initTRPC.context<Context>().create({
   transformer: wireFormat,
+  // Pings keep idle SSE connections open through proxies while a slow model thinks.
+  sse: { ping: { enabled: true, intervalMs: 10_000 }, client: { reconnectAfterInactivityMs: 25_000 } },
   // A person must be able to act on every message; stacks and internals never leave the Worker.
   errorFormatter({ shape, error }) {
     const appCode = error instanceof AppError ? error.appCode : appCodeFromTrpc(error.code);
@@ -44,10 +45,6 @@ export const publicProcedure = t.procedure.use(mapErrors);
 
 /** Requires X-API-Key + X-Organization-ID; `ctx.auth` is then always set. */
 export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {
-  const auth = await authenticate(ctx.headers, {
-    db: ctx.db,
-    ttlMs: intSetting(ctx.env.AUTH_CACHE_TTL_SECONDS, 30) * 1000,
-    waitUntil: ctx.waitUntil,
-  });
+  const auth = await authenticateRequest(ctx);
   return next({ ctx: { ...ctx, auth } });
 });

@@ -261,3 +261,67 @@ export async function listMessages(
   if (result.rows.length === 0) return undefined;
   return result.rows.filter((r) => r.id !== null).map(messageFromRaw);
 }
+
+/**
+ * Saves a reply's text so far while it is generated, so another request can resume it; doubles as
+ * a heartbeat (updated_at). Returns false when the reply is no longer STREAMING: it was stopped.
+ */
+export async function saveReplyProgress(db: Db, organizationId: string, id: string, content: string) {
+  const result = await db.execute(sql`
+    update messages set content = ${content}, updated_at = now()
+    where id = ${id} and organization_id = ${organizationId} and status = 'STREAMING'
+    returning id`);
+  return result.rows.length > 0;
+}
+
+/** Marks a reply being generated as STOPPED; the generator notices and keeps what it has. */
+export async function markReplyStopped(db: Db, organizationId: string, id: string) {
+  const result = await db.execute(sql`
+    with stopped as (
+      update messages set status = 'STOPPED', updated_at = now()
+      where id = ${id} and organization_id = ${organizationId} and role = 'ASSISTANT' and status = 'STREAMING'
+      returning ${returning}
+    )
+    select true as changed, stopped.* from stopped
+    union all
+    select false as changed, ${returning} from messages
+    where id = ${id} and organization_id = ${organizationId} and not exists (select 1 from stopped)`);
+  const row = result.rows[0];
+  return row ? { changed: row.changed === true, message: messageFromRaw(row) } : undefined;
+}
+
+/** One message of the organization, or undefined. */
+export async function getMessage(db: Db, organizationId: string, id: string): Promise<MessageRow | undefined> {
+  const result = await db.execute(sql`
+    select ${returning} from messages where id = ${id} and organization_id = ${organizationId}`);
+  const row = result.rows[0];
+  return row ? messageFromRaw(row) : undefined;
+}
+
+/** The reply currently being generated in a session, if any (for clients resuming a stream). */
+export async function findStreamingReply(db: Db, organizationId: string, chatSessionId: string) {
+  const result = await db.execute(sql`
+    select ${returning} from messages
+    where chat_session_id = ${chatSessionId} and organization_id = ${organizationId}
+      and role = 'ASSISTANT' and status = 'STREAMING'
+    order by created_at desc, id desc limit 1`);
+  const row = result.rows[0];
+  return row ? messageFromRaw(row) : undefined;
+}
+
+/**
+ * Closes replies whose generator died (isolate evicted mid-reply): STREAMING with no heartbeat for
+ * `staleSeconds` becomes INCOMPLETE with the text it had. Returns how many were closed.
+ */
+export async function closeAbandonedReplies(db: Db, staleSeconds: number, limit: number) {
+  const result = await db.execute(sql`
+    update messages set status = 'INCOMPLETE', updated_at = now(),
+      metadata = metadata || jsonb_build_object('error', jsonb_build_object('code', 'ABANDONED',
+        'message', 'Generation stopped unexpectedly; the text is what had arrived.'))
+    where id in (
+      select id from messages where status = 'STREAMING'
+        and updated_at < now() - make_interval(secs => ${staleSeconds})
+      order by updated_at limit ${limit} for update skip locked)
+    returning id`);
+  return result.rows.length;
+}

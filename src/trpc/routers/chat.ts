@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { extractAttachments } from '../../attachments/extract';
-import { attachmentInput } from '../../attachments/input';
 import { listMessages, messageFromRaw } from '../../db/queries/messages';
 import {
   deleteSession,
@@ -9,25 +8,19 @@ import {
   listSessions,
   updateSession,
 } from '../../db/queries/sessions';
-import { messageRoles, platforms, sessionStatuses } from '../../db/schema';
+import { platforms, sessionStatuses } from '../../db/schema';
 import { AppError } from '../../errors';
 import { newId } from '../../ids';
 import { runTurn } from '../../services/send-message';
 import { messageView } from '../../views/message';
 import { sessionView } from '../../views/session';
 import { authedProcedure, router } from '../init';
-import { cursor, id, limit, metadata, text } from '../inputs';
+import { cursor, id, limit, text } from '../inputs';
+import { chatStreamProcedures } from './chat-stream';
+import { sendMessageInput } from './send-message-input';
 
 const notFound = (sessionId: string) => new AppError('NOT_FOUND', `Chat session ${sessionId} not found.`);
 const title = text(200).pipe(z.string().trim());
-
-export const sendMessageInput = z.object({
-  chatSessionId: id,
-  content: text(100_000).pipe(z.string().trim().min(1, 'must not be empty')),
-  role: z.enum(messageRoles).default('USER'),
-  metadata: metadata.optional(),
-  attachments: z.array(attachmentInput).max(20, 'has too many attachments (max 20)').default([]),
-});
 
 export const chatRouter = router({
   createSession: authedProcedure
@@ -119,4 +112,6 @@ export const chatRouter = router({
     }
     return turn.reply;
   }),
+
+  ...chatStreamProcedures,
 });

@@ -1,0 +1,25 @@
+import type { Context as HonoContext } from 'hono';
+import type { HonoEnv } from './hono-env';
+import type { Context } from './trpc/context';
+
+function waitUntilOf(c: HonoContext<HonoEnv>): (promise: Promise<unknown>) => void {
+  try {
+    const ctx = c.executionCtx;
+    return (promise) => ctx.waitUntil(promise);
+  } catch {
+    // app.request() without an execution context (unit use): keep the promise from floating.
+    return (promise) => void promise.catch(() => {});
+  }
+}
+
+/** What every handler gets, tRPC procedures and plain routes alike. */
+export function requestContext(c: HonoContext<HonoEnv>): Context {
+  return {
+    env: c.env,
+    db: c.var.db,
+    services: c.var.services,
+    headers: c.req.raw.headers,
+    waitUntil: waitUntilOf(c),
+    signal: c.req.raw.signal,
+  };
+}

@@ -1,0 +1,137 @@
+import { createUIMessageStream, createUIMessageStreamResponse, type UIMessageChunk } from 'ai';
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { extractAttachments } from '../attachments/extract';
+import { authenticateRequest } from '../auth/authenticate';
+import { findStreamingReply } from '../db/queries/messages';
+import { AppError } from '../errors';
+import type { HonoEnv } from '../hono-env';
+import { requestContext } from '../request-context';
+import { followReply, startTurnStream, type TurnEvent } from '../services/reply-stream';
+import { sendMessageInput } from '../trpc/routers/send-message-input';
+import { describeIssues } from '../validation';
+
+/**
+ * The AI SDK UI-message-stream protocol, so `useChat` with `DefaultChatTransport` works against a
+ * session unchanged: `new DefaultChatTransport({ api: BASE + '/api/chat', headers })` and
+ * `useChat({ id: sessionId, transport })`. The chat id is the session id; only the newest user
+ * message is read (the session's history lives here, not in the client).
+ *   POST /api/chat             send (text parts, and file parts as data: URLs become attachments)
+ *   GET  /api/chat/:id/stream  resume the reply being generated (204 when there is none)
+ * Stop a reply with chat.stopReply (its id is the stream's messageId).
+ */
+export const uiChatRoutes = new Hono<HonoEnv>();
+
+const filePart = z.object({
+  type: z.literal('file'),
+  mediaType: z.string().max(100),
+  filename: z.string().max(255).optional(),
+  url: z.string().max(70_000_000),
+});
+const textPart = z.object({ type: z.literal('text'), text: z.string().max(100_000) });
+const uiRequest = z.object({
+  id: z.string().min(1).max(100),
+  messages: z
+    .array(
+      z.object({
+        role: z.enum(['user', 'assistant', 'system']),
+        parts: z.array(z.union([textPart, filePart, z.object({ type: z.string() }).loose()])).max(50),
+      }),
+    )
+    .min(1)
+    .max(1_000),
+});
+
+function attachmentFromFilePart(part: z.infer<typeof filePart>, index: number) {
+  const match = /^data:([^;,]*)(;[^,]*)?,(.*)$/s.exec(part.url);
+  if (!match?.[2]?.includes('base64')) {
+    throw new AppError('BAD_REQUEST', `File part ${index + 1} must be a base64 data: URL.`);
+  }
+  return { filename: part.filename ?? `file-${index + 1}`, mimeType: part.mediaType, data: match[3] ?? '' };
+}
+
+/** Turn events as UI message chunks: one text part per reply, metadata with the stored ids. */
+function toUIStream(events: AsyncIterable<TurnEvent>, first?: TurnEvent) {
+  return createUIMessageStream({
+    execute: async ({ writer }) => {
+      let started = false;
+      const write = (chunk: UIMessageChunk) => writer.write(chunk);
+      const handle = (event: TurnEvent) => {
+        if (event.type === 'message') {
+          if (!event.replyId) return;
+          write({ type: 'start', messageId: event.replyId, messageMetadata: { userMessageId: event.message.id } });
+          write({ type: 'text-start', id: event.replyId });
+          started = true;
+        } else if (event.type === 'delta') {
+          if (!started) {
+            write({ type: 'start', messageId: event.replyId });
+            write({ type: 'text-start', id: event.replyId });
+            started = true;
+          }
+          write({ type: 'text-delta', id: event.replyId, delta: event.text });
+        } else {
+          const reply = event.message;
+          if (!started) {
+            write({ type: 'start', messageId: reply.id });
+            write({ type: 'text-start', id: reply.id });
+          }
+          write({ type: 'text-end', id: reply.id });
+          write({ type: 'message-metadata', messageMetadata: { status: reply.status, ...reply.metadata } });
+          if (reply.status === 'INCOMPLETE') {
+            const error = reply.metadata.error as { message?: string } | undefined;
+            write({ type: 'error', errorText: error?.message ?? 'The reply could not be completed.' });
+          } else {
+            write({ type: 'finish', finishReason: reply.status === 'STOPPED' ? 'other' : 'stop' });
+          }
+        }
+      };
+      if (first) handle(first);
+      for await (const event of events) handle(event);
+    },
+    onError: (error) => (error instanceof AppError ? error.message : 'The reply could not be completed.'),
+  });
+}
+
+uiChatRoutes.post('/', async (c) => {
+  const ctx = requestContext(c);
+  const auth = await authenticateRequest(ctx);
+  let body: unknown;
+  try {
+    body = await c.req.json();
+  } catch {
+    throw new AppError('BAD_REQUEST', 'Body must be JSON.');
+  }
+  const parsed = uiRequest.safeParse(body);
+  if (!parsed.success) throw new AppError('BAD_REQUEST', `Invalid input: ${describeIssues(parsed.error)}`);
+  const last = parsed.data.messages.at(-1);
+  if (last?.role !== 'user') throw new AppError('BAD_REQUEST', 'The last message must be a user message.');
+  const content = last.parts
+    .filter((p): p is z.infer<typeof textPart> => p.type === 'text' && typeof p.text === 'string')
+    .map((p) => p.text)
+    .join('\n');
+  const files = last.parts.filter((p): p is z.infer<typeof filePart> => p.type === 'file');
+  const input = sendMessageInput.safeParse({
+    chatSessionId: parsed.data.id,
+    content,
+    role: 'USER',
+    attachments: files.map(attachmentFromFilePart),
+  });
+  if (!input.success) throw new AppError('BAD_REQUEST', `Invalid input: ${describeIssues(input.error)}`);
+  const attachments = await extractAttachments(input.data.attachments, ctx.env);
+  const events = startTurnStream({ ...ctx, auth }, { ...input.data, attachments })[Symbol.asyncIterator]();
+  // Wait for the user's message to be stored, so refusals (unknown or archived session) get a status.
+  const first = await events.next();
+  const rest = { [Symbol.asyncIterator]: () => events };
+  return createUIMessageStreamResponse({ stream: toUIStream(rest, first.done ? undefined : first.value) });
+});
+
+uiChatRoutes.get('/:id/stream', async (c) => {
+  const ctx = requestContext(c);
+  const auth = await authenticateRequest(ctx);
+  const sessionId = c.req.param('id');
+  const reply = await findStreamingReply(ctx.db, auth.organizationId, sessionId);
+  if (!reply) return c.body(null, 204);
+  return createUIMessageStreamResponse({
+    stream: toUIStream(followReply({ ...ctx, auth }, reply.id, 0, c.req.raw.signal)),
+  });
+});

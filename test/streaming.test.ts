@@ -1,0 +1,278 @@
+import { env, exports } from 'cloudflare:workers';
+import { DefaultChatTransport, readUIMessageStream, type UIMessage, type UIMessageChunk } from 'ai';
+import { describe, expect, it } from 'vitest';
+import { createDb } from '../src/db/client';
+import { markReplyStopped } from '../src/db/queries/messages';
+import { authHeaders, createTenant, data, mutate, query, type Tenant } from './helpers/api';
+import { conversation, marker, modelRequests } from './helpers/factories';
+import { readSse, type SseEvent } from './helpers/sse';
+
+const worker = (exports as unknown as { default: Fetcher }).default;
+const BASE = 'http://api.test';
+
+function subscribe(tenant: Tenant, procedure: string, input: unknown) {
+  const qs = encodeURIComponent(JSON.stringify(input));
+  return worker.fetch(`${BASE}/api/trpc/${procedure}?input=${qs}`, { headers: authHeaders(tenant) });
+}
+
+const turnEvents = (events: SseEvent[]) => events.filter((e) => e.data?.type).map((e) => e.data);
+
+async function session(tenant: Tenant, id: string) {
+  return data<any>(await query('chat.getSession', { id }, { tenant }));
+}
+
+async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, attempts = 100): Promise<T> {
+  let value = await read();
+  for (let i = 0; i < attempts && !done(value); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    value = await read();
+  }
+  return value;
+}
+
+describe('streamed replies (tRPC subscription over SSE)', () => {
+  it('sends the stored user message, then deltas as they are generated, then the stored reply', async () => {
+    const tenant = await createTenant();
+    const { session: s } = await conversation(tenant);
+    const m = marker('sse');
+    const res = await subscribe(tenant, 'chat.streamMessage', { chatSessionId: s.id, content: `${m} [[delay:25]]` });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/event-stream');
+    const events = await readSse(res);
+    const turn = turnEvents(events);
+    expect(turn[0]).toMatchObject({ type: 'message', message: { role: 'USER', status: 'COMPLETE' } });
+    const deltas = turn.filter((e) => e.type === 'delta');
+    const final = turn.at(-1);
+    expect(final).toMatchObject({ type: 'reply', message: { role: 'ASSISTANT', status: 'COMPLETE' } });
+    expect(deltas.map((d) => d.text).join('')).toBe(final.message.content);
+    expect(final.message.content).toBe(`You said: ${m}. This is a streamed test reply.`);
+    // Incremental: the deltas came in several separate reads before the final event.
+    const finalChunk = events.find((e) => e.data?.type === 'reply')?.chunk ?? 0;
+    const deltaChunks = new Set(
+      events.filter((e) => e.data?.type === 'delta' && e.chunk < finalChunk).map((e) => e.chunk),
+    );
+    expect(deltaChunks.size).toBeGreaterThanOrEqual(3);
+    // Event ids say where the client is in the reply.
+    expect(events.find((e) => e.data?.type === 'reply')?.id).toBe(`${final.message.id}:done`);
+    expect((await session(tenant, s.id)).messages.map((x: any) => x.status)).toEqual(['COMPLETE', 'COMPLETE']);
+  });
+
+  it('stores the complete reply even when the client disconnects mid-stream', async () => {
+    const tenant = await createTenant();
+    const { session: s } = await conversation(tenant);
+    const m = marker('leave');
+    const res = await subscribe(tenant, 'chat.streamMessage', { chatSessionId: s.id, content: `${m} [[delay:40]]` });
+    const events = await readSse(res, (e) => e.data?.type === 'delta');
+    expect(turnEvents(events).map((e) => e.type)).toEqual(['message', 'delta']);
+    const after = await waitFor(
+      () => session(tenant, s.id),
+      (x) => x.messages[1]?.status !== 'STREAMING',
+    );
+    expect(after.messages[1]).toMatchObject({
+      role: 'ASSISTANT',
+      status: 'COMPLETE',
+      content: `You said: ${m}. This is a streamed test reply.`,
+    });
+  });
+
+  it('keeps the user message and the partial reply marked incomplete when the provider fails mid-stream', async () => {
+    const tenant = await createTenant();
+    const { session: s } = await conversation(tenant);
+    const m = marker('fail');
+    const res = await subscribe(tenant, 'chat.streamMessage', {
+      chatSessionId: s.id,
+      content: `${m} [[delay:20]] [[cut:3]]`,
+    });
+    const turn = turnEvents(await readSse(res));
+    const final = turn.at(-1);
+    expect(final).toMatchObject({ type: 'reply', message: { status: 'INCOMPLETE', content: `You said: ${m}. ` } });
+    expect(final.message.metadata.error.code).toBe('MODEL_ERROR');
+    const stored = await session(tenant, s.id);
+    expect(stored.messages.map((x: any) => [x.role, x.status])).toEqual([
+      ['USER', 'COMPLETE'],
+      ['ASSISTANT', 'INCOMPLETE'],
+    ]);
+  });
+
+  it('stops a reply in flight and keeps what was generated, marked stopped', async () => {
+    const tenant = await createTenant();
+    const { session: s } = await conversation(tenant);
+    const res = await subscribe(tenant, 'chat.streamMessage', {
+      chatSessionId: s.id,
+      content: `${marker()} [[delay:150]]`,
+    });
+    let stopped: any;
+    const events = await readSse(res, (e, all) => {
+      if (e.data?.type === 'delta' && !stopped) {
+        const replyId = e.data.replyId;
+        stopped = mutate('chat.stopReply', { messageId: replyId }, { tenant });
+      }
+      return all.length > 40;
+    });
+    const stopResult = data<any>(await stopped);
+    expect(stopResult.status).toBe('STOPPED');
+    const final = turnEvents(events).at(-1);
+    expect(final).toMatchObject({ type: 'reply', message: { status: 'STOPPED' } });
+    expect(final.message.content.length).toBeGreaterThan(0);
+    expect(final.message.content.length).toBeLessThan(`You said: x. This is a streamed test reply.`.length);
+    const stored = (await session(tenant, s.id)).messages[1];
+    expect(stored).toMatchObject({ status: 'STOPPED', content: final.message.content });
+    // Stopping again is harmless; stopping a finished reply is a conflict.
+    expect((await mutate('chat.stopReply', { messageId: stored.id }, { tenant })).status).toBe(200);
+  });
+
+  it('stops a reply whose generator runs elsewhere, through the database', async () => {
+    const tenant = await createTenant();
+    const { session: s } = await conversation(tenant);
+    const res = await subscribe(tenant, 'chat.streamMessage', {
+      chatSessionId: s.id,
+      content: `${marker()} [[delay:200]]`,
+    });
+    let replyId = '';
+    const events = await readSse(res, (e) => {
+      if (e.data?.type === 'message') {
+        replyId = e.data.replyId;
+        // As another isolate would: only the database changes, no local abort.
+        void markReplyStopped(createDb(env), tenant.organizationId, replyId);
+      }
+      return false;
+    });
+    const final = turnEvents(events).at(-1);
+    expect(final).toMatchObject({ type: 'reply', message: { id: replyId, status: 'STOPPED' } });
+    expect((await session(tenant, s.id)).messages[1].status).toBe('STOPPED');
+  });
+
+  it('lets a client that lost its connection resume and get the whole reply once, without generating twice', async () => {
+    const tenant = await createTenant();
+    const { session: s } = await conversation(tenant);
+    const m = marker('resume');
+    const input = { chatSessionId: s.id, content: `${m} [[delay:120]]` };
+    const first = await readSse(await subscribe(tenant, 'chat.streamMessage', input), (e) => e.data?.type === 'delta');
+    const lastEventId = first.at(-1)?.id;
+    expect(lastEventId).toMatch(/^msg_[0-9A-Z]{26}:\d+$/);
+    const received = turnEvents(first)
+      .filter((e) => e.type === 'delta')
+      .map((e) => e.text)
+      .join('');
+
+    // httpSubscriptionLink reconnects with the same input plus lastEventId.
+    const resumed = turnEvents(await readSse(await subscribe(tenant, 'chat.streamMessage', { ...input, lastEventId })));
+    const rest = resumed
+      .filter((e) => e.type === 'delta')
+      .map((e) => e.text)
+      .join('');
+    const final = resumed.at(-1);
+    expect(final).toMatchObject({ type: 'reply', message: { status: 'COMPLETE' } });
+    expect(received + rest).toBe(final.message.content);
+    expect(final.message.content).toBe(`You said: ${m}. This is a streamed test reply.`);
+    expect(await modelRequests(m)).toHaveLength(1);
+    const stored = await session(tenant, s.id);
+    expect(stored.messages).toHaveLength(2);
+
+    // A finished reply can be fetched the same way, from any offset.
+    const fetched = turnEvents(
+      await readSse(await subscribe(tenant, 'chat.resumeReply', { messageId: final.message.id, offset: 0 })),
+    );
+    expect(fetched.map((e) => e.type)).toEqual(['delta', 'reply']);
+    expect(fetched[0].text).toBe(final.message.content);
+  });
+
+  it('refuses before streaming when the session cannot take the message', async () => {
+    const tenant = await createTenant();
+    const other = await createTenant();
+    const { session: s } = await conversation(tenant);
+    const res = await subscribe(other, 'chat.streamMessage', { chatSessionId: s.id, content: 'hi' });
+    const events = await readSse(res);
+    const error = events.find((e) => e.event === 'serialized-error');
+    expect(error?.data).toMatchObject({ data: { httpStatus: 404 } });
+    expect((await session(tenant, s.id)).messages).toEqual([]);
+  });
+});
+
+describe('AI SDK UI message stream (useChat + DefaultChatTransport)', () => {
+  function transport(tenant: Tenant) {
+    return new DefaultChatTransport<UIMessage>({
+      api: `${BASE}/api/chat`,
+      headers: authHeaders(tenant),
+      fetch: ((input: RequestInfo | URL, init?: RequestInit) =>
+        worker.fetch(new Request(input as string, init))) as typeof fetch,
+    });
+  }
+
+  it('completes a turn and streams text parts incrementally', async () => {
+    const tenant = await createTenant();
+    const { session: s } = await conversation(tenant);
+    const m = marker('ui');
+    const stream = await transport(tenant).sendMessages({
+      trigger: 'submit-message',
+      chatId: s.id,
+      messageId: undefined,
+      messages: [{ id: 'local-1', role: 'user', parts: [{ type: 'text', text: `${m} [[delay:10]]` }] }],
+      abortSignal: undefined,
+    });
+    const chunks: UIMessageChunk[] = [];
+    const [forChunks, forMessage] = stream.tee();
+    const reader = forChunks.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+    }
+    let assembled: UIMessage | undefined;
+    for await (const message of readUIMessageStream({ stream: forMessage })) assembled = message;
+    const deltas = chunks.filter((c) => c.type === 'text-delta');
+    expect(deltas.length).toBeGreaterThan(3);
+    expect(chunks.at(-1)).toMatchObject({ type: 'finish' });
+    const text = assembled?.parts.find((p) => p.type === 'text');
+    expect(text).toMatchObject({ type: 'text', text: `You said: ${m}. This is a streamed test reply.` });
+    const stored = await session(tenant, s.id);
+    expect(stored.messages.map((x: any) => [x.role, x.status])).toEqual([
+      ['USER', 'COMPLETE'],
+      ['ASSISTANT', 'COMPLETE'],
+    ]);
+    expect(assembled?.id).toBe(stored.messages[1].id);
+  });
+
+  it('answers refusals with a JSON error and status before streaming', async () => {
+    const tenant = await createTenant();
+    const res = await worker.fetch(`${BASE}/api/chat`, {
+      method: 'POST',
+      headers: { ...authHeaders(tenant), 'content-type': 'application/json' },
+      body: JSON.stringify({
+        id: 'session_missing',
+        messages: [{ role: 'user', parts: [{ type: 'text', text: 'hi' }] }],
+      }),
+    });
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as any).error.message).toMatch(/not found/);
+    const noAuth = await worker.fetch(`${BASE}/api/chat`, { method: 'POST', body: '{}' });
+    expect(noAuth.status).toBe(401);
+  });
+
+  it('resumes the reply being generated, and answers 204 when there is none', async () => {
+    const tenant = await createTenant();
+    const { session: s } = await conversation(tenant);
+    const none = await worker.fetch(`${BASE}/api/chat/${s.id}/stream`, { headers: authHeaders(tenant) });
+    expect(none.status).toBe(204);
+    const m = marker('ui-resume');
+    const sending = await worker.fetch(`${BASE}/api/chat`, {
+      method: 'POST',
+      headers: { ...authHeaders(tenant), 'content-type': 'application/json' },
+      body: JSON.stringify({
+        id: s.id,
+        messages: [{ role: 'user', parts: [{ type: 'text', text: `${m} [[delay:100]]` }] }],
+      }),
+    });
+    await readSse(sending, (e) => e.data?.type === 'text-delta');
+    const resumed = await worker.fetch(`${BASE}/api/chat/${s.id}/stream`, { headers: authHeaders(tenant) });
+    expect(resumed.status).toBe(200);
+    const chunks = (await readSse(resumed)).map((e) => e.data).filter((d) => d && typeof d === 'object');
+    const text = chunks
+      .filter((c) => c.type === 'text-delta')
+      .map((c) => c.delta)
+      .join('');
+    expect(text).toBe(`You said: ${m}. This is a streamed test reply.`);
+    expect(chunks.at(-1)).toMatchObject({ type: 'finish' });
+    expect(await modelRequests(m)).toHaveLength(1);
+  });
+});
