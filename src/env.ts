@@ -36,6 +36,15 @@ export type Env = {
   ATTACHMENT_MAX_CHARS?: string;
   /** Comma-separated origins allowed to call the API from a browser; none by default. */
   CORS_ORIGINS?: string;
+  /**
+   * Idle-session archival (src/scheduled/archive-idle-sessions.ts). Days without activity after which
+   * an ACTIVE session is archived (default 30); an organization's `idle_archive_days` overrides it.
+   */
+  ARCHIVE_IDLE_DAYS?: string;
+  /** Sessions archived per statement (default 500). */
+  ARCHIVE_BATCH_SIZE?: string;
+  /** Statements per cron run at most (default 20); what remains waits for the next run. */
+  ARCHIVE_MAX_BATCHES?: string;
 };
 
 /** Reads an integer setting, falling back when unset or malformed. */

@@ -1,0 +1,28 @@
+import type { Env } from '../env';
+import { archiveIdleSessionsJob } from './archive-idle-sessions';
+import { closeAbandonedRepliesJob } from './close-abandoned-replies';
+
+export type ScheduledJob = (controller: ScheduledController, env: Env, ctx: ExecutionContext) => Promise<void>;
+
+/** Every 15 minutes: idle-session archival and closing replies whose generator died. */
+export const EVERY_15_MINUTES = '*/15 * * * *';
+
+/**
+ * Cron expression → the jobs it runs. Each key must appear verbatim in wrangler.toml's
+ * `[triggers] crons`, which is where Cloudflare learns the schedule.
+ */
+export const jobsByCron: Record<string, ScheduledJob[]> = {
+  [EVERY_15_MINUTES]: [archiveIdleSessionsJob, closeAbandonedRepliesJob],
+};
+
+/**
+ * The Worker's `scheduled` handler. Jobs of one cron run side by side, and one failing does not
+ * stop the others; the invocation still fails afterwards so Cloudflare records it.
+ */
+export const scheduled: ExportedHandlerScheduledHandler<Env> = async (controller, env, ctx) => {
+  const jobs = jobsByCron[controller.cron];
+  // wrangler.toml and this table disagree: fail loudly rather than silently skip work.
+  if (!jobs) throw new Error(`No scheduled job for cron "${controller.cron}".`);
+  const results = await Promise.allSettled(jobs.map((job) => job(controller, env, ctx)));
+  for (const result of results) if (result.status === 'rejected') throw result.reason;
+};

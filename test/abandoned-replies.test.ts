@@ -1,0 +1,44 @@
+import { createExecutionContext, createScheduledController, waitOnExecutionContext } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
+import { and, eq, sql } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { createDb } from '../src/db/client';
+import { messages } from '../src/db/schema';
+import worker from '../src/index';
+import { EVERY_15_MINUTES } from '../src/scheduled/index';
+import { createTenant, data, mutate, query } from './helpers/api';
+import { conversation } from './helpers/factories';
+
+const db = createDb(env);
+
+/** A reply whose generator died (no progress saved for `minutes`), as an evicted isolate leaves it. */
+async function orphan(organizationId: string, id: string, minutes: number) {
+  await db
+    .update(messages)
+    .set({ status: 'STREAMING', content: 'Half a repl', updatedAt: sql`now() - make_interval(mins => ${minutes})` })
+    .where(and(eq(messages.id, id), eq(messages.organizationId, organizationId)));
+}
+
+describe('closing replies whose generator died', () => {
+  it('marks long-silent STREAMING replies INCOMPLETE with their text, and leaves live ones alone', async () => {
+    const tenant = await createTenant();
+    const { session } = await conversation(tenant);
+    const dead = data<any>(await mutate('chat.sendMessage', { chatSessionId: session.id, content: 'one' }, { tenant }));
+    const live = data<any>(await mutate('chat.sendMessage', { chatSessionId: session.id, content: 'two' }, { tenant }));
+    await orphan(tenant.organizationId, dead.id, 10);
+    await orphan(tenant.organizationId, live.id, 0);
+
+    const ctx = createExecutionContext();
+    await worker.scheduled(createScheduledController({ cron: EVERY_15_MINUTES, scheduledTime: Date.now() }), env, ctx);
+    await waitOnExecutionContext(ctx);
+
+    const got = data<any>(await query('chat.getSession', { id: session.id }, { tenant }));
+    const byId = new Map(got.messages.map((m: any) => [m.id, m]));
+    expect(byId.get(dead.id)).toMatchObject({
+      status: 'INCOMPLETE',
+      content: 'Half a repl',
+      metadata: { error: { code: 'ABANDONED' } },
+    });
+    expect(byId.get(live.id)).toMatchObject({ status: 'STREAMING' });
+  });
+});
