@@ -99,8 +99,9 @@ export async function beginTurn(
       join personas p on p.id = s.persona_id and p.organization_id = ${organizationId}
       where s.id = ${chatSessionId} and s.organization_id = ${organizationId}
         and s.status = 'ACTIVE' and p.deleted_at is null
-      -- Holds off a concurrent archival of this session until the message is in.
-      for share of s
+      -- Locks the session row for this statement: a concurrent archival waits or skips it, and
+      -- concurrent sends to the session take turns instead of deadlocking on the counter update.
+      for no key update of s
     ), ins as (
       insert into messages (id, organization_id, chat_session_id, role, content, metadata)
       select ${message.id}, ${organizationId}, target.id, ${message.role}, ${message.content},
