@@ -67,6 +67,11 @@ export function createApp(options: AppOptions = {}) {
       // Lets subscriptions be called with POST too, so a streamed send can carry attachments.
       allowMethodOverride: true,
       createContext: (_opts, c): Context => requestContext(c),
+      // 429 and 503 tell the client when to come back.
+      responseMeta: ({ errors }) => {
+        const retryAfter = errors.find((e): e is AppError => e instanceof AppError && e.retryAfter !== undefined);
+        return retryAfter ? { headers: new Headers({ 'retry-after': String(retryAfter.retryAfter) }) } : {};
+      },
       onError: ({ error, path, ctx }) => {
         if (error.code === 'INTERNAL_SERVER_ERROR' && !(error instanceof AppError)) {
           const env = (ctx as Context | undefined)?.env ?? {};

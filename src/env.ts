@@ -34,6 +34,8 @@ export type Env = {
   ATTACHMENTS_MAX_TOTAL_BYTES?: string;
   PDF_MAX_PAGES?: string;
   ATTACHMENT_MAX_CHARS?: string;
+  /** Model calls per organization per UTC day (organizations.daily_model_call_cap overrides it). */
+  DAILY_MODEL_CALL_CAP?: string;
   /** Comma-separated origins allowed to call the API from a browser; none by default. */
   CORS_ORIGINS?: string;
   /**

@@ -100,7 +100,7 @@ describe('AI replies', () => {
     const res = await mutate(
       'chat.sendMessage',
       { chatSessionId: session.id, content: `${m} [[stall:2]]` },
-      { tenant },
+      { tenant, env: { MODEL_TIMEOUT_MS: '1000' } },
     );
     expect(res.status).toBe(504);
     expect(res.body.error.message).toMatch(/did not respond within/);

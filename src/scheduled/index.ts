@@ -1,10 +1,11 @@
 import type { Env } from '../env';
 import { archiveIdleSessionsJob } from './archive-idle-sessions';
 import { closeAbandonedRepliesJob } from './close-abandoned-replies';
+import { purgeIdempotencyKeysJob } from './purge-idempotency-keys';
 
 export type ScheduledJob = (controller: ScheduledController, env: Env, ctx: ExecutionContext) => Promise<void>;
 
-/** Every 15 minutes: idle-session archival and closing replies whose generator died. */
+/** Every 15 minutes: idle-session archival, closing replies whose generator died, expired idempotency keys. */
 export const EVERY_15_MINUTES = '*/15 * * * *';
 
 /**
@@ -12,7 +13,7 @@ export const EVERY_15_MINUTES = '*/15 * * * *';
  * `[triggers] crons`, which is where Cloudflare learns the schedule.
  */
 export const jobsByCron: Record<string, ScheduledJob[]> = {
-  [EVERY_15_MINUTES]: [archiveIdleSessionsJob, closeAbandonedRepliesJob],
+  [EVERY_15_MINUTES]: [archiveIdleSessionsJob, closeAbandonedRepliesJob, purgeIdempotencyKeysJob],
 };
 
 /**

@@ -1,12 +1,9 @@
 import { buildPrompt } from '../ai/prompt';
 import { generateReply, type ReplyOutcome } from '../ai/reply';
-import {
-  beginTurn,
-  finishReply,
-  type MessageRole,
-  type NewAttachment,
-  saveReplyProgress,
-} from '../db/queries/messages';
+import { sha256Hex } from '../auth/keys';
+import type { IdempotencyClaim } from '../db/queries/idempotency';
+import { getMessage, type MessageRole, saveReplyProgress } from '../db/queries/messages';
+import { beginTurn, finishReply, type NewAttachment } from '../db/queries/turns';
 import { intSetting } from '../env';
 import { AppError } from '../errors';
 import { newId } from '../ids';
@@ -34,11 +31,79 @@ export type TurnResult = {
   /** The stored reply (any status); null for ASSISTANT/SYSTEM sends, which get no reply. */
   reply: MessageView | null;
   outcome: ReplyOutcome | null;
+  /** True when an Idempotency-Key matched an earlier request whose result this is. */
+  replayed: boolean;
 };
 
 const HISTORY_LIMIT = 200;
 /** How often a reply being generated saves its text so far (and checks for a stop request). */
 export const PROGRESS_INTERVAL_MS = 1_000;
+export const DEFAULT_DAILY_MODEL_CALLS = 5_000;
+
+/** Seconds until the next UTC midnight, when daily model-call counts start again. */
+function secondsUntilUtcMidnight(now = new Date()): number {
+  const midnight = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1);
+  return Math.ceil((midnight - now.getTime()) / 1000);
+}
+
+/** An Idempotency-Key claim for this request: the key, what it is for, and a hash of the payload. */
+export async function idempotencyClaim(
+  headers: Headers,
+  procedure: string,
+  payload: unknown,
+  resourceId: string,
+): Promise<IdempotencyClaim | undefined> {
+  const key = headers.get('idempotency-key')?.trim();
+  if (key === undefined || key === '') return undefined;
+  if (key.length > 255 || !/^[\x21-\x7e]+$/.test(key)) {
+    throw new AppError('BAD_REQUEST', 'Idempotency-Key must be 1–255 printable ASCII characters.');
+  }
+  return {
+    key,
+    procedure,
+    requestHash: await sha256Hex(JSON.stringify(payload)),
+    claimId: newId('message'),
+    resourceId,
+  };
+}
+
+export function assertSameRequest(record: { procedure: string; requestHash: string }, claim: IdempotencyClaim): void {
+  if (record.procedure !== claim.procedure || record.requestHash !== claim.requestHash) {
+    throw new AppError(
+      'UNPROCESSABLE',
+      'This Idempotency-Key was already used with a different request. Use a new key for a new request.',
+    );
+  }
+}
+
+/** Waits for an earlier request's reply to finish (it may still be generating), then returns it. */
+async function replayTurn(ctx: AuthedContext, replyOrMessageId: string, hooks: TurnHooks): Promise<TurnResult> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const row = await getMessage(ctx.db, ctx.auth.organizationId, replyOrMessageId);
+    if (!row)
+      throw new AppError('CONFLICT', 'The request that used this Idempotency-Key did not complete; use a new key.');
+    if (row.role !== 'ASSISTANT' || row.replyToId === null) {
+      const message = messageView(row);
+      hooks.onStored?.(message, null);
+      return { message, reply: null, outcome: null, replayed: true };
+    }
+    if (row.status !== 'STREAMING') {
+      const user = await getMessage(ctx.db, ctx.auth.organizationId, row.replyToId);
+      if (!user) throw new AppError('CONFLICT', 'The original message of this Idempotency-Key was deleted.');
+      const reply = messageView(row);
+      hooks.onStored?.(messageView(user), reply.id);
+      if (reply.content) hooks.onDelta?.(reply.content);
+      return { message: messageView(user), reply, outcome: null, replayed: true };
+    }
+    if (Date.now() > deadline) {
+      throw new AppError('CONFLICT', 'The request with this Idempotency-Key is still in progress; retry later.', {
+        retryAfter: 5,
+      });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
 
 /**
  * One conversation turn. Round trip 1 stores the message (and a reply placeholder) and reads the
@@ -48,39 +113,63 @@ export const PROGRESS_INTERVAL_MS = 1_000;
 export async function runTurn(ctx: AuthedContext, input: SendMessageInput, hooks: TurnHooks = {}): Promise<TurnResult> {
   const { db, auth, env } = ctx;
   const wantsReply = input.role === 'USER';
+  const messageId = newId('message');
+  const replyId = wantsReply ? newId('message') : undefined;
+  const claim = await idempotencyClaim(
+    ctx.headers,
+    'chat.sendMessage',
+    { ...input, attachments: input.attachments.map((a) => a.sha256) },
+    replyId ?? messageId,
+  );
   const begun = await beginTurn(db, auth.organizationId, {
     chatSessionId: input.chatSessionId,
-    message: { id: newId('message'), role: input.role, content: input.content, metadata: input.metadata ?? {} },
+    message: { id: messageId, role: input.role, content: input.content, metadata: input.metadata ?? {} },
     attachments: input.attachments,
-    replyId: wantsReply ? newId('message') : undefined,
+    replyId,
     historyLimit: HISTORY_LIMIT,
+    defaultDailyModelCalls: intSetting(env.DAILY_MODEL_CALL_CAP, DEFAULT_DAILY_MODEL_CALLS),
+    idempotency: claim,
   });
   if (!begun.session) throw new AppError('NOT_FOUND', `Chat session ${input.chatSessionId} not found.`);
+  if (claim && begun.idempotency && begun.idempotency.claimId !== claim.claimId) {
+    assertSameRequest(begun.idempotency, claim);
+    return replayTurn(ctx, begun.idempotency.resourceId, hooks);
+  }
   if (!begun.message) {
     if (begun.session.personaDeleted) {
       throw new AppError('CONFLICT', 'This session’s persona has been deleted; the session is read-only.');
     }
-    throw new AppError(
-      'CONFLICT',
-      'This chat session is archived. Reactivate it with chat.updateSession {"status":"ACTIVE"} before sending.',
-    );
+    if (begun.session.status === 'ARCHIVED') {
+      throw new AppError(
+        'CONFLICT',
+        'This chat session is archived. Reactivate it with chat.updateSession {"status":"ACTIVE"} before sending.',
+      );
+    }
+    if (wantsReply && begun.session.modelCallsToday >= begun.session.dailyModelCallCap) {
+      throw new AppError(
+        'RATE_LIMITED',
+        `This organization has used its ${begun.session.dailyModelCallCap} model calls for today (UTC); the count resets at midnight UTC.`,
+        { retryAfter: secondsUntilUtcMidnight() },
+      );
+    }
+    throw new AppError('CONFLICT', 'The message could not be stored; please retry.');
   }
   const message = messageView(begun.message);
   if (!wantsReply || !begun.reply) {
     hooks.onStored?.(message, null);
-    return { message, reply: null, outcome: null };
+    return { message, reply: null, outcome: null, replayed: false };
   }
   hooks.onStored?.(message, begun.reply.id);
+  const placeholderId = begun.reply.id;
 
   const persona = begun.session.persona;
-  const replyId = begun.reply.id;
   const budget = intSetting(env.CONTEXT_TOKEN_BUDGET, 16_000);
   const prompt = buildPrompt(persona, begun.history, budget);
   const model = ctx.services.resolveModel(persona);
 
   // Stop requests: the caller's signal, one landing in this isolate, or one seen in the database.
   const stop = new AbortController();
-  const local = registerReply(replyId);
+  const local = registerReply(placeholderId);
   hooks.stopSignal?.addEventListener('abort', () => stop.abort());
   const stopWatch = setInterval(() => {
     if (local.stopRequested) stop.abort();
@@ -89,18 +178,19 @@ export async function runTurn(ctx: AuthedContext, input: SendMessageInput, hooks
   let saving: Promise<void> | undefined;
   const progress = setInterval(() => {
     if (saving) return;
-    const snapshot = text;
-    saving = saveReplyProgress(db, auth.organizationId, replyId, snapshot)
+    saving = saveReplyProgress(db, auth.organizationId, placeholderId, text)
       .then((stillStreaming) => {
         if (!stillStreaming) stop.abort();
       })
-      .catch((error: unknown) => console.warn('could not save reply progress', { replyId, error: String(error) }))
+      .catch((error: unknown) =>
+        console.warn('could not save reply progress', { replyId: placeholderId, error: String(error) }),
+      )
       .finally(() => {
         saving = undefined;
       });
   }, PROGRESS_INTERVAL_MS);
 
-  let outcome: Awaited<ReturnType<typeof generateReply>>;
+  let outcome: ReplyOutcome;
   try {
     outcome = await generateReply({
       model,
@@ -117,7 +207,7 @@ export async function runTurn(ctx: AuthedContext, input: SendMessageInput, hooks
   } finally {
     clearInterval(progress);
     clearInterval(stopWatch);
-    unregisterReply(replyId);
+    unregisterReply(placeholderId);
     await saving;
   }
 
@@ -136,11 +226,11 @@ export async function runTurn(ctx: AuthedContext, input: SendMessageInput, hooks
     ...(outcome.error ? { error: { code: outcome.error.appCode, message: outcome.error.message } } : {}),
   };
   const stored = await finishReply(db, auth.organizationId, {
-    id: replyId,
+    id: placeholderId,
     content: outcome.text,
     status: outcome.status,
     metadata,
   });
   const reply = stored ? messageView(stored) : null;
-  return { message, reply, outcome };
+  return { message, reply, outcome, replayed: false };
 }

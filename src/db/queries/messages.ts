@@ -1,6 +1,5 @@
 import { sql } from 'drizzle-orm';
-import type { HistoryMessage } from '../../ai/prompt';
-import { batchRaw, type Db } from '../client';
+import type { Db } from '../client';
 
 export type MessageRole = 'USER' | 'ASSISTANT' | 'SYSTEM';
 export type MessageStatus = 'COMPLETE' | 'STREAMING' | 'INCOMPLETE' | 'STOPPED';
@@ -33,198 +32,9 @@ export function messageFromRaw(r: Record<string, unknown>): MessageRow {
   };
 }
 
-const returning = sql.raw('id, chat_session_id, role, content, status, metadata, reply_to_id, created_at, updated_at');
-
-export type NewAttachment = {
-  id: string;
-  filename: string;
-  declaredType: string;
-  detectedType: string;
-  byteSize: number;
-  sha256: string;
-  pageCount: number | null;
-  charCount: number;
-  text: string;
-  truncated: boolean;
-  hasText: boolean;
-};
-
-/** What the turn's first round trip learns about the session and its persona. */
-export type TurnSession = {
-  status: 'ACTIVE' | 'ARCHIVED';
-  messageCount: number;
-  personaDeleted: boolean;
-  persona: {
-    id: string;
-    name: string;
-    instructions: string;
-    model: string | null;
-    temperature: number | null;
-    maxOutputTokens: number | null;
-    version: number;
-  };
-};
-
-export type BeginTurnResult = {
-  session: TurnSession | undefined;
-  message: MessageRow | undefined;
-  reply: MessageRow | undefined;
-  /** Oldest first, ending with the new message. */
-  history: HistoryMessage[];
-};
-
-/**
- * The first round trip of a turn, as one transaction: store the message (and its attachments) only
- * if the session is the organization's, ACTIVE, and its persona not deleted; when a reply is wanted,
- * also store an empty STREAMING placeholder for it; then read the session, its persona and the
- * recent history. Nothing is written when the session cannot take the message.
- */
-export async function beginTurn(
-  db: Db,
-  organizationId: string,
-  input: {
-    chatSessionId: string;
-    message: { id: string; role: MessageRole; content: string; metadata: Record<string, unknown> };
-    attachments: NewAttachment[];
-    /** Id for the assistant placeholder; absent when no reply is generated. */
-    replyId: string | undefined;
-    historyLimit: number;
-  },
-): Promise<BeginTurnResult> {
-  const { chatSessionId, message, replyId } = input;
-  const added = replyId ? 2 : 1;
-  const insertTurn = db.execute(sql`
-    with target as (
-      select s.id from chat_sessions s
-      join personas p on p.id = s.persona_id and p.organization_id = ${organizationId}
-      where s.id = ${chatSessionId} and s.organization_id = ${organizationId}
-        and s.status = 'ACTIVE' and p.deleted_at is null
-      -- Locks the session row for this statement: a concurrent archival waits or skips it, and
-      -- concurrent sends to the session take turns instead of deadlocking on the counter update.
-      for no key update of s
-    ), ins as (
-      insert into messages (id, organization_id, chat_session_id, role, content, metadata)
-      select ${message.id}, ${organizationId}, target.id, ${message.role}, ${message.content},
-             ${JSON.stringify(message.metadata)}::jsonb
-      from target
-      returning ${returning}
-    ), reply as (
-      insert into messages (id, organization_id, chat_session_id, role, content, status, reply_to_id, created_at, updated_at)
-      select ${replyId ?? null}, ${organizationId}, ins.chat_session_id, 'ASSISTANT', '', 'STREAMING', ins.id,
-             clock_timestamp(), clock_timestamp()
-      from ins where ${replyId ?? null}::text is not null
-      returning ${returning}
-    ), bump as (
-      update chat_sessions set message_count = message_count + ${added},
-             last_activity_at = now(), updated_at = now()
-      where id in (select chat_session_id from ins) and organization_id = ${organizationId}
-      returning id
-    )
-    select 'message' as kind, ins.* from ins
-    union all
-    select 'reply' as kind, reply.* from reply`);
-  const insertAttachments = db.execute(sql`
-    insert into attachments (id, organization_id, message_id, filename, declared_type, detected_type,
-      byte_size, sha256, page_count, char_count, text, truncated, has_text)
-    select x.id, ${organizationId}, ${message.id}, x.filename, x.declared_type, x.detected_type,
-      x.byte_size, x.sha256, x.page_count, x.char_count, x.text, x.truncated, x.has_text
-    from jsonb_to_recordset(${JSON.stringify(
-      input.attachments.map((a) => ({
-        id: a.id,
-        filename: a.filename,
-        declared_type: a.declaredType,
-        detected_type: a.detectedType,
-        byte_size: a.byteSize,
-        sha256: a.sha256,
-        page_count: a.pageCount,
-        char_count: a.charCount,
-        text: a.text,
-        truncated: a.truncated,
-        has_text: a.hasText,
-      })),
-    )}::jsonb) as x(id text, filename text, declared_type text, detected_type text, byte_size int,
-      sha256 text, page_count int, char_count int, text text, truncated boolean, has_text boolean)
-    where exists (select 1 from messages m where m.id = ${message.id} and m.organization_id = ${organizationId})`);
-  const readSession = db.execute(sql`
-    select s.status, s.message_count, p.deleted_at is not null as persona_deleted,
-      p.id as persona_id, p.name, p.instructions, p.model, p.temperature, p.max_output_tokens, p.version
-    from chat_sessions s
-    join personas p on p.id = s.persona_id and p.organization_id = ${organizationId}
-    where s.id = ${chatSessionId} and s.organization_id = ${organizationId}`);
-  const readHistory = db.execute(sql`
-    select m.id, m.role, m.content, m.status,
-      coalesce((
-        select json_agg(json_build_object('id', a.id, 'filename', a.filename, 'text', a.text,
-          'hasText', a.has_text, 'truncated', a.truncated, 'pageCount', a.page_count)
-          order by a.created_at, a.id)
-        from attachments a where a.message_id = m.id and a.organization_id = ${organizationId}
-      ), '[]'::json) as attachments
-    from messages m
-    where m.chat_session_id = ${chatSessionId} and m.organization_id = ${organizationId}
-      and m.status <> 'STREAMING'
-      and (m.created_at, m.id) <= (select created_at, id from messages
-                                   where id = ${message.id} and organization_id = ${organizationId})
-    order by m.created_at desc, m.id desc
-    limit ${input.historyLimit}`);
-
-  const results = await batchRaw(
-    db,
-    input.attachments.length
-      ? [insertTurn, insertAttachments, readSession, readHistory]
-      : [insertTurn, readSession, readHistory],
-  );
-  const turnRows = results[0]?.rows ?? [];
-  const sessionRow = results.at(-2)?.rows[0];
-  const historyRows = results.at(-1)?.rows ?? [];
-
-  const stored = turnRows.find((r) => r.kind === 'message');
-  const reply = turnRows.find((r) => r.kind === 'reply');
-  return {
-    session: sessionRow
-      ? {
-          status: sessionRow.status as TurnSession['status'],
-          messageCount: Number(sessionRow.message_count),
-          personaDeleted: sessionRow.persona_deleted === true,
-          persona: {
-            id: sessionRow.persona_id as string,
-            name: sessionRow.name as string,
-            instructions: sessionRow.instructions as string,
-            model: (sessionRow.model as string | null) ?? null,
-            temperature: sessionRow.temperature === null ? null : Number(sessionRow.temperature),
-            maxOutputTokens: sessionRow.max_output_tokens === null ? null : Number(sessionRow.max_output_tokens),
-            version: Number(sessionRow.version),
-          },
-        }
-      : undefined,
-    message: stored ? messageFromRaw(stored) : undefined,
-    reply: reply ? messageFromRaw(reply) : undefined,
-    history: historyRows.reverse().map((r) => ({
-      id: r.id as string,
-      role: r.role as MessageRole,
-      content: r.content as string,
-      status: r.status as MessageStatus,
-      attachments: (r.attachments as HistoryMessage['attachments'] | null) ?? [],
-    })),
-  };
-}
-
-/**
- * The turn's last round trip: the placeholder becomes the reply (complete or not) with its
- * metadata. Scoped to the organization; a reply whose session was deleted meanwhile is dropped.
- */
-export async function finishReply(
-  db: Db,
-  organizationId: string,
-  input: { id: string; content: string; status: MessageStatus; metadata: Record<string, unknown> },
-): Promise<MessageRow | undefined> {
-  const result = await db.execute(sql`
-    update messages set content = ${input.content}, status = ${input.status},
-      metadata = ${JSON.stringify(input.metadata)}::jsonb, updated_at = now()
-    where id = ${input.id} and organization_id = ${organizationId}
-    returning ${returning}`);
-  const row = result.rows[0];
-  return row ? messageFromRaw(row) : undefined;
-}
+export const returning = sql.raw(
+  'id, chat_session_id, role, content, status, metadata, reply_to_id, created_at, updated_at',
+);
 
 /**
  * Messages of a session, oldest first, keyset-paginated after the message id `cursor`.
@@ -328,3 +138,5 @@ export async function closeAbandonedReplies(db: Db, staleSeconds: number, limit:
     returning id`);
   return result.rows.length;
 }
+
+export type { NewAttachment } from './turns';

@@ -1,7 +1,8 @@
 import { and, desc, eq, sql } from 'drizzle-orm';
-import type { Db } from '../client';
+import { batchRaw, type Db } from '../client';
 import type { platforms, sessionStatuses } from '../schema';
 import { chatSessions, personas } from '../schema';
+import { claimKey, type IdempotencyClaim, type IdempotencyRecord, readKey, recordFromRaw } from './idempotency';
 
 type Platform = (typeof platforms)[number];
 type SessionStatus = (typeof sessionStatuses)[number];
@@ -66,7 +67,8 @@ export function sessionFromRaw(r: Record<string, unknown>): SessionRow {
 
 /**
  * Creates a session with a live persona of the organization, and the persona's greeting as the
- * first message when it has one, in one statement. No row comes back when the persona is unknown.
+ * first message when it has one, in one statement. No session comes back when the persona is
+ * unknown, or when the Idempotency-Key is held by an earlier request (its record comes back then).
  */
 export async function insertSession(
   db: Db,
@@ -78,17 +80,20 @@ export async function insertSession(
     platform: Platform;
     userId: string | null;
     greetingMessageId: string;
+    idempotency: IdempotencyClaim | undefined;
   },
-): Promise<SessionRow | undefined> {
-  const result = await db.execute(sql`
+): Promise<{ session: SessionRow | undefined; idempotency: IdempotencyRecord | undefined }> {
+  const claim = values.idempotency ? sql`, claim as (${claimKey(organizationId, values.idempotency, sql`p`)})` : sql``;
+  const claimed = values.idempotency ? sql`where exists (select 1 from claim)` : sql``;
+  const insert = db.execute(sql`
     with p as (
       select id, name, avatar_url, greeting, version from personas
       where id = ${values.personaId} and organization_id = ${organizationId} and deleted_at is null
-    ), s as (
+    )${claim}, s as (
       insert into chat_sessions (id, organization_id, persona_id, user_id, title, platform, message_count)
       select ${values.id}, ${organizationId}, p.id, ${values.userId}, ${values.title}, ${values.platform},
              case when coalesce(p.greeting, '') = '' then 0 else 1 end
-      from p
+      from p ${claimed}
       returning *
     ), g as (
       insert into messages (id, organization_id, chat_session_id, role, content, metadata)
@@ -98,8 +103,24 @@ export async function insertSession(
       returning id
     )
     select s.*, p.name as persona_name, p.avatar_url as persona_avatar_url from s, p`);
-  const row = result.rows[0];
-  return row ? sessionFromRaw(row) : undefined;
+  if (!values.idempotency) {
+    const row = (await insert).rows[0];
+    return { session: row ? sessionFromRaw(row) : undefined, idempotency: undefined };
+  }
+  const [created, key] = await batchRaw(db, [insert, readKey(db, organizationId, values.idempotency.key)]);
+  const row = created?.rows[0];
+  return { session: row ? sessionFromRaw(row) : undefined, idempotency: recordFromRaw(key?.rows[0]) };
+}
+
+/** One session with its persona summary and counts, without messages. */
+export async function getSessionSummary(db: Db, organizationId: string, id: string): Promise<SessionRow | undefined> {
+  const [row] = await db
+    .select(sessionColumns)
+    .from(chatSessions)
+    .innerJoin(personas, and(eq(personas.id, chatSessions.personaId), eq(personas.organizationId, organizationId)))
+    .where(and(eq(chatSessions.id, id), eq(chatSessions.organizationId, organizationId)))
+    .limit(1);
+  return row;
 }
 
 export type SessionFilter = {

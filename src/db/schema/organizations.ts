@@ -6,6 +6,8 @@ export const organizations = pgTable('organizations', {
   name: text('name').notNull(),
   /** Per-organization override of the idle period after which sessions are archived. */
   idleArchiveDays: integer('idle_archive_days'),
+  /** Per-organization override of DAILY_MODEL_CALL_CAP. */
+  dailyModelCallCap: integer('daily_model_call_cap'),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 });

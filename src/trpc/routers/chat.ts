@@ -3,15 +3,16 @@ import { extractAttachments } from '../../attachments/extract';
 import { listMessages, messageFromRaw } from '../../db/queries/messages';
 import {
   deleteSession,
+  getSessionSummary,
   getSessionWithMessages,
   insertSession,
   listSessions,
   updateSession,
 } from '../../db/queries/sessions';
 import { platforms, sessionStatuses } from '../../db/schema';
-import { AppError } from '../../errors';
+import { AppError, type AppErrorCode } from '../../errors';
 import { newId } from '../../ids';
-import { runTurn } from '../../services/send-message';
+import { assertSameRequest, idempotencyClaim, runTurn } from '../../services/send-message';
 import { messageView } from '../../views/message';
 import { sessionView } from '../../views/session';
 import { authedProcedure, router } from '../init';
@@ -33,16 +34,26 @@ export const chatRouter = router({
       }),
     )
     .mutation(async ({ ctx, input }) => {
-      const row = await insertSession(ctx.db, ctx.auth.organizationId, {
-        id: newId('session'),
+      const sessionId = newId('session');
+      const claim = await idempotencyClaim(ctx.headers, 'chat.createSession', input, sessionId);
+      const created = await insertSession(ctx.db, ctx.auth.organizationId, {
+        id: sessionId,
         personaId: input.personaId,
         title: input.title ?? null,
         platform: input.platform,
         userId: input.userId ?? null,
         greetingMessageId: newId('message'),
+        idempotency: claim,
       });
-      if (!row) throw new AppError('NOT_FOUND', `Persona ${input.personaId} not found.`);
-      return sessionView(row);
+      if (created.session) return sessionView(created.session);
+      if (claim && created.idempotency) {
+        assertSameRequest(created.idempotency, claim);
+        const original = await getSessionSummary(ctx.db, ctx.auth.organizationId, created.idempotency.resourceId);
+        if (!original)
+          throw new AppError('CONFLICT', 'The session made with this Idempotency-Key was deleted; use a new key.');
+        return sessionView(original);
+      }
+      throw new AppError('NOT_FOUND', `Persona ${input.personaId} not found.`);
     }),
 
   listSessions: authedProcedure
@@ -102,12 +113,15 @@ export const chatRouter = router({
     const attachments = await extractAttachments(input.attachments, ctx.env);
     const turn = await runTurn(ctx, { ...input, attachments });
     if (!turn.reply) return turn.message;
-    if (turn.outcome?.error) {
-      const error = turn.outcome.error;
+    if (turn.reply.status === 'INCOMPLETE') {
+      // The same answer for the original request and for a retry with its Idempotency-Key.
+      const recorded = turn.reply.metadata.error as { code?: AppErrorCode; message?: string } | undefined;
+      const code = turn.outcome?.error?.appCode ?? recorded?.code ?? 'MODEL_ERROR';
+      const message = turn.outcome?.error?.message ?? recorded?.message ?? 'The reply could not be generated.';
       throw new AppError(
-        error.appCode,
-        `${error.message} Your message was saved (${turn.message.id}); the partial reply ${turn.reply.id} is marked ${turn.reply.status}.`,
-        { cause: error },
+        code === 'MODEL_TIMEOUT' ? 'MODEL_TIMEOUT' : 'MODEL_ERROR',
+        `${message} Your message was saved (${turn.message.id}); the partial reply ${turn.reply.id} is marked INCOMPLETE.`,
+        { cause: turn.outcome?.error },
       );
     }
     return turn.reply;
