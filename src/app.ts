@@ -3,6 +3,7 @@ import { Hono, type Context as HonoContext } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { createDb } from './db/client';
+import { intSetting } from './env';
 import { AppError } from './errors';
 import type { HonoEnv } from './hono-env';
 import { redact } from './log';
@@ -17,7 +18,7 @@ import { appRouter } from './trpc/router';
 
 export type AppOptions = { services?: ServiceOverrides };
 
-/** Largest request body: 20 MB of attachments as base64 plus the JSON around them. */
+/** Default largest request body: 20 MB of attachments as base64 plus the JSON around them. */
 export const MAX_BODY_BYTES = 28 * 1024 * 1024;
 
 export function createApp(options: AppOptions = {}) {
@@ -48,14 +49,15 @@ export function createApp(options: AppOptions = {}) {
   app.route('/', healthRoutes);
   app.route('/admin/v1', adminRoutes);
 
-  app.use(
-    '/api/*',
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
+  // Oversized bodies are refused from Content-Length (or while streaming) before anything parses them.
+  app.use('/api/*', (c, next) => {
+    const maxSize = intSetting(c.env.MAX_BODY_BYTES, MAX_BODY_BYTES);
+    return bodyLimit({
+      maxSize,
       onError: (c) =>
-        errorResponse(c, new AppError('PAYLOAD_TOO_LARGE', `Request body is larger than ${MAX_BODY_BYTES} bytes.`)),
-    }),
-  );
+        errorResponse(c, new AppError('PAYLOAD_TOO_LARGE', `Request body is larger than ${maxSize} bytes.`)),
+    })(c, next);
+  });
 
   app.route('/api/chat', uiChatRoutes);
 

@@ -34,6 +34,12 @@ export type Env = {
   ATTACHMENTS_MAX_TOTAL_BYTES?: string;
   PDF_MAX_PAGES?: string;
   ATTACHMENT_MAX_CHARS?: string;
+  /** Largest request body under /api, bytes (default 28 MiB: 20 MiB of base64 attachments and their JSON). */
+  MAX_BODY_BYTES?: string;
+  /** Cloudflare Rate Limiting binding: requests per API key (wrangler.toml [[ratelimits]]). */
+  API_RATE_LIMITER?: RateLimit;
+  /** Requests per API key per minute where the binding is absent (local development, tests). */
+  RATE_LIMIT_PER_MINUTE?: string;
   /** Model calls per organization per UTC day (organizations.daily_model_call_cap overrides it). */
   DAILY_MODEL_CALL_CAP?: string;
   /** Comma-separated origins allowed to call the API from a browser; none by default. */

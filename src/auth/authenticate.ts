@@ -1,7 +1,8 @@
 import type { Db } from '../db/client';
 import { findApiKeyByHash, touchApiKey } from '../db/queries/api-keys';
-import { intSetting } from '../env';
+import { type Env, intSetting } from '../env';
 import { AppError } from '../errors';
+import { enforceRateLimit } from '../rate-limit';
 import { sha256Hex } from './keys';
 
 export type Auth = { organizationId: string; apiKeyId: string };
@@ -73,16 +74,18 @@ export async function authenticate(
   return { organizationId: entry.organizationId, apiKeyId: entry.apiKeyId };
 }
 
-/** authenticate() with the request's own clients and settings. */
-export function authenticateRequest(ctx: {
+/** authenticate() with the request's own clients and settings, then the key's rate limit. */
+export async function authenticateRequest(ctx: {
   headers: Headers;
   db: Db;
-  env: { AUTH_CACHE_TTL_SECONDS?: string | undefined };
+  env: Env;
   waitUntil: (promise: Promise<unknown>) => void;
 }): Promise<Auth> {
-  return authenticate(ctx.headers, {
+  const auth = await authenticate(ctx.headers, {
     db: ctx.db,
     ttlMs: intSetting(ctx.env.AUTH_CACHE_TTL_SECONDS, 30) * 1000,
     waitUntil: ctx.waitUntil,
   });
+  await enforceRateLimit(ctx.env, auth.apiKeyId);
+  return auth;
 }

@@ -22,6 +22,8 @@ import { sendMessageInput } from './send-message-input';
 
 const notFound = (sessionId: string) => new AppError('NOT_FOUND', `Chat session ${sessionId} not found.`);
 const title = text(200).pipe(z.string().trim());
+/** Your end user's id: opaque to us, any text. */
+const endUserId = text(200).pipe(z.string().trim().min(1, 'must not be empty'));
 
 export const chatRouter = router({
   createSession: authedProcedure
@@ -30,7 +32,7 @@ export const chatRouter = router({
         personaId: id,
         title: title.optional(),
         platform: z.enum(platforms).default('WEB'),
-        userId: id.optional(),
+        userId: endUserId.optional(),
       }),
     )
     .mutation(async ({ ctx, input }) => {
@@ -61,7 +63,7 @@ export const chatRouter = router({
       z
         .object({
           personaId: id.optional(),
-          userId: id.optional(),
+          userId: endUserId.optional(),
           status: z.enum(sessionStatuses).optional(),
           platform: z.enum(platforms).optional(),
           limit: limit(100, 50),

@@ -1,0 +1,148 @@
+import { exports } from 'cloudflare:workers';
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { appRouter } from '../src/trpc/router';
+import { admin, authHeaders, createTenant, data, mutate, query, type Tenant } from './helpers/api';
+import { conversation } from './helpers/factories';
+import { readSse } from './helpers/sse';
+
+const worker = (exports as unknown as { default: Fetcher }).default;
+
+type World = { tenant: Tenant; personaId: string; sessionId: string; replyId: string };
+
+/** Strings a hostile client would send: ids of both tenants, NUL, lone surrogates, huge, SQL-ish. */
+function strings(victim: World, own: World) {
+  return fc.oneof(
+    fc.constantFrom(
+      victim.personaId,
+      victim.sessionId,
+      victim.replyId,
+      victim.tenant.organizationId,
+      own.personaId,
+      own.sessionId,
+      own.replyId,
+      '',
+      ' ',
+      'a\u0000b',
+      'x\ud800y',
+      "' OR 1=1 --",
+      '{"$ne":null}',
+      'ARCHIVED',
+      'USER',
+      'SYSTEM',
+      'WEB',
+      'x'.repeat(300),
+    ),
+    fc.string({ maxLength: 40 }),
+    fc.string({ unit: 'binary', maxLength: 20 }),
+  );
+}
+
+function values(victim: World, own: World) {
+  const s = strings(victim, own);
+  return fc.oneof(
+    s,
+    fc.integer(),
+    fc.double(),
+    fc.constantFrom(0, -1, 1e308, Number.MAX_SAFE_INTEGER, 2 ** 64),
+    fc.boolean(),
+    fc.constant(null),
+    fc.array(s, { maxLength: 3 }),
+    fc.dictionary(s, s, { maxKeys: 3 }),
+  );
+}
+
+const FIELDS = [
+  'id',
+  'personaId',
+  'chatSessionId',
+  'messageId',
+  'content',
+  'role',
+  'title',
+  'status',
+  'platform',
+  'userId',
+  'limit',
+  'cursor',
+  'offset',
+  'name',
+  'instructions',
+  'temperature',
+  'maxOutputTokens',
+  'metadata',
+  'attachments',
+  'organizationId',
+  'lastEventId',
+  'includeAttachmentText',
+  'greeting',
+  'avatarUrl',
+  'model',
+];
+
+async function call(path: string, type: string, input: unknown, tenant: Tenant) {
+  if (type === 'query') return (await query(path, input, { tenant })).status;
+  if (type === 'mutation') return (await mutate(path, input, { tenant })).status;
+  const qs = encodeURIComponent(JSON.stringify(input) ?? 'null');
+  const res = await worker.fetch(`http://api.test/api/trpc/${path}?input=${qs}`, { headers: authHeaders(tenant) });
+  if (res.status !== 200) return res.status;
+  const events = await readSse(res, (e) => e.event === 'serialized-error' || e.data?.type === 'reply');
+  const error = events.find((e) => e.event === 'serialized-error');
+  return error ? (error.data.data.httpStatus as number) : 200;
+}
+
+async function snapshot(w: World) {
+  const auth = { tenant: w.tenant };
+  return JSON.stringify([
+    data(await query('persona.list', {}, auth)),
+    data(await query('chat.getSession', { id: w.sessionId, includeAttachmentText: true }, auth)),
+  ]);
+}
+
+/** A new key for the same organization: each procedure's run gets its own rate-limit budget. */
+async function withFreshKey(w: World): Promise<World> {
+  const key = await admin(`/organizations/${w.tenant.organizationId}/api-keys`, { name: 'fuzz' });
+  return { ...w, tenant: { ...w.tenant, apiKey: key.body.key, apiKeyId: key.body.id } };
+}
+
+async function world(name: string): Promise<World> {
+  const tenant = await createTenant(name);
+  const { persona, session } = await conversation(tenant);
+  const reply = data<any>(
+    await mutate('chat.sendMessage', { chatSessionId: session.id, content: 'hello' }, { tenant }),
+  );
+  return { tenant, personaId: persona.id, sessionId: session.id, replyId: reply.id };
+}
+
+describe('property-based fuzzing of every procedure', () => {
+  let victimWorld: World;
+  let ownWorld: World;
+  beforeAll(async () => {
+    victimWorld = await world('Fuzz victim');
+    ownWorld = await world('Fuzz attacker');
+  });
+
+  for (const [path, procedure] of Object.entries(appRouter._def.procedures)) {
+    const type = (procedure as unknown as { _def: { type: string } })._def.type;
+    it(`${path}: no 500, no cross-tenant effect, no partial write on refusal`, async () => {
+      const victim = await withFreshKey(victimWorld);
+      const own = await withFreshKey(ownWorld);
+      const victimBefore = await snapshot(victim);
+      const input = fc.oneof(
+        values(victim, own),
+        fc.dictionary(fc.constantFrom(...FIELDS), values(victim, own), { maxKeys: 6 }),
+        fc.dictionary(fc.constantFrom(...FIELDS), values(victim, own), { maxKeys: 6 }).map((json) => ({ json })),
+      );
+      await fc.assert(
+        fc.asyncProperty(input, async (payload) => {
+          const before = await snapshot(own);
+          const status = await call(path, type, payload, own.tenant);
+          expect(status, `${path} ${JSON.stringify(payload)?.slice(0, 200)}`).toBeLessThan(500);
+          if (status >= 400 && type !== 'query') expect(await snapshot(own)).toBe(before);
+        }),
+        { numRuns: 20, seed: 20261128 },
+      );
+      expect(await snapshot(victim)).toBe(victimBefore);
+    });
+  }
+});
