@@ -123,7 +123,7 @@ describe('AI replies', () => {
     const next = marker('after-cut');
     data(await mutate('chat.sendMessage', { chatSessionId: session.id, content: next }, { tenant }));
     const [req] = await modelRequests(next);
-    const assistant = (req?.body.input as any[]).find((x) => x.role === 'assistant');
+    const assistant = ((req?.body.input ?? []) as any[]).find((x) => x.role === 'assistant');
     expect(JSON.stringify(assistant.content)).toContain('interrupted before it finished');
   });
 

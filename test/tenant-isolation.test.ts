@@ -1,6 +1,8 @@
-import { exports } from 'cloudflare:workers';
+import { env, exports } from 'cloudflare:workers';
+import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app';
+import { createDb } from '../src/db/client';
 import { appRouter } from '../src/trpc/router';
 import { admin, authHeaders, createTenant, data, mutate, query, type Tenant } from './helpers/api';
 import { conversation } from './helpers/factories';
@@ -9,6 +11,7 @@ import { readSse } from './helpers/sse';
 const worker = (exports as unknown as { default: Fetcher }).default;
 const BASE = 'http://api.test';
 
+/** `replyId` is a reply still being generated (STREAMING), so stop and resume have something to act on. */
 type Victim = { tenant: Tenant; personaId: string; sessionId: string; replyId: string };
 type Kind = 'query' | 'mutation' | 'subscription';
 type Entry = {
@@ -126,6 +129,10 @@ describe('tenant isolation matrix', () => {
     const { persona, session } = await conversation(tenant, { greeting: 'Hello victim' });
     const reply = data<any>(
       await mutate('chat.sendMessage', { chatSessionId: session.id, content: 'secret' }, { tenant }),
+    );
+    // As if its generator were still running (in another isolate): fresh progress, STREAMING.
+    await createDb(env).execute(
+      sql`update messages set status = 'STREAMING', updated_at = now() + interval '1 hour' where id = ${reply.id}`,
     );
     victim = { tenant, personaId: persona.id, sessionId: session.id, replyId: reply.id };
     attacker = await createTenant('Attacker');
