@@ -46,7 +46,7 @@ describe('database round trips', () => {
     expect(calls).toEqual(['db', 'model', 'db']);
   });
 
-  it('sendMessage with an attachment is still 1 before and 1 after', async () => {
+  it('sendMessage with an attachment: 2 before (the session is checked before parsing) and 1 after', async () => {
     const tenant = await createTenant();
     const { session } = await conversation(tenant);
     const attachments = [{ filename: 'notes.txt', mimeType: 'text/plain', data: btoa('some notes') }];
@@ -57,7 +57,7 @@ describe('database round trips', () => {
         { tenant: t, ...local },
       ),
     );
-    expect(calls).toEqual(['db', 'model', 'db']);
+    expect(calls).toEqual(['db', 'db', 'model', 'db']);
   });
 
   it('every other chat procedure is one round trip', async () => {

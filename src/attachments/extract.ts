@@ -7,8 +7,10 @@ import type { AttachmentInput } from './input';
 import { attachmentLimits, base64DecodedLength } from './limits';
 import { extractPdfText } from './pdf';
 
+type Kind = 'pdf' | 'text' | 'markdown' | 'csv' | 'json' | 'html';
+
 /** Declared MIME types we accept, and the kind of content each must be. */
-const SUPPORTED: Record<string, 'pdf' | 'text' | 'markdown' | 'csv' | 'json' | 'html'> = {
+const SUPPORTED: Record<string, Kind> = {
   'application/pdf': 'pdf',
   'text/plain': 'text',
   'text/markdown': 'markdown',
@@ -20,9 +22,30 @@ const SUPPORTED: Record<string, 'pdf' | 'text' | 'markdown' | 'csv' | 'json' | '
 
 export const SUPPORTED_TYPES = Object.keys(SUPPORTED);
 
+/** A declared type split into its base type (lower case) and its charset parameter, if any. */
+export function parseMimeType(declared: string): { type: string; charset: string | undefined } {
+  const [base = '', ...params] = declared.split(';');
+  let charset: string | undefined;
+  for (const param of params) {
+    const [key, value] = param.split('=');
+    if (key?.trim().toLowerCase() === 'charset' && value) charset = value.trim().replace(/^"|"$/g, '').toLowerCase();
+  }
+  return { type: base.trim().toLowerCase(), charset };
+}
+
+function kindOf(type: string): Kind | undefined {
+  return Object.hasOwn(SUPPORTED, type) ? SUPPORTED[type] : undefined;
+}
+
+/** Clients often send a data: URL rather than bare base64; only the payload counts. */
+export function base64Payload(data: string): string {
+  const match = /^\s*data:[^,]{0,200};base64,/i.exec(data);
+  return match ? data.slice(match[0].length) : data;
+}
+
 function decodeBase64(filename: string, data: string): Uint8Array {
-  const clean = data.replace(/\s/g, '');
-  if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(clean)) {
+  const clean = base64Payload(data).replace(/\s/g, '');
+  if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(clean) || clean.replace(/=+$/, '').length % 4 === 1) {
     throw new AppError('BAD_REQUEST', `Attachment "${filename}": "data" is not valid base64.`);
   }
   try {
@@ -51,21 +74,45 @@ function sniff(bytes: Uint8Array): string {
   return 'application/octet-stream';
 }
 
-function decodeUtf8(filename: string, bytes: Uint8Array): string {
+/** Text in the declared charset (UTF-8 unless the type names another); binary content is refused. */
+function decodeText(filename: string, bytes: Uint8Array, charset: string | undefined): string {
+  const label = charset ?? 'utf-8';
+  let decoder: TextDecoder;
   try {
-    const text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+    decoder = new TextDecoder(label, { fatal: true, ignoreBOM: false });
+  } catch {
+    throw new AppError('UNSUPPORTED_MEDIA_TYPE', `Attachment "${filename}" has an unknown charset "${label}".`);
+  }
+  const encoding = decoder.encoding === 'utf-8' ? 'UTF-8' : decoder.encoding;
+  try {
+    // The decoder drops a leading byte-order mark itself.
+    const text = decoder.decode(bytes);
     if (text.includes('\u0000')) throw new Error('NUL');
-    return text.replace(/^\uFEFF/, '');
+    return text;
   } catch {
     throw new AppError(
       'BAD_REQUEST',
-      `Attachment "${filename}" is declared as text but is not valid UTF-8 text (detected ${sniff(bytes)}).`,
+      `Attachment "${filename}" is declared as text but is not valid ${encoding} text (detected ${sniff(bytes)}).`,
     );
   }
 }
 
+/**
+ * What extraction produced, made safe to store and to show a model: no NUL or other control
+ * characters (Postgres cannot store NUL; PDF fonts emit junk like U+0003), no lone surrogates.
+ */
+function cleanText(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point.
+  return text.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g, '').toWellFormed();
+}
+
+function codePoint(n: number): string | undefined {
+  return n > 0 && n <= 0x10ffff ? String.fromCodePoint(n) : undefined;
+}
+
 function htmlToText(html: string): string {
   return html
+    .replace(/<!--[\s\S]*?-->/g, ' ')
     .replace(/<(script|style)[^>]*>[\s\S]*?<\/\1>/gi, ' ')
     .replace(/<br\s*\/?>|<\/(p|div|li|h[1-6]|tr)>/gi, '\n')
     .replace(/<[^>]+>/g, ' ')
@@ -74,6 +121,8 @@ function htmlToText(html: string): string {
     .replace(/&gt;/g, '>')
     .replace(/&quot;/g, '"')
     .replace(/&#39;/g, "'")
+    .replace(/&#(\d{1,7});/g, (m, n: string) => codePoint(Number(n)) ?? m)
+    .replace(/&#x([0-9a-f]{1,6});/gi, (m, n: string) => codePoint(Number.parseInt(n, 16)) ?? m)
     .replace(/&amp;/g, '&')
     .replace(/[^\S\n]+/g, ' ')
     .replace(/\n\s*\n\s*/g, '\n\n')
@@ -92,14 +141,14 @@ export async function extractAttachments(inputs: AttachmentInput[], env: Env): P
   }
   let total = 0;
   for (const input of inputs) {
-    const kind = SUPPORTED[input.mimeType];
-    if (!kind) {
+    const { type } = parseMimeType(input.mimeType);
+    if (!kindOf(type)) {
       throw new AppError(
         'UNSUPPORTED_MEDIA_TYPE',
         `Attachment "${input.filename}" has unsupported type "${input.mimeType}". Supported: ${SUPPORTED_TYPES.join(', ')}.`,
       );
     }
-    const size = base64DecodedLength(input.data);
+    const size = base64DecodedLength(base64Payload(input.data));
     if (size > limits.maxBytes) {
       throw new AppError(
         'PAYLOAD_TOO_LARGE',
@@ -117,7 +166,8 @@ export async function extractAttachments(inputs: AttachmentInput[], env: Env): P
 
   const out: NewAttachment[] = [];
   for (const input of inputs) {
-    const kind = SUPPORTED[input.mimeType] ?? 'text';
+    const { type, charset } = parseMimeType(input.mimeType);
+    const kind = kindOf(type) ?? 'text';
     const bytes = decodeBase64(input.filename, input.data);
     if (bytes.length === 0) throw new AppError('BAD_REQUEST', `Attachment "${input.filename}" is empty.`);
     const detected = sniff(bytes);
@@ -133,19 +183,21 @@ export async function extractAttachments(inputs: AttachmentInput[], env: Env): P
       }
       const pdf = await extractPdfText(input.filename, bytes, {
         maxPages: limits.maxPdfPages,
+        // Pages past the character limit would be cut anyway: stop reading there (CPU).
+        stopAfterChars: limits.maxChars,
         password: input.password,
       });
-      text = pdf.text;
+      text = cleanText(pdf.text);
       pageCount = pdf.pageCount;
       pagesTruncated = pdf.pagesRead < pdf.pageCount;
     } else {
       if (detected === 'application/pdf') {
         throw new AppError(
           'BAD_REQUEST',
-          `Attachment "${input.filename}" is declared ${input.mimeType} but its content is a PDF: send it as application/pdf.`,
+          `Attachment "${input.filename}" is declared ${type} but its content is a PDF: send it as application/pdf.`,
         );
       }
-      text = decodeUtf8(input.filename, bytes);
+      text = decodeText(input.filename, bytes, charset);
       if (kind === 'json') {
         try {
           JSON.parse(text);
@@ -157,15 +209,17 @@ export async function extractAttachments(inputs: AttachmentInput[], env: Env): P
         }
       }
       if (kind === 'html') text = htmlToText(text);
+      text = cleanText(text);
     }
     const charCount = text.length;
     const truncated = pagesTruncated || charCount > limits.maxChars;
-    const kept = charCount > limits.maxChars ? text.slice(0, limits.maxChars) : text;
+    // Never cut a surrogate pair in half.
+    const kept = charCount > limits.maxChars ? text.slice(0, limits.maxChars).toWellFormed() : text;
     out.push({
       id: newId('attachment'),
       filename: input.filename,
-      declaredType: input.mimeType,
-      detectedType: kind === 'pdf' ? 'application/pdf' : input.mimeType,
+      declaredType: type,
+      detectedType: kind === 'pdf' ? 'application/pdf' : type,
       byteSize: bytes.length,
       sha256: await sha256Hex(bytes),
       pageCount,

@@ -11,7 +11,10 @@ export const attachmentInput = z.object({
     .min(1, 'must not be empty')
     .max(255, 'is too long (max 255 characters)')
     // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point.
-    .refine((v) => !/[\u0000-\u001f]/.test(v), 'must not contain control characters'),
+    .refine((v) => !/[\u0000-\u001f\u007f]/.test(v), 'must not contain control characters')
+    // A lone surrogate cannot be stored (Postgres rejects it inside JSON).
+    .refine((v) => v.isWellFormed(), 'must be valid Unicode'),
+  /** A supported type, optionally with parameters (`text/csv; charset=utf-8`). */
   mimeType: z.string().trim().toLowerCase().min(1).max(100),
   data: z.string().max(70_000_000, 'is too large'),
   /** For a password-protected PDF. Never stored. */

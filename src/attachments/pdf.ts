@@ -5,12 +5,13 @@ export type PdfText = { text: string; pageCount: number; pagesRead: number };
 /**
  * Text of a PDF's first `maxPages` pages. unpdf (pdf.js) is loaded only here, on the first PDF an
  * isolate sees, so requests without PDFs never pay for its ~3 MB. Pages are read one at a time to
- * keep memory flat, and reading stops at the page limit to stay inside Workers' CPU budget.
+ * keep memory flat, and reading stops at the page limit, or once more than `stopAfterChars`
+ * characters were read, to stay inside Workers' CPU budget. `pagesRead < pageCount` then.
  */
 export async function extractPdfText(
   filename: string,
   bytes: Uint8Array,
-  options: { maxPages: number; password?: string | undefined },
+  options: { maxPages: number; stopAfterChars?: number; password?: string | undefined },
 ): Promise<PdfText> {
   const { getDocumentProxy } = await import('unpdf');
   let pdf: Awaited<ReturnType<typeof getDocumentProxy>>;
@@ -24,13 +25,21 @@ export async function extractPdfText(
     throw pdfError(filename, error);
   }
   try {
-    const pagesRead = Math.min(pdf.numPages, options.maxPages);
+    const lastPage = Math.min(pdf.numPages, options.maxPages);
+    const stopAfter = options.stopAfterChars ?? Number.POSITIVE_INFINITY;
     const pages: string[] = [];
-    for (let n = 1; n <= pagesRead; n++) {
-      const page = await pdf.getPage(n);
+    let chars = 0;
+    let pagesRead = 0;
+    while (pagesRead < lastPage && chars <= stopAfter) {
+      const page = await pdf.getPage(pagesRead + 1);
       const content = await page.getTextContent();
-      pages.push(content.items.map((item) => ('str' in item ? item.str + (item.hasEOL ? '\n' : '') : '')).join(''));
+      const text = content.items
+        .map((item) => ('str' in item && item.str != null ? item.str + (item.hasEOL ? '\n' : '') : ''))
+        .join('');
       page.cleanup();
+      pages.push(text);
+      chars += text.length + 1;
+      pagesRead++;
     }
     // The same whitespace normalisation as unpdf's extractText({ mergePages: true }).
     const text = pages

@@ -1,13 +1,13 @@
 import { createUIMessageStream, createUIMessageStreamResponse, type UIMessageChunk } from 'ai';
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { extractAttachments } from '../attachments/extract';
 import { authenticateRequest } from '../auth/authenticate';
 import { findStreamingReply } from '../db/queries/messages';
 import { AppError } from '../errors';
 import type { HonoEnv } from '../hono-env';
 import { requestContext } from '../request-context';
 import { followReply, startTurnStream, type TurnEvent } from '../services/reply-stream';
+import { prepareAttachments } from '../services/send-message';
 import { sendMessageInput } from '../trpc/routers/send-message-input';
 import { describeIssues } from '../validation';
 
@@ -117,7 +117,7 @@ uiChatRoutes.post('/', async (c) => {
     attachments: files.map(attachmentFromFilePart),
   });
   if (!input.success) throw new AppError('BAD_REQUEST', `Invalid input: ${describeIssues(input.error)}`);
-  const attachments = await extractAttachments(input.data.attachments, ctx.env);
+  const attachments = await prepareAttachments({ ...ctx, auth }, input.data.chatSessionId, input.data.attachments);
   const events = startTurnStream({ ...ctx, auth }, { ...input.data, attachments })[Symbol.asyncIterator]();
   // Wait for the user's message to be stored, so refusals (unknown or archived session) get a status.
   const first = await events.next();

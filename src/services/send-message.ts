@@ -1,8 +1,11 @@
 import { buildPrompt } from '../ai/prompt';
 import { generateReply, type ReplyOutcome } from '../ai/reply';
+import { extractAttachments } from '../attachments/extract';
+import type { AttachmentInput } from '../attachments/input';
 import { sha256Hex } from '../auth/keys';
 import type { IdempotencyClaim } from '../db/queries/idempotency';
 import { getMessage, type MessageRole, saveReplyProgress } from '../db/queries/messages';
+import { getSessionState } from '../db/queries/sessions';
 import { beginTurn, finishReply, type NewAttachment } from '../db/queries/turns';
 import { intSetting } from '../env';
 import { AppError } from '../errors';
@@ -39,6 +42,39 @@ const HISTORY_LIMIT = 200;
 /** How often a reply being generated saves its text so far (and checks for a stop request). */
 export const PROGRESS_INTERVAL_MS = 1_000;
 export const DEFAULT_DAILY_MODEL_CALLS = 5_000;
+export const DEFAULT_CONTEXT_TOKENS = 16_000;
+
+/** Why a session cannot take a message now, if it cannot. */
+export function sessionRefusal(session: { status: string; personaDeleted: boolean }): AppError | undefined {
+  if (session.personaDeleted) {
+    return new AppError('CONFLICT', 'This session’s persona has been deleted; the session is read-only.');
+  }
+  if (session.status === 'ARCHIVED') {
+    return new AppError(
+      'CONFLICT',
+      'This chat session is archived. Reactivate it with chat.updateSession {"status":"ACTIVE"} before sending.',
+    );
+  }
+  return undefined;
+}
+
+/**
+ * Validates and extracts a message's attachments. With attachments, the session is checked first
+ * (one cheap query), so a send that would be refused does not pay for parsing a PDF and gets the
+ * same 404/409 as without attachments.
+ */
+export async function prepareAttachments(
+  ctx: AuthedContext,
+  chatSessionId: string,
+  inputs: AttachmentInput[],
+): Promise<NewAttachment[]> {
+  if (inputs.length === 0) return [];
+  const state = await getSessionState(ctx.db, ctx.auth.organizationId, chatSessionId);
+  if (!state) throw new AppError('NOT_FOUND', `Chat session ${chatSessionId} not found.`);
+  const refusal = sessionRefusal(state);
+  if (refusal) throw refusal;
+  return extractAttachments(inputs, ctx.env);
+}
 
 /** Seconds until the next UTC midnight, when daily model-call counts start again. */
 function secondsUntilUtcMidnight(now = new Date()): number {
@@ -127,6 +163,7 @@ export async function runTurn(ctx: AuthedContext, input: SendMessageInput, hooks
     attachments: input.attachments,
     replyId,
     historyLimit: HISTORY_LIMIT,
+    attachmentChars: intSetting(env.CONTEXT_TOKEN_BUDGET, DEFAULT_CONTEXT_TOKENS) * 4,
     defaultDailyModelCalls: intSetting(env.DAILY_MODEL_CALL_CAP, DEFAULT_DAILY_MODEL_CALLS),
     idempotency: claim,
   });
@@ -136,15 +173,8 @@ export async function runTurn(ctx: AuthedContext, input: SendMessageInput, hooks
     return replayTurn(ctx, begun.idempotency.resourceId, hooks);
   }
   if (!begun.message) {
-    if (begun.session.personaDeleted) {
-      throw new AppError('CONFLICT', 'This session’s persona has been deleted; the session is read-only.');
-    }
-    if (begun.session.status === 'ARCHIVED') {
-      throw new AppError(
-        'CONFLICT',
-        'This chat session is archived. Reactivate it with chat.updateSession {"status":"ACTIVE"} before sending.',
-      );
-    }
+    const refusal = sessionRefusal(begun.session);
+    if (refusal) throw refusal;
     if (wantsReply && begun.session.modelCallsToday >= begun.session.dailyModelCallCap) {
       throw new AppError(
         'RATE_LIMITED',
@@ -154,7 +184,24 @@ export async function runTurn(ctx: AuthedContext, input: SendMessageInput, hooks
     }
     throw new AppError('CONFLICT', 'The message could not be stored; please retry.');
   }
-  const message = messageView(begun.message);
+  const stored = messageView(begun.message);
+  // The statement returns the message row only; its attachments were stored beside it.
+  const message: MessageView = {
+    ...stored,
+    attachments: input.attachments.map((a) => ({
+      id: a.id,
+      filename: a.filename,
+      mimeType: a.declaredType,
+      detectedType: a.detectedType,
+      byteSize: a.byteSize,
+      sha256: a.sha256,
+      pageCount: a.pageCount,
+      charCount: a.charCount,
+      truncated: a.truncated,
+      hasText: a.hasText,
+      createdAt: stored.createdAt,
+    })),
+  };
   if (!wantsReply || !begun.reply) {
     hooks.onStored?.(message, null);
     return { message, reply: null, outcome: null, replayed: false };
@@ -163,7 +210,7 @@ export async function runTurn(ctx: AuthedContext, input: SendMessageInput, hooks
   const placeholderId = begun.reply.id;
 
   const persona = begun.session.persona;
-  const budget = intSetting(env.CONTEXT_TOKEN_BUDGET, 16_000);
+  const budget = intSetting(env.CONTEXT_TOKEN_BUDGET, DEFAULT_CONTEXT_TOKENS);
   const prompt = buildPrompt(persona, begun.history, budget);
   const model = ctx.services.resolveModel(persona);
 
@@ -225,12 +272,12 @@ export async function runTurn(ctx: AuthedContext, input: SendMessageInput, hooks
     context: { ...prompt.context, messagesOmitted: omitted },
     ...(outcome.error ? { error: { code: outcome.error.appCode, message: outcome.error.message } } : {}),
   };
-  const stored = await finishReply(db, auth.organizationId, {
+  const finished = await finishReply(db, auth.organizationId, {
     id: placeholderId,
     content: outcome.text,
     status: outcome.status,
     metadata,
   });
-  const reply = stored ? messageView(stored) : null;
+  const reply = finished ? messageView(finished) : null;
   return { message, reply, outcome, replayed: false };
 }

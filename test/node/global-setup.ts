@@ -3,9 +3,12 @@
  * PGlite by default, or a fresh database on TEST_DATABASE_URL's server) and the OpenAI-protocol
  * model server. Their addresses reach the Worker as bindings (vitest.config.ts).
  */
+import { readdir, readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { startSqlServer } from '../../dev/sql-server.ts';
+import type { PdfFixtureEntry, PdfFixtures } from '../helpers/pdf-fixtures.ts';
 import { startFakeOpenAI } from './fake-openai.ts';
 
 declare module 'vitest' {
@@ -14,6 +17,22 @@ declare module 'vitest' {
     databaseUrl: string;
     openaiUrl: string;
     databaseKind: string;
+    pdfFixtures: PdfFixtures;
+  }
+}
+
+/** Reads ../shared/fixtures/pdfs (relative to the project root, where vitest.config.ts is) in place. */
+async function loadPdfFixtures(root: string): Promise<PdfFixtures> {
+  const dir = resolve(root, process.env.PDF_FIXTURES_DIR ?? '../shared/fixtures/pdfs');
+  try {
+    const manifest = JSON.parse(await readFile(resolve(dir, 'MANIFEST.json'), 'utf8')) as PdfFixtureEntry[];
+    const files: Record<string, string> = {};
+    for (const name of (await readdir(dir)).filter((n) => n.endsWith('.pdf')).sort()) {
+      files[name] = (await readFile(resolve(dir, name))).toString('base64');
+    }
+    return { dir, error: null, manifest, files };
+  } catch (error) {
+    return { dir, error: `cannot read the PDF fixtures in ${dir}: ${String(error)}`, manifest: [], files: {} };
   }
 }
 
@@ -46,6 +65,7 @@ export default async function setup(project: TestProject) {
   project.provide('databaseUrl', 'postgresql://app:app-password@db.localhost:5432/app');
   project.provide('openaiUrl', openai.url);
   project.provide('databaseKind', database ? 'postgresql' : 'pglite');
+  project.provide('pdfFixtures', await loadPdfFixtures(project.config.root));
   console.log(`tests use ${database ? `PostgreSQL (${database.url})` : 'embedded PGlite'}`);
   return async () => {
     await openai.close();

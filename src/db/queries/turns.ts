@@ -54,6 +54,8 @@ export type BeginTurnInput = {
   /** Id for the assistant placeholder; absent when no reply is generated. */
   replyId: string | undefined;
   historyLimit: number;
+  /** Characters of each attachment's text worth reading: more can never fit in the context. */
+  attachmentChars: number;
   /** Cap on model calls per organization per UTC day, unless the organization sets its own. */
   defaultDailyModelCalls: number;
   idempotency: IdempotencyClaim | undefined;
@@ -152,7 +154,8 @@ export async function beginTurn(db: Db, organizationId: string, input: BeginTurn
   const readHistory = db.execute(sql`
     select m.id, m.role, m.content, m.status,
       coalesce((
-        select json_agg(json_build_object('id', a.id, 'filename', a.filename, 'text', a.text,
+        select json_agg(json_build_object('id', a.id, 'filename', a.filename,
+          'text', left(a.text, ${input.attachmentChars}), 'storedChars', length(a.text),
           'hasText', a.has_text, 'truncated', a.truncated, 'pageCount', a.page_count)
           order by a.created_at, a.id)
         from attachments a where a.message_id = m.id and a.organization_id = ${organizationId}

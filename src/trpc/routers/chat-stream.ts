@@ -1,10 +1,10 @@
 import { tracked } from '@trpc/server';
 import { z } from 'zod';
-import { extractAttachments } from '../../attachments/extract';
 import { markReplyStopped } from '../../db/queries/messages';
 import { AppError } from '../../errors';
 import { requestLocalStop } from '../../services/reply-registry';
 import { followReply, startTurnStream, type TurnEvent } from '../../services/reply-stream';
+import { prepareAttachments } from '../../services/send-message';
 import { messageView } from '../../views/message';
 import { authedProcedure } from '../init';
 import { id } from '../inputs';
@@ -41,7 +41,7 @@ export const chatStreamProcedures = {
         return;
       }
       const { lastEventId: _ignored, ...message } = input;
-      const attachments = await extractAttachments(message.attachments, ctx.env);
+      const attachments = await prepareAttachments(ctx, message.chatSessionId, message.attachments);
       for await (const event of startTurnStream(ctx, { ...message, attachments })) {
         yield tracked(eventId(event), event);
       }

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { extractAttachments } from '../../attachments/extract';
 import { listMessages, messageFromRaw } from '../../db/queries/messages';
 import {
   deleteSession,
@@ -12,7 +11,7 @@ import {
 import { platforms, sessionStatuses } from '../../db/schema';
 import { AppError, type AppErrorCode } from '../../errors';
 import { newId } from '../../ids';
-import { assertSameRequest, idempotencyClaim, runTurn } from '../../services/send-message';
+import { assertSameRequest, idempotencyClaim, prepareAttachments, runTurn } from '../../services/send-message';
 import { messageView } from '../../views/message';
 import { sessionView } from '../../views/session';
 import { authedProcedure, router } from '../init';
@@ -112,7 +111,7 @@ export const chatRouter = router({
     }),
 
   sendMessage: authedProcedure.input(sendMessageInput).mutation(async ({ ctx, input }) => {
-    const attachments = await extractAttachments(input.attachments, ctx.env);
+    const attachments = await prepareAttachments(ctx, input.chatSessionId, input.attachments);
     const turn = await runTurn(ctx, { ...input, attachments });
     if (!turn.reply) return turn.message;
     if (turn.reply.status === 'INCOMPLETE') {
