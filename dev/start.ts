@@ -5,16 +5,23 @@
  *  2. `wrangler dev` (workerd) on 127.0.0.1:$PORT (8787), offline: no login, no telemetry;
  *  3. on first start a demo organization, API key and persona, written to .dev/demo.json.
  * Without OPENAI_API_KEY replies come from the built-in offline model (labelled as such).
+ * State lives in .dev/ (DEV_STATE_DIR moves it, relative to the project root: the e2e test uses a
+ * throwaway folder). The playground at / gets the demo credentials from a loopback-only endpoint
+ * of this process (PLAYGROUND_DEMO_URL), which answers once the demo exists.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startSqlServer } from './sql-server.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const stateDir = join(root, '.dev');
+const stateDir = resolve(root, process.env.DEV_STATE_DIR || '.dev');
+/** A state path as printed: relative to the project when inside it. */
+const shown = (path: string) => (path.startsWith(root) ? relative(root, path) : path);
 const port = Number(process.env.PORT ?? 8787);
 const host = '127.0.0.1';
 const baseUrl = `http://${host}:${port}`;
@@ -65,7 +72,7 @@ async function ensureDemo(adminToken: string): Promise<Demo> {
       },
     );
     if (check.ok) return { ...demo, baseUrl };
-    console.log('[dev] .dev/demo.json does not match the database; creating a new demo organization');
+    console.log('[dev] demo.json does not match the database; creating a new demo organization');
   }
   const created = await call('/admin/v1/organizations', {
     method: 'POST',
@@ -96,22 +103,56 @@ async function ensureDemo(adminToken: string): Promise<Demo> {
   return demo;
 }
 
+/**
+ * The demo credentials for the playground page, served on an ephemeral loopback port. Wrangler gets
+ * this URL as a var when it starts, before the demo exists on a first run: the endpoint answers 503
+ * until `ready` is called, so nothing needs restarting.
+ */
+async function startDemoEndpoint() {
+  let demo: Demo | undefined;
+  const server = createServer((req, res) => {
+    if (req.method !== 'GET' || req.url !== '/demo.json') {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(demo ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+    res.end(JSON.stringify(demo ? { organizationId: demo.organizationId, apiKey: demo.apiKey } : { pending: true }));
+  });
+  await new Promise<void>((ready) => server.listen(0, host, ready));
+  return {
+    url: `http://${host}:${(server.address() as AddressInfo).port}/demo.json`,
+    ready: (value: Demo) => {
+      demo = value;
+    },
+    close: () =>
+      new Promise<void>((done) => {
+        server.closeAllConnections();
+        server.close(() => done());
+      }),
+  };
+}
+
 async function main() {
   mkdirSync(stateDir, { recursive: true });
   const databaseUrl = process.env.DATABASE_URL;
   const started = Date.now();
   console.log(
-    databaseUrl ? '[dev] database: DATABASE_URL' : '[dev] database: embedded PostgreSQL (PGlite) in .dev/pglite',
+    databaseUrl
+      ? '[dev] database: DATABASE_URL'
+      : `[dev] database: embedded PostgreSQL (PGlite) in ${shown(join(stateDir, 'pglite'))}`,
   );
   const sql = await startSqlServer({ databaseUrl, dataDir: databaseUrl ? undefined : join(stateDir, 'pglite') });
   console.log(`[dev] database ready, migrations applied (${Date.now() - started} ms)`);
   const { adminToken } = localState();
+  const demoEndpoint = await startDemoEndpoint();
 
   const vars: Record<string, string> = {
     // The local endpoint ignores the connection string; the driver only needs a well-formed one.
     DATABASE_URL: 'postgresql://app:local@db.localhost:5432/app',
     LOCAL_SQL_ENDPOINT: sql.url,
     ADMIN_TOKEN: adminToken,
+    // Dev only: lets the playground at / pre-fill the demo credentials (src/routes/playground.ts).
+    PLAYGROUND_DEMO_URL: demoEndpoint.url,
   };
   for (const name of ['OPENAI_API_KEY', 'OPENAI_BASE_URL', 'OPENAI_API_STYLE', 'DEFAULT_MODEL', 'CORS_ORIGINS']) {
     const value = process.env[name];
@@ -145,6 +186,7 @@ async function main() {
     if (stopping) return;
     stopping = true;
     wrangler.kill('SIGTERM');
+    await demoEndpoint.close().catch(() => {});
     await sql.close().catch(() => {});
     process.exit(code);
   };
@@ -159,6 +201,7 @@ async function main() {
 
   await waitForHealth(120_000);
   const demo = await ensureDemo(adminToken);
+  demoEndpoint.ready(demo);
   const model = process.env.OPENAI_API_KEY
     ? `OpenAI-compatible provider${process.env.OPENAI_BASE_URL ? ` at ${process.env.OPENAI_BASE_URL}` : ''}`
     : 'built-in OFFLINE model (not an AI; set OPENAI_API_KEY for real replies)';
@@ -169,7 +212,8 @@ async function main() {
       API key:         ${demo.apiKey}
       demo persona:    ${demo.personaId}
       admin token:     ${adminToken}   (operator API under /admin/v1)
-      saved to .dev/demo.json
+      saved to ${shown(join(stateDir, 'demo.json'))}
+      playground:      ${baseUrl}/   (demo credentials pre-filled)
 
       curl "${baseUrl}/api/trpc/chat.listSessions?input=%7B%7D" -H "X-API-Key: ${demo.apiKey}" -H "X-Organization-ID: ${demo.organizationId}"
 `);

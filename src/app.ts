@@ -1,5 +1,5 @@
 import { trpcServer } from '@hono/trpc-server';
-import { Hono, type Context as HonoContext } from 'hono';
+import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { createDb } from './db/client';
@@ -11,6 +11,7 @@ import { requestContext } from './request-context';
 import { adminRoutes } from './routes/admin';
 import { errorResponse, redactError } from './routes/errors';
 import { healthRoutes } from './routes/health';
+import { playgroundRoutes } from './routes/playground';
 import { uiChatRoutes } from './routes/ui-chat';
 import { createServices, type ServiceOverrides } from './services';
 import type { Context } from './trpc/context';
@@ -23,6 +24,8 @@ export const MAX_BODY_BYTES = 28 * 1024 * 1024;
 
 export function createApp(options: AppOptions = {}) {
   const app = new Hono<HonoEnv>();
+
+  app.route('/', playgroundRoutes);
 
   // Closed by default: browsers may call the API only from origins listed in CORS_ORIGINS.
   app.use('/api/*', async (c, next) => {

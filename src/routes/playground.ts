@@ -1,0 +1,61 @@
+import { Hono } from 'hono';
+import type { Env } from '../env';
+import { AppError } from '../errors';
+import type { HonoEnv } from '../hono-env';
+import { errorResponse } from './errors';
+import { PLAYGROUND_HTML } from './playground-page';
+
+/**
+ * Set by `npm run dev` only (dev/start.ts): a loopback URL answering the demo organization's
+ * credentials. Never in wrangler.toml or production secrets; unset, /playground/demo.json is a 404.
+ */
+type PlaygroundBindings = Env & { PLAYGROUND_DEMO_URL?: string };
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+const isLoopback = (url: string) => {
+  try {
+    return LOOPBACK.has(new URL(url).hostname);
+  } catch {
+    return false;
+  }
+};
+
+const notFound = (path: string) => new AppError('NOT_FOUND', `No route for GET ${path}.`);
+
+/** The playground page at / and, in local development only, its demo credentials. */
+export const playgroundRoutes = new Hono<{ Bindings: PlaygroundBindings; Variables: HonoEnv['Variables'] }>();
+
+/** Dev only: both ends loopback, the page used on this machine and the var pointing at dev/start.ts. */
+const demoEnabled = (env: PlaygroundBindings, requestUrl: string) =>
+  Boolean(env.PLAYGROUND_DEMO_URL && isLoopback(env.PLAYGROUND_DEMO_URL) && isLoopback(requestUrl));
+
+playgroundRoutes.get('/', (c) => {
+  const nonce = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))));
+  c.header(
+    'content-security-policy',
+    `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
+  );
+  c.header('x-content-type-options', 'nosniff');
+  c.header('referrer-policy', 'no-referrer');
+  c.header('cache-control', 'no-cache');
+  const demo = demoEnabled(c.env, c.req.url) ? '1' : '';
+  return c.html(PLAYGROUND_HTML.replaceAll('__NONCE__', nonce).replace('__DEMO__', demo));
+});
+
+/**
+ * Anywhere but `npm run dev` (production, a var set by mistake, a DNS-rebinding page reaching the
+ * dev server under another host name) this answers exactly like an unknown route.
+ */
+playgroundRoutes.get('/playground/demo.json', async (c) => {
+  const source = c.env.PLAYGROUND_DEMO_URL;
+  if (!source || !demoEnabled(c.env, c.req.url)) return errorResponse(c, notFound(c.req.path));
+  const res = await fetch(source).catch(() => null);
+  if (!res?.ok) {
+    // 503 while dev/start.ts is still creating the demo organization on a first run.
+    return c.json({ error: { message: 'The demo organization is not ready yet.' } }, 503, { 'retry-after': '1' });
+  }
+  const demo = (await res.json()) as { organizationId?: unknown; apiKey?: unknown };
+  return c.json({ organizationId: String(demo.organizationId), apiKey: String(demo.apiKey) }, 200, {
+    'cache-control': 'no-store',
+  });
+});
