@@ -8,24 +8,13 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, inject, it } from 'vitest';
 import { createApp } from '../src/app';
 import { attachmentLimits } from '../src/attachments/limits';
+import type { AttachmentView } from '../src/views/message';
 import { type ApiResponse, authHeaders, createTenant, data, mutate, query, type Tenant } from './helpers/api';
 import { type PdfFixtureEntry, pdfFixture, pdfFixtures } from './helpers/pdf-fixtures';
 
 type Attachment = { filename: string; mimeType: string; data: string; password?: string };
 
-type StoredAttachment = {
-  id: string;
-  filename: string;
-  mimeType: string;
-  detectedType: string;
-  byteSize: number;
-  sha256: string;
-  pageCount: number | null;
-  charCount: number;
-  truncated: boolean;
-  hasText: boolean;
-  text?: string;
-};
+type StoredAttachment = AttachmentView;
 
 type StoredMessage = { id: string; role: string; content: string; attachments: StoredAttachment[] };
 type Session = { id: string; _count: { messages: number }; messages: StoredMessage[] };
