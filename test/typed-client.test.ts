@@ -1,9 +1,17 @@
 import { exports } from 'cloudflare:workers';
-import { createTRPCClient, httpBatchLink, httpLink, TRPCClientError } from '@trpc/client';
+import {
+  createTRPCClient,
+  httpBatchLink,
+  httpLink,
+  httpSubscriptionLink,
+  splitLink,
+  TRPCClientError,
+} from '@trpc/client';
 import { describe, expect, it } from 'vitest';
 import type { AppRouter } from '../src/trpc/router';
 import { wireFormat } from '../src/trpc/wire';
 import { authHeaders, createTenant, type Tenant } from './helpers/api';
+import { FetchEventSource } from './helpers/event-source';
 
 const worker = (exports as unknown as { default: Fetcher }).default;
 
@@ -15,12 +23,25 @@ function client(tenant: Tenant, batch = false) {
     fetch: ((input: RequestInfo | URL, init?: RequestInit) =>
       worker.fetch(new Request(input as string, init))) as typeof fetch,
   };
-  return createTRPCClient<AppRouter>({ links: [batch ? httpBatchLink(options) : httpLink(options)] });
+  return createTRPCClient<AppRouter>({
+    links: [
+      splitLink({
+        condition: (op) => op.type === 'subscription',
+        true: httpSubscriptionLink({
+          url: options.url,
+          transformer: wireFormat,
+          EventSource: FetchEventSource,
+          eventSourceOptions: () => ({ headers: authHeaders(tenant), fetch: options.fetch }),
+        }),
+        false: batch ? httpBatchLink(options) : httpLink(options),
+      }),
+    ],
+  });
 }
 
 /** The exported AppRouter type drives a real @trpc/client against the Worker. */
 describe('typed tRPC client', () => {
-  it('calls every query and mutation with inferred types', async () => {
+  it('calls every query, mutation and subscription with inferred types', async () => {
     const tenant = await createTenant();
     const api = client(tenant);
 
@@ -45,6 +66,44 @@ describe('typed tRPC client', () => {
     expect(full.messages.map((m) => m.role)).toEqual(['USER', 'ASSISTANT']);
     expect((await api.chat.listMessages.query({ chatSessionId: session.id, limit: 1 })).length).toBe(1);
     expect((await api.chat.updateSession.mutate({ id: session.id, title: 'Renamed' })).title).toBe('Renamed');
+
+    // Subscriptions, through httpSubscriptionLink: a streamed send, then following the finished reply.
+    const events: string[] = [];
+    let streamed = '';
+    await new Promise<void>((resolve, reject) => {
+      const sub = api.chat.streamMessage.subscribe(
+        { chatSessionId: session.id, content: 'typed stream' },
+        {
+          onData: ({ data: event }) => {
+            events.push(event.type);
+            if (event.type === 'delta') streamed += event.text;
+            if (event.type === 'reply') {
+              expect(event.message.content).toBe(streamed);
+              sub.unsubscribe();
+              resolve();
+            }
+          },
+          onError: reject,
+        },
+      );
+    });
+    expect(events[0]).toBe('message');
+    expect(events.filter((t) => t === 'delta').length).toBeGreaterThan(1);
+    const followed = await new Promise<string>((resolve, reject) => {
+      const sub = api.chat.resumeReply.subscribe(
+        { messageId: reply.id },
+        {
+          onData: ({ data: event }) => {
+            if (event.type === 'reply') {
+              sub.unsubscribe();
+              resolve(event.message.content);
+            }
+          },
+          onError: reject,
+        },
+      );
+    });
+    expect(followed).toBe(reply.content);
 
     const conflict = await api.chat.stopReply.mutate({ messageId: reply.id }).catch((e: unknown) => e);
     expect(conflict).toBeInstanceOf(TRPCClientError);
