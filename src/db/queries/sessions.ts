@@ -157,7 +157,9 @@ export function listSessions(
         after,
       ),
     )
-    .orderBy(desc(chatSessions.lastActivityAt), desc(chatSessions.id))
+    // NULLS LAST as in the indexes (drizzle-kit writes `.desc()` so): with Postgres's default
+    // NULLS FIRST no index supplies the order and every page would sort the organization's sessions.
+    .orderBy(sql`${chatSessions.lastActivityAt} desc nulls last`, sql`${chatSessions.id} desc nulls last`)
     .limit(page.limit);
 }
 
