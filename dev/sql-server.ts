@@ -112,6 +112,9 @@ async function postgresBackend(connectionString: string): Promise<Backend> {
   const { drizzle } = await import('drizzle-orm/node-postgres');
   const { migrate } = await import('drizzle-orm/node-postgres/migrator');
   const pool = new pg.Pool({ connectionString, max: 10 });
+  // An idle connection the server drops (restart, dropped database) must not take the process down:
+  // the pool discards it and the next query opens a new one.
+  pool.on('error', (error) => console.warn(`[sql-server] idle PostgreSQL connection lost: ${error.message}`));
   await migrate(drizzle({ client: pool }), { migrationsFolder });
   const raw = { getTypeParser: () => (value: string) => value };
   const runOne = async (client: PoolClient, q: Query): Promise<Result> => {
