@@ -1,4 +1,4 @@
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { batchRaw, type Db } from '../client';
 import type { platforms, sessionStatuses } from '../schema';
 import { chatSessions, personas } from '../schema';
@@ -143,24 +143,26 @@ export function listSessions(
   const after = page.cursor
     ? sql`(${chatSessions.lastActivityAt}, ${chatSessions.id}) < (select c.last_activity_at, c.id from ${chatSessions} c where c.id = ${page.cursor} and c.organization_id = ${organizationId})`
     : undefined;
-  return db
-    .select(sessionColumns)
-    .from(chatSessions)
-    .innerJoin(personas, and(eq(personas.id, chatSessions.personaId), eq(personas.organizationId, organizationId)))
-    .where(
-      and(
-        eq(chatSessions.organizationId, organizationId),
-        filter.personaId ? eq(chatSessions.personaId, filter.personaId) : undefined,
-        filter.userId ? eq(chatSessions.userId, filter.userId) : undefined,
-        filter.status ? eq(chatSessions.status, filter.status) : undefined,
-        filter.platform ? eq(chatSessions.platform, filter.platform) : undefined,
-        after,
-      ),
-    )
-    // NULLS LAST as in the indexes (drizzle-kit writes `.desc()` so): with Postgres's default
-    // NULLS FIRST no index supplies the order and every page would sort the organization's sessions.
-    .orderBy(sql`${chatSessions.lastActivityAt} desc nulls last`, sql`${chatSessions.id} desc nulls last`)
-    .limit(page.limit);
+  return (
+    db
+      .select(sessionColumns)
+      .from(chatSessions)
+      .innerJoin(personas, and(eq(personas.id, chatSessions.personaId), eq(personas.organizationId, organizationId)))
+      .where(
+        and(
+          eq(chatSessions.organizationId, organizationId),
+          filter.personaId ? eq(chatSessions.personaId, filter.personaId) : undefined,
+          filter.userId ? eq(chatSessions.userId, filter.userId) : undefined,
+          filter.status ? eq(chatSessions.status, filter.status) : undefined,
+          filter.platform ? eq(chatSessions.platform, filter.platform) : undefined,
+          after,
+        ),
+      )
+      // NULLS LAST as in the indexes (drizzle-kit writes `.desc()` so): with Postgres's default
+      // NULLS FIRST no index supplies the order and every page would sort the organization's sessions.
+      .orderBy(sql`${chatSessions.lastActivityAt} desc nulls last`, sql`${chatSessions.id} desc nulls last`)
+      .limit(page.limit)
+  );
 }
 
 /** The session, its persona and every message (with attachment metadata), in one round trip. */
