@@ -1,3 +1,5 @@
+import { sseBlocks } from './sse';
+
 /**
  * A minimal EventSource for workerd (which has none) that can send headers and use a given fetch:
  * what tRPC's httpSubscriptionLink needs to talk to the Worker under test, as a browser would.
@@ -51,32 +53,9 @@ export class FetchEventSource {
       if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
       this.readyState = FetchEventSource.OPEN;
       this.emit('open');
-      const reader = res.body.getReader();
-      const decoder = new TextDecoder();
-      let buffer = '';
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        buffer += decoder.decode(value, { stream: true });
-        let end = buffer.indexOf('\n\n');
-        while (end >= 0) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          end = buffer.indexOf('\n\n');
-          let type = 'message';
-          let id = '';
-          const data: string[] = [];
-          for (const line of block.split('\n')) {
-            const colon = line.indexOf(':');
-            if (colon <= 0) continue;
-            const field = line.slice(0, colon);
-            const value = line.slice(colon + 1).replace(/^ /, '');
-            if (field === 'event') type = value;
-            else if (field === 'id') id = value;
-            else if (field === 'data') data.push(value);
-          }
-          if (data.length || type !== 'message') this.emit(type, data.join('\n'), id);
-        }
+      for await (const block of sseBlocks(res.body)) {
+        const type = block.event ?? 'message';
+        if (block.data.length || type !== 'message') this.emit(type, block.data.join('\n'), block.id ?? '');
       }
     } catch {
       // aborted by close(), or the connection failed: reported below
