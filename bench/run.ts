@@ -23,7 +23,7 @@ import { startFakeOpenAI } from '../test/node/fake-openai.ts';
 import { ADMIN_TOKEN, authHeaders, createTenant, type Tenant } from './lib/api.ts';
 import { measureBundle, startupProfile } from './lib/bundle.ts';
 import { assertRunning, installExitHandlers, isStopping, onCleanup, runCleanup } from './lib/cleanup.ts';
-import { runLoad } from './lib/load.ts';
+import { type LoadResult, runLoad } from './lib/load.ts';
 import type { LoadJob } from './lib/load-child.ts';
 import { machine } from './lib/machine.ts';
 import { measurePdf } from './lib/pdf.ts';
@@ -47,19 +47,8 @@ const PDF_REPEATS = 3;
 const STARTUP_PROFILES = 3;
 
 type Db = 'PostgreSQL' | 'PGlite';
-type LoadRow = {
-  operation: string;
-  database: Db | '–';
-  requestsPerSec: number;
-  p50: number;
-  p99: number;
-  total: number;
-  non2xx: number;
-  errors: number;
-  statusCodes: Record<string, number>;
-  cpuMsPerRequest: Record<string, number>;
-  responseBytes?: number;
-};
+/** One load or scaling row: the load generator's result and what was measured. */
+type LoadRow = LoadResult & { operation: string; database: Db | '–'; responseBytes?: number };
 
 const log = (message: string) =>
   console.error(`[bench ${((performance.now() - began) / 1000).toFixed(0)}s] ${message}`);

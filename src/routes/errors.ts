@@ -31,5 +31,3 @@ export function redactError(error: unknown, env: Record<string, unknown>): strin
   const cause = error.cause instanceof Error ? ` (cause: ${redactError(error.cause, env)})` : '';
   return redact(`${error.name}: ${error.message}${cause}\n${error.stack ?? ''}`, env);
 }
-
-export { AppError };
