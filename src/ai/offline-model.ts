@@ -1,4 +1,5 @@
 import type { LanguageModelV4, LanguageModelV4CallOptions, LanguageModelV4StreamPart } from '@ai-sdk/provider';
+import { readUserTurn } from './prompt';
 
 export const OFFLINE_MODEL_ID = 'offline-echo-1';
 
@@ -20,18 +21,19 @@ export function createOfflineModel(options: { personaName: string; delayMs?: num
     return '';
   }
 
+  function systemText(call: LanguageModelV4CallOptions): string {
+    return call.prompt.map((message) => (message.role === 'system' ? message.content : '')).join('\n');
+  }
+
   function answer(call: LanguageModelV4CallOptions): string {
-    const text = lastUserText(call);
-    const attachmentPattern = /<attachment filename=("(?:[^"\\]|\\.)*")[^>]*>\n([\s\S]*?)\n<\/attachment>/g;
-    const question = text.split('\n\n<attachment')[0]?.trim() ?? '';
+    // Documents are recognised only by the tags carrying the boundary the system prompt announces.
+    const { question, documents } = readUserTurn(systemText(call), lastUserText(call));
     const lines = [
       `Hello, I'm ${options.personaName}. (This is the built-in offline model, not an AI: set OPENAI_API_KEY for real replies.)`,
       `You said: "${question.length > 300 ? `${question.slice(0, 300)}…` : question}"`,
     ];
-    for (const match of text.matchAll(attachmentPattern)) {
-      const filename = JSON.parse(match[1] ?? '""') as string;
-      const body = (match[2] ?? '').trim();
-      if (body.startsWith('[This document has no extractable text')) {
+    for (const { filename, text: body, hasText } of documents) {
+      if (!hasText) {
         lines.push(`I received "${filename}", but it has no extractable text.`);
       } else {
         const words = body.split(/\s+/).filter(Boolean);
