@@ -89,6 +89,12 @@ async function storedUserMessage(tenant: Tenant, sessionId: string, mark: string
 
 type RecordedRequest = { path: string; body: Record<string, any> };
 
+/** An attachment's opening delimiter; its boundary code is drawn anew for every prompt. */
+function openTag(filename: string, rest = ''): RegExp {
+  const literal = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`<attachment-[0-9a-f]{24} filename=${literal(JSON.stringify(filename))}${literal(rest)}`);
+}
+
 /** Every string of the prompt (instructions and message texts), in order. */
 function promptStrings(value: unknown, out: string[] = []): string[] {
   if (typeof value === 'string') out.push(value);
@@ -217,7 +223,7 @@ describe('each PDF of the corpus through chat.sendMessage', () => {
         const prompts = await promptsFor(mark);
         expect(prompts.length).toBeGreaterThanOrEqual(1);
         const prompt = prompts.at(-1) ?? '';
-        expect(prompt).toContain(`<attachment filename=${JSON.stringify(entry.file)}`);
+        expect(prompt).toMatch(openTag(entry.file));
         expect(prompt).toContain(entry.snippet);
         expect(reply.metadata.context.attachmentsIncluded).toEqual([
           expect.objectContaining({ id: stored.id, filename: entry.file }),
@@ -235,7 +241,7 @@ describe('each PDF of the corpus through chat.sendMessage', () => {
         expect(stored?.charCount).toBe(0);
 
         const prompt = (await promptsFor(mark)).at(-1) ?? '';
-        expect(prompt).toContain(`<attachment filename=${JSON.stringify(entry.file)}`);
+        expect(prompt).toMatch(openTag(entry.file));
         expect(prompt).toMatch(/no extractable text/);
         expect(reply.metadata.context.attachmentsIncluded).toEqual([expect.objectContaining({ filename: entry.file })]);
       });
@@ -306,9 +312,9 @@ describe('attachment text in the model context', () => {
       ]),
     );
     const prompt1 = (await promptsFor(first)).at(-1) ?? '';
-    expect(prompt1).toContain('<attachment filename="document.pdf" pages="1">');
+    expect(prompt1).toMatch(openTag('document.pdf', ' pages="1">'));
     expect(prompt1).toContain(snippet);
-    expect(prompt1).toContain('</attachment>');
+    expect(prompt1).toMatch(/<\/attachment-[0-9a-f]{24}>/);
     const attachmentId = reply1.metadata.context.attachmentsIncluded[0]?.id;
     expect(attachmentId).toMatch(/^att_/);
 
@@ -317,7 +323,7 @@ describe('attachment text in the model context', () => {
     const prompts2 = await promptsFor(second);
     expect(prompts2.length).toBeGreaterThanOrEqual(1);
     const prompt2 = prompts2.at(-1) ?? '';
-    expect(prompt2).toContain('<attachment filename="document.pdf" pages="1">');
+    expect(prompt2).toMatch(openTag('document.pdf', ' pages="1">'));
     expect(prompt2).toContain(snippet);
     // The document sits with the first question, before the second one.
     expect(prompt2.indexOf(snippet)).toBeLessThan(prompt2.indexOf(second));
@@ -337,8 +343,9 @@ describe('attachment text in the model context', () => {
 
   it('keeps the most recent attachments within the token budget and reports the rest as omitted', async () => {
     const { tenant, sessionId } = await conversation();
-    const budget = { CONTEXT_TOKEN_BUDGET: '3000' };
-    // ~2,750 tokens each: the newer one fits, then too little room is left for any of the older one.
+    const budget = { CONTEXT_TOKEN_BUDGET: '3250' };
+    // ~2,750 tokens each: the newer one fits (after the system prompt's ~200-token note on tags), then
+    // too little room is left for any of the older one.
     const older = 'O'.repeat(11_000);
     const newer = 'N'.repeat(11_000);
     const m1 = marker('old');
@@ -356,7 +363,9 @@ describe('attachment text in the model context', () => {
     const prompt = (await promptsFor(m2)).at(-1) ?? '';
     expect(prompt).toContain('NEWDOC');
     expect(prompt).not.toContain('OLDDOC');
-    expect(prompt).toContain('[Attachment "old.txt" is not shown: it does not fit in the context.]');
+    expect(prompt).toMatch(
+      /<note-([0-9a-f]{24})>Attachment "old\.txt" is not shown: it does not fit in the context\.<\/note-\1>/,
+    );
     // Both questions are still there: only the old document's text was dropped.
     expect(prompt).toContain(m1);
     expect(reply.metadata.context.attachmentsIncluded).toEqual([expect.objectContaining({ filename: 'new.txt' })]);
@@ -567,7 +576,7 @@ describe('text attachments', () => {
 
     const prompt = (await promptsFor(mark)).at(-1) ?? '';
     for (const a of stored) {
-      expect(prompt).toContain(`<attachment filename=${JSON.stringify(a.filename)}>`);
+      expect(prompt).toMatch(openTag(a.filename, '>'));
       expect(prompt).toContain(a.text);
     }
     expect(reply.metadata.context.attachmentsIncluded.map((a: any) => a.filename)).toEqual(

@@ -22,7 +22,7 @@ export function createOfflineModel(options: { personaName: string; delayMs?: num
   }
 
   function systemText(call: LanguageModelV4CallOptions): string {
-    return call.prompt.map((message) => (message.role === 'system' ? message.content : '')).join('\n');
+    return call.prompt.flatMap((message) => (message.role === 'system' ? [message.content] : [])).join('\n');
   }
 
   function answer(call: LanguageModelV4CallOptions): string {

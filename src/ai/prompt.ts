@@ -149,11 +149,7 @@ function attachmentHead(a: HistoryAttachment, boundary: string): string {
  * prompt's boundary. `maxChars` cuts the text to fit the budget (the model is told it sees only the
  * beginning).
  */
-export function renderAttachment(
-  a: HistoryAttachment,
-  boundary: string,
-  maxChars = Number.POSITIVE_INFINITY,
-): string {
+export function renderAttachment(a: HistoryAttachment, boundary: string, maxChars = Number.POSITIVE_INFINITY): string {
   const t = tags(boundary);
   const head = attachmentHead(a, boundary);
   if (!a.hasText) return `${head}\n${t.note(NO_TEXT_NOTE)}\n${t.attachmentClose}`;
@@ -194,8 +190,9 @@ export type ReadDocument = { filename: string; text: string; hasText: boolean };
  * so forged ones stay part of the text.
  */
 export function readUserTurn(system: string, text: string): { question: string; documents: ReadDocument[] } {
+  // The note is appended last, after the persona's instructions: a code quoted anywhere else is not it.
   const announced = [...system.matchAll(/marked with the code ([0-9a-f]{16,64}) /g)].at(-1)?.[1];
-  if (!announced) return { question: text.trim(), documents: [] };
+  if (!announced || !system.endsWith(structureNote(announced))) return { question: text.trim(), documents: [] };
   const t = tags(announced);
   const start = text.indexOf(`\n\n${t.attachmentOpen} `);
   const question = (start === -1 ? text : text.slice(0, start)).trim();
