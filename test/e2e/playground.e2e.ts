@@ -22,7 +22,7 @@ import { type BrowserContext, chromium, type Locator, type Page } from 'playwrig
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const PDF_NAME = 'simple-onepage_minimal-document.pdf';
-const PDF_PATH = resolve(root, '../shared/fixtures/pdfs', PDF_NAME);
+const PDF_PATH = resolve(root, 'test/fixtures/pdfs', PDF_NAME);
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const STARTUP_MS = 180_000;
 
