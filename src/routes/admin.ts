@@ -62,7 +62,7 @@ async function parseBody<T extends z.ZodType>(req: Request, schema: T): Promise<
     throw new AppError('BAD_REQUEST', 'Body must be JSON.');
   }
   const parsed = schema.safeParse(body);
-  if (!parsed.success) throw new AppError('BAD_REQUEST', `Invalid input: ${describeIssues(parsed.error)}`);
+  if (!parsed.success) throw new AppError('BAD_REQUEST', describeIssues(parsed.error));
   return parsed.data;
 }
 
