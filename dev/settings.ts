@@ -128,8 +128,9 @@ function isDevSetting(name: string): name is DevSettingName {
 function unknownName(name: string): string {
   if (Object.hasOwn(MANAGED_SETTINGS, name))
     return `${name} cannot be set: ${MANAGED_SETTINGS[name as keyof typeof MANAGED_SETTINGS]}`;
+  const squash = (n: string) => n.toUpperCase().replaceAll('_', '');
   const close = Object.keys(DEV_SETTINGS).find(
-    (known) => known.replaceAll('_', '') === name.toUpperCase().replaceAll('_', ''),
+    (known) => squash(known) === squash(name) || (name.length >= 6 && squash(known).startsWith(squash(name))),
   );
   return `${name} is not a setting of this API${close ? ` (did you mean ${close}?)` : ''}; known settings: ${Object.keys(DEV_SETTINGS).join(', ')}`;
 }

@@ -67,7 +67,9 @@ describe('npm run dev settings', () => {
       argv: ['--port', '9000', '--var', 'CORS_ORIGINS:*'],
     });
     const text = problems.join('\n');
-    expect(text).toMatch(/\.dev\.vars line 1: MODEL_TIMEOUT is not a setting of this API/);
+    expect(text).toMatch(
+      /\.dev\.vars line 1: MODEL_TIMEOUT is not a setting of this API \(did you mean MODEL_TIMEOUT_MS\?\)/,
+    );
     expect(text).toMatch(/\.dev\.vars line 2: PDF_MAX_PAGES expected a whole number, got "many"/);
     expect(text).toMatch(/\.dev\.vars line 3: ADMIN_TOKEN cannot be set: npm run dev generates/);
     expect(text).toMatch(/\.dev\.vars line 4: expected NAME=value/);
