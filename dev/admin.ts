@@ -1,60 +1,150 @@
 /**
- * `npm run admin -- <command>`: the operator API from a terminal.
- *   create-org NAME · list-orgs · create-key ORG_ID NAME · list-keys ORG_ID · revoke-key ORG_ID KEY_ID
- * Talks to ADMIN_BASE_URL (default: the local dev server) with ADMIN_TOKEN (default: the token
- * `npm run dev` generated in .dev/state.json). Works the same against a deployed Worker.
+ * `npm run admin -- <command>`: the operator API (/admin/v1) from a terminal.
+ *
+ * Talks to ADMIN_BASE_URL, or else to the server `npm run dev` last started (the `baseUrl` it saved in
+ * .dev/demo.json; DEV_STATE_DIR moves .dev as it does for `npm run dev`), with ADMIN_TOKEN or else the
+ * token `npm run dev` generated in .dev/state.json. Works the same against a deployed Worker.
+ * Failures print one line and exit 1.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 
-const stateFile = fileURLToPath(new URL('../.dev/state.json', import.meta.url));
-const base = process.env.ADMIN_BASE_URL ?? `http://127.0.0.1:${process.env.PORT ?? 8787}`;
-const token =
-  process.env.ADMIN_TOKEN ??
-  (existsSync(stateFile) ? (JSON.parse(readFileSync(stateFile, 'utf8')) as { adminToken: string }).adminToken : '');
+const usage = `usage: npm run admin -- <command>
+  create-org NAME
+  list-orgs
+  update-org ORG_ID [--name NAME] [--daily-cap N|default] [--idle-days N|default]
+  delete-org ORG_ID --yes              deletes the organization and everything it owns
+  create-key ORG_ID NAME
+  list-keys ORG_ID
+  revoke-key ORG_ID KEY_ID
+ADMIN_BASE_URL and ADMIN_TOKEN override the local dev server's address and token.`;
 
-async function call(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${base}/admin/v1${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  if (!res.ok) {
-    console.error(`HTTP ${res.status}: ${text}`);
-    process.exit(1);
+class CliError extends Error {}
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const stateDir = resolve(root, process.env.DEV_STATE_DIR || '.dev');
+
+function readJson(file: string): Record<string, unknown> | undefined {
+  if (!existsSync(file)) return undefined;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch {
+    throw new CliError(`${file} is not valid JSON; delete it and start npm run dev again.`);
   }
-  console.log(JSON.stringify(JSON.parse(text), null, 2));
 }
 
-const [command, a, b] = process.argv.slice(2);
-const usage =
-  'usage: npm run admin -- create-org NAME | list-orgs | create-key ORG_ID NAME | list-keys ORG_ID | revoke-key ORG_ID KEY_ID';
-if (!token) {
-  console.error('No admin token: set ADMIN_TOKEN (or run npm run dev once to create a local one).');
-  process.exit(1);
+function baseUrl(): string {
+  if (process.env.ADMIN_BASE_URL) return process.env.ADMIN_BASE_URL.replace(/\/+$/, '');
+  const saved = readJson(join(stateDir, 'demo.json'))?.baseUrl;
+  if (typeof saved === 'string' && saved) return saved;
+  return `http://127.0.0.1:${process.env.PORT || 8787}`;
 }
-switch (command) {
-  case 'create-org':
-    if (!a) throw new Error(usage);
-    await call('POST', '/organizations', { name: a });
-    break;
-  case 'list-orgs':
-    await call('GET', '/organizations');
-    break;
-  case 'create-key':
-    if (!a || !b) throw new Error(usage);
-    await call('POST', `/organizations/${encodeURIComponent(a)}/api-keys`, { name: b });
-    break;
-  case 'list-keys':
-    if (!a) throw new Error(usage);
-    await call('GET', `/organizations/${encodeURIComponent(a)}/api-keys`);
-    break;
-  case 'revoke-key':
-    if (!a || !b) throw new Error(usage);
-    await call('POST', `/organizations/${encodeURIComponent(a)}/api-keys/${encodeURIComponent(b)}/revoke`);
-    break;
-  default:
-    console.error(usage);
-    process.exit(1);
+
+function adminToken(): string {
+  if (process.env.ADMIN_TOKEN) return process.env.ADMIN_TOKEN;
+  const saved = readJson(join(stateDir, 'state.json'))?.adminToken;
+  if (typeof saved === 'string' && saved) return saved;
+  throw new CliError('No admin token: set ADMIN_TOKEN, or run npm run dev once to create a local one.');
+}
+
+async function call(method: string, path: string, body?: unknown): Promise<void> {
+  const base = baseUrl();
+  const token = adminToken();
+  let res: Response;
+  try {
+    res = await fetch(`${base}/admin/v1${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      signal: AbortSignal.timeout(30_000),
+    });
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
+    throw new CliError(`No server answers at ${base} (${cause}). Start it with npm run dev, or set ADMIN_BASE_URL.`);
+  }
+  const text = await res.text();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new CliError(`${method} ${base}/admin/v1${path}: HTTP ${res.status}, not JSON: ${text.slice(0, 200)}`);
+  }
+  if (!res.ok) {
+    const message = (parsed as { error?: { message?: string } }).error?.message ?? text.slice(0, 500);
+    throw new CliError(`HTTP ${res.status}: ${message}`);
+  }
+  console.log(JSON.stringify(parsed, null, 2));
+}
+
+/** `N` sets an override, `default` (or `none`) clears it so the Worker's setting applies again. */
+function override(flag: string, value: string | undefined): number | null | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'default' || value === 'none') return null;
+  if (!/^\d+$/.test(value)) throw new CliError(`--${flag} takes a whole number or "default", not "${value}".`);
+  return Number(value);
+}
+
+async function run(argv: string[]): Promise<void> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      name: { type: 'string' },
+      'daily-cap': { type: 'string' },
+      'idle-days': { type: 'string' },
+      yes: { type: 'boolean' },
+    },
+  });
+  const [command, a, b] = positionals;
+  const need = (value: string | undefined): string => {
+    if (!value) throw new CliError(usage);
+    return value;
+  };
+  const id = (value: string | undefined) => encodeURIComponent(need(value));
+  switch (command) {
+    case 'create-org':
+      return call('POST', '/organizations', { name: need(a) });
+    case 'list-orgs':
+      return call('GET', '/organizations');
+    case 'update-org': {
+      const changes = {
+        name: values.name,
+        dailyModelCallCap: override('daily-cap', values['daily-cap']),
+        idleArchiveDays: override('idle-days', values['idle-days']),
+      };
+      if (Object.values(changes).every((v) => v === undefined)) {
+        throw new CliError('update-org needs at least one of --name, --daily-cap, --idle-days.');
+      }
+      return call('PATCH', `/organizations/${id(a)}`, changes);
+    }
+    case 'delete-org':
+      if (!values.yes) {
+        throw new CliError(
+          `delete-org removes organization ${a ?? 'ORG_ID'} with its keys, personas, sessions and messages for good; add --yes to go ahead.`,
+        );
+      }
+      return call('DELETE', `/organizations/${id(a)}?confirm=${id(a)}`);
+    case 'create-key':
+      return call('POST', `/organizations/${id(a)}/api-keys`, { name: need(b) });
+    case 'list-keys':
+      return call('GET', `/organizations/${id(a)}/api-keys`);
+    case 'revoke-key':
+      return call('POST', `/organizations/${id(a)}/api-keys/${id(b)}/revoke`);
+    default:
+      throw new CliError(usage);
+  }
+}
+
+try {
+  await run(process.argv.slice(2));
+} catch (error) {
+  // parseArgs reports unknown flags with a TypeError carrying a code; both are usage errors.
+  const message =
+    error instanceof CliError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+      ? (error as Error).message
+      : `unexpected failure: ${String(error)}`;
+  console.error(message);
+  process.exit(1);
 }

@@ -5,6 +5,8 @@
  *  2. `wrangler dev` (workerd) on 127.0.0.1:$PORT (8787), offline: no login, no telemetry;
  *  3. on first start a demo organization, API key and persona, written to .dev/demo.json.
  * Without OPENAI_API_KEY replies come from the built-in offline model (labelled as such).
+ * Settings (every one of the README's configuration table) come from `.dev.vars`, the environment and
+ * `npm run dev -- --var NAME:VALUE`, checked by dev/settings.ts before anything starts.
  * State lives in .dev/ (DEV_STATE_DIR moves it, relative to the project root: the e2e test uses a
  * throwaway folder). The playground at / gets the demo credentials from a loopback-only endpoint
  * of this process (PLAYGROUND_DEMO_URL), which answers once the demo exists.
@@ -13,20 +15,61 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createTcpServer } from 'node:net';
+import { devNull } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type DevSettingName, resolveDevSettings, SettingsError } from './settings.ts';
 import { startSqlServer } from './sql-server.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const stateDir = resolve(root, process.env.DEV_STATE_DIR || '.dev');
 /** A state path as printed: relative to the project when inside it. */
 const shown = (path: string) => (path.startsWith(root) ? relative(root, path) : path);
-const port = Number(process.env.PORT ?? 8787);
+const port = Number(process.env.PORT || 8787);
+for (const [name, value] of [
+  ['PORT', process.env.PORT],
+  ['INSPECTOR_PORT', process.env.INSPECTOR_PORT],
+]) {
+  if (value && !(/^\d+$/.test(value) && Number(value) >= 1 && Number(value) <= 65535)) {
+    console.error(`[dev] cannot start: ${name} must be a port number (1-65535), got "${value}"`);
+    process.exit(1);
+  }
+}
 const host = '127.0.0.1';
 const baseUrl = `http://${host}:${port}`;
 
 type Demo = { baseUrl: string; organizationId: string; apiKey: string; personaId: string };
+
+/** The Worker's settings from .dev.vars, the environment and --var; stops with every problem listed. */
+function devSettings() {
+  const devVarsFile = join(root, '.dev.vars');
+  try {
+    return resolveDevSettings({
+      devVars: existsSync(devVarsFile) ? readFileSync(devVarsFile, 'utf8') : undefined,
+      env: process.env,
+      argv: process.argv.slice(2),
+    });
+  } catch (error) {
+    if (!(error instanceof SettingsError)) throw error;
+    console.error(
+      `[dev] cannot start, fix these settings (see Configuration in the README):\n${error.problems.map((p) => `  - ${p}`).join('\n')}`,
+    );
+    process.exit(1);
+  }
+}
+
+/** A loopback port free right now (for the inspector, so two dev servers do not fight over 9229). */
+function freePort(): Promise<number> {
+  return new Promise((ready, fail) => {
+    const probe = createTcpServer();
+    probe.once('error', fail);
+    probe.listen(0, host, () => {
+      const { port: free } = probe.address() as AddressInfo;
+      probe.close(() => ready(free));
+    });
+  });
+}
 
 function localState(): { adminToken: string } {
   const file = join(stateDir, 'state.json');
@@ -71,7 +114,11 @@ async function ensureDemo(adminToken: string): Promise<Demo> {
         headers: { 'x-api-key': demo.apiKey, 'x-organization-id': demo.organizationId },
       },
     );
-    if (check.ok) return { ...demo, baseUrl };
+    if (check.ok) {
+      // `npm run admin` finds the server through this file: keep the address current.
+      if (demo.baseUrl !== baseUrl) writeFileSync(file, `${JSON.stringify({ ...demo, baseUrl }, null, 2)}\n`);
+      return { ...demo, baseUrl };
+    }
     console.log('[dev] demo.json does not match the database; creating a new demo organization');
   }
   const created = await call('/admin/v1/organizations', {
@@ -133,8 +180,9 @@ async function startDemoEndpoint() {
 }
 
 async function main() {
+  const settings = devSettings();
   mkdirSync(stateDir, { recursive: true });
-  const databaseUrl = process.env.DATABASE_URL;
+  const databaseUrl = settings.values.DATABASE_URL;
   const started = Date.now();
   console.log(
     databaseUrl
@@ -154,10 +202,13 @@ async function main() {
     // Dev only: lets the playground at / pre-fill the demo credentials (src/routes/playground.ts).
     PLAYGROUND_DEMO_URL: demoEndpoint.url,
   };
-  for (const name of ['OPENAI_API_KEY', 'OPENAI_BASE_URL', 'OPENAI_API_STYLE', 'DEFAULT_MODEL', 'CORS_ORIGINS']) {
-    const value = process.env[name];
-    if (value) vars[name] = value;
+  const applied: string[] = [];
+  for (const [name, value] of Object.entries(settings.values) as [DevSettingName, string][]) {
+    if (name === 'DATABASE_URL') continue; // the SQL endpoint above connects to it
+    vars[name] = value;
+    applied.push(`${name} (${settings.origin[name]})`);
   }
+  if (applied.length) console.log(`[dev] settings: ${applied.join(', ')}`);
   const args = [
     'dev',
     '--ip',
@@ -167,8 +218,13 @@ async function main() {
     '--test-scheduled',
     '--persist-to',
     join(stateDir, 'wrangler'),
+    // Settings reach the Worker only as --var below, already merged and checked: wrangler must not
+    // read .dev.vars or .env by itself (it would expand $ in values and bypass the checks).
+    '--env-file',
+    devNull,
+    '--inspector-port',
+    process.env.INSPECTOR_PORT || String(await freePort()),
   ];
-  if (process.env.INSPECTOR_PORT) args.push('--inspector-port', process.env.INSPECTOR_PORT);
   for (const [key, value] of Object.entries(vars)) args.push('--var', `${key}:${value}`);
   const wrangler = spawn(join(root, 'node_modules', '.bin', 'wrangler'), args, {
     cwd: root,
@@ -176,6 +232,8 @@ async function main() {
     env: {
       ...process.env,
       WRANGLER_SEND_METRICS: 'false',
+      // With --env-file given, this keeps wrangler from loading any .env file either.
+      CLOUDFLARE_LOAD_DEV_VARS_FROM_DOT_ENV: 'false',
       CLOUDFLARE_CF_FETCH_ENABLED: 'false',
       CI: process.env.CI ?? '',
     },
@@ -202,8 +260,8 @@ async function main() {
   await waitForHealth(120_000);
   const demo = await ensureDemo(adminToken);
   demoEndpoint.ready(demo);
-  const model = process.env.OPENAI_API_KEY
-    ? `OpenAI-compatible provider${process.env.OPENAI_BASE_URL ? ` at ${process.env.OPENAI_BASE_URL}` : ''}`
+  const model = vars.OPENAI_API_KEY
+    ? `OpenAI-compatible provider${vars.OPENAI_BASE_URL ? ` at ${vars.OPENAI_BASE_URL}` : ''}`
     : 'built-in OFFLINE model (not an AI; set OPENAI_API_KEY for real replies)';
   console.log(`
 [dev] Conversations API ready at ${baseUrl}  (${Date.now() - started} ms)

@@ -1,5 +1,5 @@
 /**
- * Attachments end to end (issue 5): every file of the shared PDF corpus through chat.sendMessage as
+ * Attachments end to end (issue 5): every file of the PDF corpus (test/fixtures/pdfs) through chat.sendMessage as
  * the contract sends it, the extracted text reaching the model on that turn and the next, and the
  * limits and rejections — each rejection with nothing stored.
  */
@@ -161,7 +161,7 @@ const limits = attachmentLimits(env);
 const corpus = inject('pdfFixtures');
 const manifest: PdfFixtureEntry[] = corpus?.manifest ?? [];
 
-describe('the shared PDF corpus', () => {
+describe('the PDF corpus', () => {
   it('is readable and every file has exactly one manifest entry', () => {
     const fixtures = pdfFixtures();
     const files = Object.keys(fixtures.files).sort();

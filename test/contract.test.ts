@@ -4,7 +4,7 @@ import { createPersona } from './helpers/factories';
 
 const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
-/** The calls of shared/API-CONTRACT.md, sent exactly as its curl examples send them. */
+/** The calls of docs/api-contract.md, sent exactly as its curl examples send them. */
 describe('public contract', () => {
   it('runs the documented flow and answers in the documented shapes', async () => {
     const tenant = await createTenant();

@@ -116,8 +116,12 @@ describe('AI replies', () => {
     const content = `${m} [[delay:20]] [[cut:4]]`;
     const res = await mutate('chat.sendMessage', { chatSessionId: session.id, content }, { tenant });
     expect(res.status).toBe(502);
+    // The provider answered 200 and then broke off: that is what the message must say.
+    expect(res.body.error.message).toMatch(/the model stream ended before it finished/);
+    expect(res.body.error.message).not.toMatch(/HTTP 200/);
     const got = await history(tenant, session.id);
     expect(got.messages[1].status).toBe('INCOMPLETE');
+    expect(got.messages[1].metadata.error.message).toMatch(/the model stream ended before it finished/);
     expect(got.messages[1].content).toBe(`You said: ${m}. This `);
 
     const next = marker('after-cut');

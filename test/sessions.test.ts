@@ -121,6 +121,17 @@ describe('sessions', () => {
     expect((await mutate('chat.deleteSession', { id: session.id }, { tenant })).status).toBe(404);
   });
 
+  it('says what is wrong with the input once, naming the field', async () => {
+    const tenant = await createTenant();
+    const missing = await mutate('chat.createSession', { title: 'No persona' }, { tenant });
+    expect(missing.status).toBe(400);
+    expect(missing.body.error.message).toBe('personaId: expected string, received undefined');
+    const two = await mutate('chat.createSession', { personaId: 7, platform: 'FAX' }, { tenant });
+    expect(two.status).toBe(400);
+    expect(two.body.error.message).toMatch(/^personaId: expected string, received number; platform: /);
+    expect(two.body.error.message).not.toMatch(/Invalid input/);
+  });
+
   it('validates session input', async () => {
     const tenant = await createTenant();
     const { session } = await conversation(tenant);

@@ -1,13 +1,16 @@
 /**
- * PDF extraction on the shared fixtures, read in place: our attachment path and pdfjs-dist, each
+ * PDF extraction on the fixtures (test/fixtures/pdfs), read in place: our attachment path and pdfjs-dist, each
  * in a fresh child process (so each peak RSS is its own), one after the other.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { spawnGroup } from './proc.ts';
 
 export const fixturesDir =
-  process.env.PDF_FIXTURES_DIR ?? join(import.meta.dirname, '..', '..', '..', 'shared', 'fixtures', 'pdfs');
+  process.env.PDF_FIXTURES_DIR ?? join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'pdfs');
+
+/** The folder as results.json records it: relative to the project, so results name no machine's paths. */
+const shownDir = relative(join(import.meta.dirname, '..', '..'), fixturesDir) || '.';
 
 type ManifestEntry = { file: string; expect: string; password?: string };
 
@@ -47,7 +50,7 @@ export async function measurePdf(
   try {
     manifest = JSON.parse(readFileSync(join(fixturesDir, 'MANIFEST.json'), 'utf8')) as ManifestEntry[];
   } catch (error) {
-    return { dir: fixturesDir, skipped: `cannot read ${fixturesDir}/MANIFEST.json: ${String(error)}` };
+    return { dir: shownDir, skipped: `cannot read ${shownDir}/MANIFEST.json: ${String(error)}` };
   }
   const textFiles = manifest.filter((e) => e.expect === 'text' || e.expect === 'no-text').map((e) => e.file);
   const failFiles = manifest.flatMap((e) => {
@@ -59,5 +62,5 @@ export async function measurePdf(
   const job = { dir: fixturesDir, textFiles, failFiles, repeats };
   const ours = await runChild({ ...job, extractor: 'ours' });
   const pdfjs = await runChild({ ...job, extractor: 'pdfjs' });
-  return { dir: fixturesDir, ours, pdfjs };
+  return { dir: shownDir, ours, pdfjs };
 }

@@ -32,6 +32,8 @@ export type ReplyOptions = {
   onDelta?: (delta: string) => void;
 };
 
+const STREAM_CUT = 'the model stream ended before it finished';
+
 function describeModelError(error: unknown): AppError {
   if (error instanceof AppError) return error;
   if (RetryError.isInstance(error)) {
@@ -44,12 +46,15 @@ function describeModelError(error: unknown): AppError {
   }
   if (APICallError.isInstance(error)) {
     const status = error.statusCode;
+    // A 2xx here means the provider accepted the call and its stream then broke off mid-reply.
     const detail =
-      status === 429
-        ? 'the model provider is rate limiting requests (HTTP 429)'
-        : status !== undefined
-          ? `the model provider answered HTTP ${status}`
-          : 'the model provider could not be reached';
+      status !== undefined && status >= 200 && status < 300
+        ? STREAM_CUT
+        : status === 429
+          ? 'the model provider is rate limiting requests (HTTP 429)'
+          : status !== undefined
+            ? `the model provider answered HTTP ${status}`
+            : 'the model provider could not be reached';
     return new AppError('MODEL_ERROR', `The reply could not be generated: ${detail}.`, { cause: error });
   }
   return new AppError('MODEL_ERROR', 'The reply could not be generated: the model stream failed.', {
@@ -153,7 +158,7 @@ export async function generateReply(options: ReplyOptions): Promise<ReplyOutcome
       ...base,
       status: 'INCOMPLETE',
       finishReason,
-      error: new AppError('MODEL_ERROR', 'The reply could not be generated: the model stream ended early.'),
+      error: new AppError('MODEL_ERROR', `The reply could not be generated: ${STREAM_CUT}.`),
     };
   }
   return { ...base, status: 'COMPLETE', finishReason };

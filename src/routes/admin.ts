@@ -4,7 +4,13 @@ import { forgetCachedKey } from '../auth/authenticate';
 import { generateApiKey, sha256Hex } from '../auth/keys';
 import type { Db } from '../db/client';
 import { insertApiKey, listApiKeys, revokeApiKey } from '../db/queries/api-keys';
-import { getOrganization, insertOrganization, listOrganizations } from '../db/queries/organizations';
+import {
+  deleteOrganization,
+  getOrganization,
+  insertOrganization,
+  listOrganizations,
+  updateOrganization,
+} from '../db/queries/organizations';
 import { AppError } from '../errors';
 import type { HonoEnv } from '../hono-env';
 import { newId } from '../ids';
@@ -12,7 +18,7 @@ import { describeIssues } from '../validation';
 import { isoOrNull } from '../views/dates';
 
 /**
- * The operator API: organizations and their API keys. Protected by ADMIN_TOKEN (a Worker secret);
+ * The operator API: organizations (create, list, update, delete) and their API keys. Protected by ADMIN_TOKEN (a Worker secret);
  * answers 404 when no token is configured, so a deployment without one exposes nothing.
  */
 export const adminRoutes = new Hono<HonoEnv>();
@@ -34,7 +40,19 @@ adminRoutes.use('*', async (c, next) => {
   await next();
 });
 
-const nameBody = z.object({ name: z.string().trim().min(1).max(200) });
+const name = z.string().trim().min(1).max(200);
+const nameBody = z.object({ name });
+/** Operator changes to an organization; null clears an override (the Worker's setting applies again). */
+const organizationChanges = z
+  .object({
+    name: name.optional(),
+    dailyModelCallCap: z.number().int().min(0).max(100_000_000).nullable().optional(),
+    idleArchiveDays: z.number().int().min(1).max(36_500).nullable().optional(),
+  })
+  .strict()
+  .refine((changes) => Object.values(changes).some((value) => value !== undefined), {
+    message: 'give at least one of name, dailyModelCallCap, idleArchiveDays',
+  });
 
 async function parseBody<T extends z.ZodType>(req: Request, schema: T): Promise<z.infer<T>> {
   let body: unknown;
@@ -44,7 +62,7 @@ async function parseBody<T extends z.ZodType>(req: Request, schema: T): Promise<
     throw new AppError('BAD_REQUEST', 'Body must be JSON.');
   }
   const parsed = schema.safeParse(body);
-  if (!parsed.success) throw new AppError('BAD_REQUEST', `Invalid input: ${describeIssues(parsed.error)}`);
+  if (!parsed.success) throw new AppError('BAD_REQUEST', describeIssues(parsed.error));
   return parsed.data;
 }
 
@@ -86,12 +104,14 @@ const orgView = (o: {
   id: string;
   name: string;
   idleArchiveDays: number | null;
+  dailyModelCallCap: number | null;
   createdAt: Date;
   updatedAt: Date;
 }) => ({
   id: o.id,
   name: o.name,
   idleArchiveDays: o.idleArchiveDays,
+  dailyModelCallCap: o.dailyModelCallCap,
   createdAt: o.createdAt.toISOString(),
   updatedAt: o.updatedAt.toISOString(),
 });
@@ -107,6 +127,33 @@ adminRoutes.post('/organizations', async (c) => {
 adminRoutes.get('/organizations', async (c) => {
   const rows = await listOrganizations(c.var.db);
   return c.json(rows.map(orgView));
+});
+
+adminRoutes.patch('/organizations/:orgId', async (c) => {
+  const orgId = c.req.param('orgId');
+  const changes = await parseBody(c.req.raw, organizationChanges);
+  const org = await updateOrganization(c.var.db, orgId, changes);
+  if (!org) throw new AppError('NOT_FOUND', `Organization ${orgId} not found.`);
+  return c.json(orgView(org));
+});
+
+/**
+ * Deletes an organization with everything it owns. Irreversible, so the request must repeat the id
+ * in `?confirm=` (a stray DELETE on the wrong path deletes nothing).
+ */
+adminRoutes.delete('/organizations/:orgId', async (c) => {
+  const orgId = c.req.param('orgId');
+  if (c.req.query('confirm') !== orgId) {
+    throw new AppError(
+      'BAD_REQUEST',
+      `Deleting an organization removes all its data for good: repeat its id as ?confirm=${orgId} to go ahead.`,
+    );
+  }
+  const deleted = await deleteOrganization(c.var.db, orgId);
+  if (!deleted) throw new AppError('NOT_FOUND', `Organization ${orgId} not found.`);
+  // Its keys stop at once in this isolate; others drop them within AUTH_CACHE_TTL_SECONDS.
+  for (const keyId of deleted.apiKeyIds) forgetCachedKey(keyId);
+  return c.json({ deleted: { id: deleted.id, name: deleted.name, apiKeys: deleted.apiKeyIds.length } });
 });
 
 adminRoutes.post('/organizations/:orgId/api-keys', async (c) => {

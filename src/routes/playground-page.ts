@@ -163,6 +163,8 @@ const HINTS = {
   413: 'Too large: each attachment is limited (10 MB by default), and so is their total.',
   415: 'Attach PDF, plain text, Markdown, CSV, JSON or HTML files.',
   429: 'Too many requests: wait a moment and retry.',
+  502: 'The model provider failed. Your message was saved; send again to retry.',
+  504: 'The model did not answer in time. Your message was saved; send again to retry.',
 };
 function errorFrom(status, err, retryAfter) {
   const data = (err && err.data) || {};
@@ -263,6 +265,8 @@ function useCreds(c, note) {
 }
 async function connect() {
   clearErrors();
+  // Nothing of the previous credentials' organization may stay on screen, whether or not these work.
+  clearOrganizationView();
   $('conn').textContent = 'Connecting\u2026';
   try {
     await Promise.all([loadPersonas(), loadSessions()]);
@@ -298,6 +302,29 @@ async function demoCredentials(tries) {
     await new Promise((r) => setTimeout(r, 1000));
   }
   return null;
+}
+
+function clearOrganizationView() {
+  if (state.abort) { state.abort.abort(); endReply(); }
+  state.personas = [];
+  state.sessions = [];
+  state.cursor = null;
+  $('personas').replaceChildren();
+  $('sessions').replaceChildren();
+  $('more-sessions').hidden = true;
+  $('persona-form').hidden = true;
+  for (const id of ['s-persona', 'f-persona']) $(id).replaceChildren(...(id === 'f-persona' ? [h('option', { value: '' }, 'Any')] : []));
+  clearConversation();
+}
+function clearConversation() {
+  state.session = null;
+  $('messages').replaceChildren();
+  $('chat-title').textContent = 'Conversation';
+  $('chat-sub').textContent = 'Open or start a session.';
+  $('chat-actions').hidden = true;
+  $('rename-form').hidden = true;
+  $('composer').hidden = true;
+  $('archived-note').hidden = true;
 }
 
 // Personas
@@ -441,13 +468,13 @@ function renderSession(s) {
   scrollDown();
 }
 function scrollDown() { const l = $('messages'); l.scrollTop = l.scrollHeight; }
-async function openSession(id, keepFocus) {
+async function openSession(id, keepFocus, keepError) {
   if (state.abort) {
     // Leaving does not stop the reply: it is stored, and shows when the session is opened again.
     state.abort.abort();
     endReply();
   }
-  showError('chat', null);
+  if (!keepError) showError('chat', null);
   try {
     const s = await query('chat.getSession', { id });
     renderSession(s);
@@ -483,6 +510,8 @@ function onTurnEvent(e, files) {
     r.li.querySelector('.content').textContent = r.text;
     scrollDown();
   } else if (e.type === 'reply') {
+    const failure = replyFailure(e.message);
+    if (failure) showError('chat', failure);
     const li = messageItem(e.message);
     if (state.reply) state.reply.li.replaceWith(li); else $('messages').append(li);
     state.reply = null;
@@ -490,6 +519,12 @@ function onTurnEvent(e, files) {
     announce('Reply ' + e.message.status.toLowerCase() + ': ' + e.message.content);
     scrollDown();
   }
+}
+/** A reply the model failed to finish (502 provider failure, 504 timeout), as an error to show. */
+function replyFailure(m) {
+  const err = m.status === 'INCOMPLETE' && m.metadata && m.metadata.error;
+  if (!err) return null;
+  return new ApiError(err.code === 'MODEL_TIMEOUT' ? 504 : 502, err.code || 'MODEL_ERROR', err.message || 'The reply could not be generated.');
 }
 function endReply() {
   if (state.reply) { state.reply.li.removeAttribute('aria-busy'); delete state.reply.li.dataset.streaming; }
@@ -539,17 +574,22 @@ $('composer').addEventListener('submit', async (e) => {
   $('send').disabled = true;
   const ctl = new AbortController();
   state.abort = ctl;
+  let failed = false;
   try {
     const files = state.files.slice();
     const attachments = await Promise.all(files.map(async (f) => ({ filename: f.name, mimeType: mimeOf(f), data: await readFile(f) })));
     const local = files.map((f) => ({ filename: f.name, size: f.size }));
-    await subscribe('POST', 'chat.streamMessage', { chatSessionId: s.id, content, role: 'USER', attachments }, (ev) => onTurnEvent(ev, local), ctl.signal);
+    await subscribe('POST', 'chat.streamMessage', { chatSessionId: s.id, content, role: 'USER', attachments }, (ev) => {
+      onTurnEvent(ev, local);
+      if (ev.type === 'reply' && replyFailure(ev.message)) failed = true;
+    }, ctl.signal);
   } catch (err) {
-    if (err.name !== 'AbortError') { showError('chat', err); announce('The message was not sent or the reply failed.'); }
+    if (err.name !== 'AbortError') { failed = true; showError('chat', err); announce('The message was not sent or the reply failed.'); }
   } finally {
     if (state.abort === ctl) {
       endReply();
-      if (state.session && state.session.id === s.id) openSession(s.id, true);
+      // Re-read the stored history, keeping a failed send's error on screen until the next action.
+      if (state.session && state.session.id === s.id) openSession(s.id, true, failed);
     }
     refreshSessions();
   }
@@ -578,12 +618,7 @@ $('delete-session').addEventListener('click', async () => {
   if (!confirm('Delete this session and all its messages?')) return;
   try {
     await mutate('chat.deleteSession', { id: state.session.id });
-    state.session = null;
-    $('messages').replaceChildren();
-    $('chat-title').textContent = 'Conversation';
-    $('chat-sub').textContent = 'Open or start a session.';
-    $('chat-actions').hidden = true;
-    $('composer').hidden = true;
+    clearConversation();
     await refreshSessions();
   } catch (err) { showError('chat', err); }
 });

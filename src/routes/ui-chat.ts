@@ -102,7 +102,7 @@ uiChatRoutes.post('/', async (c) => {
     throw new AppError('BAD_REQUEST', 'Body must be JSON.');
   }
   const parsed = uiRequest.safeParse(body);
-  if (!parsed.success) throw new AppError('BAD_REQUEST', `Invalid input: ${describeIssues(parsed.error)}`);
+  if (!parsed.success) throw new AppError('BAD_REQUEST', describeIssues(parsed.error));
   const last = parsed.data.messages.at(-1);
   if (last?.role !== 'user') throw new AppError('BAD_REQUEST', 'The last message must be a user message.');
   const content = last.parts
@@ -116,7 +116,7 @@ uiChatRoutes.post('/', async (c) => {
     role: 'USER',
     attachments: files.map(attachmentFromFilePart),
   });
-  if (!input.success) throw new AppError('BAD_REQUEST', `Invalid input: ${describeIssues(input.error)}`);
+  if (!input.success) throw new AppError('BAD_REQUEST', describeIssues(input.error));
   const attachments = await prepareAttachments({ ...ctx, auth }, input.data.chatSessionId, input.data.attachments);
   const events = startTurnStream({ ...ctx, auth }, { ...input.data, attachments })[Symbol.asyncIterator]();
   // Wait for the user's message to be stored, so refusals (unknown or archived session) get a status.

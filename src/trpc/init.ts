@@ -16,7 +16,7 @@ const t = initTRPC.context<Context>().create({
     const appCode = error instanceof AppError ? error.appCode : appCodeFromTrpc(error.code);
     let message = shape.message;
     if (error.cause instanceof ZodError) {
-      message = `Invalid input: ${describeIssues(error.cause)}`;
+      message = describeIssues(error.cause);
     } else if (appCode === 'INTERNAL') {
       message = 'Internal server error. It has been logged; please retry later.';
     }

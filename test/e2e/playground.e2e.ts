@@ -22,7 +22,7 @@ import { type BrowserContext, chromium, type Locator, type Page } from 'playwrig
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const PDF_NAME = 'simple-onepage_minimal-document.pdf';
-const PDF_PATH = resolve(root, '../shared/fixtures/pdfs', PDF_NAME);
+const PDF_PATH = resolve(root, 'test/fixtures/pdfs', PDF_NAME);
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const STARTUP_MS = 180_000;
 
@@ -203,6 +203,36 @@ const streamingState = () =>
     return content ? { text: content.textContent ?? '', live: content.getAttribute('aria-live') } : null;
   });
 
+/**
+ * Waits until the chat error box is on screen (not merely in the DOM) with `status` and `pattern` in its
+ * text, then checks it is still on screen once the page has re-read the session after the failed send.
+ */
+async function expectVisibleSendError(status: number, pattern: RegExp): Promise<string> {
+  const error = page.locator('#chat-error');
+  const shown = async () => (await error.isVisible()) && (await text(error)).startsWith(`${status} `);
+  await waitUntil(`a visible ${status} error`, shown);
+  await page.waitForLoadState('networkidle');
+  await new Promise((r) => setTimeout(r, 500));
+  assert.ok(await shown(), `the ${status} error was hidden again after the send`);
+  const message = await text(error);
+  assert.match(message, pattern);
+  return message;
+}
+
+/** The admin API of the dev server under test, with the token npm run dev generated in its state folder. */
+async function adminCall(method: string, path: string, body?: unknown): Promise<any> {
+  const { adminToken } = JSON.parse(readFileSync(join(runDir, 'state', 'state.json'), 'utf8')) as {
+    adminToken: string;
+  };
+  const res = await fetch(`${baseUrl}/admin/v1${path}`, {
+    method,
+    headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  assert.equal(res.status, 200, await res.clone().text());
+  return res.json();
+}
+
 /** Waits for the newest reply to be stored (not streaming any more) and returns its text. */
 async function finalReply(): Promise<string> {
   await waitUntil('the reply to finish', async () => {
@@ -377,12 +407,96 @@ describe('playground page', { timeout: 300_000 }, () => {
       buffer: Buffer.alloc(10 * 1024 * 1024 + 1024, 'a'),
     });
     await page.getByRole('button', { name: 'Send' }).click();
-    const error = page.locator('#chat-error');
-    await waitUntil('a 413 message', async () => (await text(error)).includes('413'));
-    assert.match(await text(error), /PAYLOAD_TOO_LARGE/);
+    await expectVisibleSendError(413, /PAYLOAD_TOO_LARGE/);
     assert.equal(await page.getByLabel(/^Message \(/).inputValue(), 'This one is too big.');
     await page.getByRole('button', { name: 'Remove huge.txt' }).click();
     await page.getByLabel(/^Message \(/).fill('');
+  });
+
+  it('shows 400 for a file that is not what it claims to be, keeping the message', async () => {
+    await page.getByLabel(/^Message \(/).fill('Here is the report.');
+    await page.getByLabel('Attach PDF or text files').setInputFiles({
+      name: 'report.pdf',
+      mimeType: 'application/pdf',
+      buffer: Buffer.from('<!doctype html><title>404</title><p>Not found</p>'),
+    });
+    await page.getByRole('button', { name: 'Send' }).click();
+    await expectVisibleSendError(400, /"report\.pdf" is declared application\/pdf but its content is not a PDF/);
+    assert.equal(await page.getByLabel(/^Message \(/).inputValue(), 'Here is the report.');
+    await page.getByRole('button', { name: 'Remove report.pdf' }).click();
+  });
+
+  it("shows 429 when the organization's daily model calls are used up", async () => {
+    const orgId = await page.getByLabel('Organization ID (X-Organization-ID)').inputValue();
+    await adminCall('PATCH', `/organizations/${orgId}`, { dailyModelCallCap: 0 });
+    try {
+      const before = await page.locator('#messages > li').count();
+      await page.getByLabel(/^Message \(/).fill('One more, please.');
+      await page.getByRole('button', { name: 'Send' }).click();
+      await expectVisibleSendError(429, /RATE_LIMITED: This organization has used its 0 model calls for today/);
+      assert.equal(await page.locator('#messages > li').count(), before, 'nothing was stored');
+    } finally {
+      await adminCall('PATCH', `/organizations/${orgId}`, { dailyModelCallCap: null });
+    }
+  });
+
+  // The offline model never fails, so the provider's failures are played by the browser's network
+  // layer, in the shapes the API sends them: a streamed turn whose stored reply is INCOMPLETE with the
+  // error in its metadata (a model that timed out, 504), and a refused request (502).
+  it('shows 504 when the model times out mid-turn, and 502 when the provider fails', async () => {
+    const sessionId = (await text(page.locator('#chat-sub'))).split(' · ').at(-1) ?? '';
+    const at = new Date().toISOString();
+    const user = {
+      id: 'msg_E2EUSER',
+      chatSessionId: sessionId,
+      role: 'USER',
+      content: 'Are you there?',
+      status: 'COMPLETE',
+      metadata: {},
+      attachments: [],
+      createdAt: at,
+      updatedAt: at,
+    };
+    const reply = {
+      ...user,
+      id: 'msg_E2EREPLY',
+      role: 'ASSISTANT',
+      content: 'I was about to',
+      status: 'INCOMPLETE',
+      metadata: { error: { code: 'MODEL_TIMEOUT', message: 'The model did not respond within 60 s.' } },
+    };
+    const sse = [
+      'event: connected\ndata: {}\n\n',
+      `id: msg_E2EREPLY:0\ndata: ${JSON.stringify({ type: 'message', message: user, replyId: reply.id })}\n\n`,
+      `id: msg_E2EREPLY:done\ndata: ${JSON.stringify({ type: 'reply', message: reply })}\n\n`,
+      'event: return\ndata: \n\n',
+    ].join('');
+    await page.route('**/api/trpc/chat.streamMessage*', (route) =>
+      route.fulfill({ status: 200, contentType: 'text/event-stream', body: sse }),
+    );
+    try {
+      await page.getByLabel(/^Message \(/).fill('Are you there?');
+      await page.getByRole('button', { name: 'Send' }).click();
+      await expectVisibleSendError(504, /MODEL_TIMEOUT: The model did not respond within 60 s\./);
+      await page.unroute('**/api/trpc/chat.streamMessage*');
+
+      const body = {
+        error: {
+          message: 'The reply could not be generated: the model provider answered HTTP 500.',
+          code: -32603,
+          data: { code: 'BAD_GATEWAY', httpStatus: 502, path: 'chat.streamMessage', appCode: 'MODEL_ERROR' },
+        },
+      };
+      await page.route('**/api/trpc/chat.streamMessage*', (route) =>
+        route.fulfill({ status: 502, contentType: 'application/json', body: JSON.stringify(body) }),
+      );
+      await page.getByLabel(/^Message \(/).fill('Still there?');
+      await page.getByRole('button', { name: 'Send' }).click();
+      await expectVisibleSendError(502, /MODEL_ERROR: .*answered HTTP 500/);
+    } finally {
+      await page.unroute('**/api/trpc/chat.streamMessage*');
+      await page.getByLabel(/^Message \(/).fill('');
+    }
   });
 
   it('renames, archives and reactivates the session', async () => {
@@ -426,6 +540,27 @@ describe('playground page', { timeout: 300_000 }, () => {
       await page.locator('#messages > li').last().scrollIntoViewIfNeeded();
       await page.screenshot({ path: resolve(root, narrow) });
     }
+  });
+
+  it("clears the previous organization's conversation when new credentials fail", async () => {
+    assert.ok((await page.locator('#messages > li').count()) > 0, 'a conversation is open');
+    await page.getByLabel('API key (X-API-Key)').fill('pk_not-a-real-key-1111111111111');
+    await page.getByRole('button', { name: 'Save and connect' }).click();
+    await waitUntil(
+      'a visible 401',
+      async () =>
+        (await page.locator('#creds-error').isVisible()) && (await text(page.locator('#creds-error'))).includes('401'),
+    );
+    assert.equal(await page.locator('#messages > li').count(), 0);
+    assert.equal(await page.locator('#sessions > li').count(), 0);
+    assert.equal(await page.locator('#personas > li').count(), 0);
+    assert.equal(await text(page.locator('#chat-title')), 'Conversation');
+    assert.equal(await page.locator('#composer').isVisible(), false);
+    assert.equal(await page.locator('#chat-actions').isVisible(), false);
+
+    await page.getByRole('button', { name: 'Use demo credentials' }).click();
+    await page.getByText('Connected to organization').waitFor();
+    await page.locator('#sessions .pick', { hasText: 'E2E session (renamed)' }).waitFor();
   });
 
   it('raised no script errors', () => {

@@ -1,5 +1,5 @@
 /**
- * The shared PDF corpus (../shared/fixtures/pdfs), read in place by test/node/global-setup.ts and
+ * The PDF corpus (test/fixtures/pdfs, origins and licences in its README), read in place by test/node/global-setup.ts and
  * handed to the workerd tests with `project.provide('pdfFixtures', …)`: workers cannot read files.
  */
 import { inject } from 'vitest';

@@ -21,9 +21,12 @@ declare module 'vitest' {
   }
 }
 
-/** Reads ../shared/fixtures/pdfs (relative to the project root, where vitest.config.ts is) in place. */
+/**
+ * Reads the PDF corpus in place: test/fixtures/pdfs (relative to the project root, where vitest.config.ts
+ * is), or PDF_FIXTURES_DIR to try another folder laid out the same way (PDFs and MANIFEST.json).
+ */
 async function loadPdfFixtures(root: string): Promise<PdfFixtures> {
-  const dir = resolve(root, process.env.PDF_FIXTURES_DIR ?? '../shared/fixtures/pdfs');
+  const dir = resolve(root, process.env.PDF_FIXTURES_DIR ?? 'test/fixtures/pdfs');
   try {
     const manifest = JSON.parse(await readFile(resolve(dir, 'MANIFEST.json'), 'utf8')) as PdfFixtureEntry[];
     const files: Record<string, string> = {};
