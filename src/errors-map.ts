@@ -37,6 +37,9 @@ export function mapKnownError(error: unknown): AppError | undefined {
       { cause: error },
     );
   }
+  if (isNeonUnicodeRefusal(error)) {
+    return new AppError('BAD_REQUEST', 'Text must not contain NUL characters or invalid Unicode.', { cause: error });
+  }
   switch (sqlStateOf(error)) {
     case '22P05': // untranslatable character (e.g. \u0000 in text)
     case '22021': // invalid byte sequence for encoding
@@ -48,4 +51,15 @@ export function mapKnownError(error: unknown): AppError | undefined {
     default:
       return undefined;
   }
+}
+
+/** Neon refuses request JSON with an unpaired surrogate before any SQL runs: 400 with an empty code. */
+function isNeonUnicodeRefusal(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (code === '' && !('params' in current) && /surrogate|unicode|utf-?8/i.test(current.message)) return true;
+    current = current.cause;
+  }
+  return false;
 }

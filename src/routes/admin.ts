@@ -10,7 +10,6 @@ import { getOrganization, insertOrganization, listOrganizations } from '../db/qu
 import { AppError } from '../errors';
 import type { HonoEnv } from '../hono-env';
 import { newId } from '../ids';
-import { wellFormedDeep } from '../text';
 import { describeIssues } from '../validation';
 import { isoOrNull } from '../views/dates';
 
@@ -61,12 +60,19 @@ adminRoutes.use(
   }),
 );
 
-const nameBody = z.object({ name: z.string().trim().min(1).max(200) });
+const nameBody = z.object({
+  name: z
+    .string()
+    .trim()
+    .min(1)
+    .max(200)
+    .refine((v) => !v.includes('\u0000') && v.isWellFormed(), 'must be valid Unicode without NUL characters'),
+});
 
 async function parseBody<T extends z.ZodType>(req: Request, schema: T): Promise<z.infer<T>> {
   let body: unknown;
   try {
-    body = wellFormedDeep(await req.json());
+    body = await req.json();
   } catch {
     throw new AppError('BAD_REQUEST', 'Body must be JSON.');
   }

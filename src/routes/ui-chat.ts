@@ -10,7 +10,6 @@ import type { HonoEnv } from '../hono-env';
 import { requestContext } from '../request-context';
 import { followReply, startTurnStream, type TurnEvent } from '../services/reply-stream';
 import { prepareAttachments } from '../services/send-message';
-import { wellFormedDeep } from '../text';
 import { sendMessageInput } from '../trpc/routers/send-message-input';
 import { describeIssues } from '../validation';
 
@@ -101,7 +100,7 @@ uiChatRoutes.post('/', async (c) => {
   const auth = await authenticateRequest(ctx);
   let body: unknown;
   try {
-    body = wellFormedDeep(await c.req.json());
+    body = await c.req.json();
   } catch {
     throw new AppError('BAD_REQUEST', 'Body must be JSON.');
   }

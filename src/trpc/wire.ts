@@ -1,11 +1,9 @@
 import type { TRPCCombinedDataTransformer } from '@trpc/server';
-import { wellFormedDeep } from '../text';
 
 /**
  * The contract's wire format. Existing clients send inputs either plain (`{...}`) or wrapped in a
  * superjson-style envelope (`{"json": {...}, "meta": ...}`); both must work on GET and POST.
- * Outputs are plain JSON (dates are already ISO strings in our output objects). Inputs come out
- * with well-formed strings only (src/text.ts): whatever a client sends, the database can store.
+ * Outputs are plain JSON (dates are already ISO strings in our output objects).
  */
 function isEnvelope(value: unknown): value is { json: unknown } {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
@@ -16,7 +14,7 @@ function isEnvelope(value: unknown): value is { json: unknown } {
 export const wireFormat: TRPCCombinedDataTransformer = {
   input: {
     serialize: (value: unknown) => value,
-    deserialize: (value: unknown) => wellFormedDeep(isEnvelope(value) ? value.json : value),
+    deserialize: (value: unknown) => (isEnvelope(value) ? value.json : value),
   },
   output: {
     serialize: (value: unknown) => value,

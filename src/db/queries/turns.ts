@@ -109,7 +109,9 @@ export async function beginTurn(db: Db, organizationId: string, input: BeginTurn
     ), reply as (
       insert into messages (id, organization_id, chat_session_id, role, content, status, reply_to_id, created_at, updated_at)
       select ${replyId ?? null}, ${organizationId}, ins.chat_session_id, 'ASSISTANT', '', 'STREAMING', ins.id,
-             clock_timestamp(), clock_timestamp()
+             -- After its message even within one millisecond (created_at has ms precision, ids are random).
+             greatest(clock_timestamp(), now() + interval '1 millisecond'),
+             greatest(clock_timestamp(), now() + interval '1 millisecond')
       from ins where ${wantsReply}
       returning ${returning}
     ), bump as (
@@ -126,8 +128,9 @@ export async function beginTurn(db: Db, organizationId: string, input: BeginTurn
       byte_size, sha256, page_count, char_count, text, truncated, has_text, created_at)
     select x.id, ${organizationId}, ${message.id}, x.filename, x.declared_type, x.detected_type,
       x.byte_size, x.sha256, x.page_count, x.char_count, x.text, x.truncated, x.has_text,
-      -- Ids made in one millisecond are in random order: the attachments' order is their created_at.
-      now() + x.position * interval '1 microsecond'
+      -- Ids made in one millisecond are in random order, and created_at has millisecond precision:
+      -- the attachments' order is carried by created_at, one millisecond apart.
+      now() + x.position * interval '1 millisecond'
     from jsonb_to_recordset(${JSON.stringify(
       input.attachments.map((a, position) => ({
         position,
