@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { Hono } from 'hono';
+import { DATABASE_RETRY_AFTER_SECONDS } from '../errors-map';
 import type { HonoEnv } from '../hono-env';
 import { describeError } from '../log';
 
@@ -11,6 +12,8 @@ export const healthRoutes = new Hono<HonoEnv>().get('/health', async (c) => {
     return c.json({ status: 'ok', database: 'ok', latencyMs: Date.now() - started });
   } catch (error) {
     console.error('health check: database unreachable', describeError(error, c.env));
-    return c.json({ status: 'error', database: 'unreachable' }, 503);
+    return c.json({ status: 'error', database: 'unreachable' }, 503, {
+      'retry-after': String(DATABASE_RETRY_AFTER_SECONDS),
+    });
   }
 });
