@@ -15,6 +15,7 @@
  * BENCH_LOAD_SECONDS (10), BENCH_SCALE_SECONDS (5), BENCH_CONNECTIONS (10), BENCH_TTFB_TURNS (300).
  */
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,7 +30,7 @@ import { machine } from './lib/machine.ts';
 import { measurePdf } from './lib/pdf.ts';
 import { createThrowawayDatabase, postgresVersion } from './lib/postgres.ts';
 import { measureRoundTrips, type RoundTripRow } from './lib/round-trips.ts';
-import { addApiKeys, seedSessions, sqlBatch } from './lib/seed.ts';
+import { addApiKeys, type SqlEndpoint, seedSessions, sqlBatch } from './lib/seed.ts';
 import { percentile, round } from './lib/stats.ts';
 import { fixed, kib, mib, table } from './lib/table.ts';
 import { measureTtfb, type TtfbSummary } from './lib/ttfb.ts';
@@ -58,6 +59,8 @@ const enc = (input: unknown) => encodeURIComponent(JSON.stringify(input));
 installExitHandlers();
 
 // Scratch space: removed last (cleanup runs newest first).
+/** The local SQL endpoint's secret for this run (it refuses requests without it). */
+const benchSecret = randomBytes(24).toString('base64url');
 const scratch = mkdtempSync(join(tmpdir(), 'persona-bench-'));
 onCleanup('remove scratch folder', () => rmSync(scratch, { recursive: true, force: true }));
 const wranglerLogs = join(scratch, 'wrangler-logs');
@@ -98,9 +101,9 @@ async function responseBytes(url: string, headers: Record<string, string>): Prom
   return (await res.arrayBuffer()).byteLength;
 }
 
-async function loadTenant(app: DevServer, sqlUrl: string, name: string, greeting?: string): Promise<Tenant> {
+async function loadTenant(app: DevServer, sql: SqlEndpoint, name: string, greeting?: string): Promise<Tenant> {
   const tenant = await createTenant(app.url, name, greeting ? { greeting } : {});
-  tenant.keys.push(...(await addApiKeys(sqlUrl, tenant.organizationId, KEYS_PER_TENANT - 1)));
+  tenant.keys.push(...(await addApiKeys(sql, tenant.organizationId, KEYS_PER_TENANT - 1)));
   return tenant;
 }
 
@@ -121,7 +124,9 @@ async function databasePhase(database: Db, model: { url: string; port: number },
   const throwaway = database === 'PostgreSQL' ? await createThrowawayDatabase() : undefined;
   assertRunning();
   const sql = await startSqlServer(
-    throwaway ? { databaseUrl: throwaway.url } : { dataDir: join(scratch, 'pglite') /* on disk, as npm run dev */ },
+    throwaway
+      ? { databaseUrl: throwaway.url, secret: benchSecret }
+      : { dataDir: join(scratch, 'pglite') /* on disk, as npm run dev */, secret: benchSecret },
   );
   let closed = false;
   const closeSql = async () => {
@@ -140,6 +145,7 @@ async function databasePhase(database: Db, model: { url: string; port: number },
     vars: {
       DATABASE_URL: 'postgresql://app:local@db.localhost:5432/app',
       LOCAL_SQL_ENDPOINT: sql.url,
+      LOCAL_DEV_SECRET: sql.secret,
       ADMIN_TOKEN,
       OPENAI_API_KEY: 'sk-bench-local',
       OPENAI_BASE_URL: model.url,
@@ -150,28 +156,26 @@ async function databasePhase(database: Db, model: { url: string; port: number },
 
   t = performance.now();
   const rt = await createTenant(app.url, 'bench: round trips', { greeting: 'Hi! How can I help?' });
-  const [rtSession = ''] = await seedSessions(sql.url, { ...ids(rt), count: 1, messagesEach: 10 });
-  const read = await loadTenant(app, sql.url, 'bench: reads');
+  const [rtSession = ''] = await seedSessions(sql, { ...ids(rt), count: 1, messagesEach: 10 });
+  const read = await loadTenant(app, sql, 'bench: reads');
   const bySize: Record<number, string> = {};
   for (const n of [10, 50, 100, 1000]) {
-    const [id] = await seedSessions(sql.url, { ...ids(read), count: 1, messagesEach: n });
+    const [id] = await seedSessions(sql, { ...ids(read), count: 1, messagesEach: n });
     bySize[n] = id ?? '';
   }
-  const write = await loadTenant(app, sql.url, 'bench: writes', 'Hi! How can I help?');
-  const sendPool = await seedSessions(sql.url, { ...ids(write), count: 100, messagesEach: 2 });
+  const write = await loadTenant(app, sql, 'bench: writes', 'Hi! How can I help?');
+  const sendPool = await seedSessions(sql, { ...ids(write), count: 100, messagesEach: 2 });
   const lists: Record<number, { tenant: Tenant; sessions: string[] }> = {};
   for (const n of [100, 1_000, 10_000]) {
-    const tenant = await loadTenant(app, sql.url, `bench: ${n} sessions`);
-    lists[n] = { tenant, sessions: await seedSessions(sql.url, { ...ids(tenant), count: n, messagesEach: 2 }) };
+    const tenant = await loadTenant(app, sql, `bench: ${n} sessions`);
+    lists[n] = { tenant, sessions: await seedSessions(sql, { ...ids(tenant), count: n, messagesEach: 2 }) };
   }
-  const ttfbTenant = database === 'PostgreSQL' ? await loadTenant(app, sql.url, 'bench: ttfb') : undefined;
-  const ttfbSessions = ttfbTenant
-    ? await seedSessions(sql.url, { ...ids(ttfbTenant), count: 20, messagesEach: 2 })
-    : [];
+  const ttfbTenant = database === 'PostgreSQL' ? await loadTenant(app, sql, 'bench: ttfb') : undefined;
+  const ttfbSessions = ttfbTenant ? await seedSessions(sql, { ...ids(ttfbTenant), count: 20, messagesEach: 2 }) : [];
   const seedMs = performance.now() - t;
   // Bulk-loaded tables have no planner statistics yet; a live database has them (autovacuum). Without
   // them Postgres guesses a handful of rows and sorts a whole organization's sessions per page.
-  await sqlBatch(sql.url, [{ query: 'analyze', params: [] }]);
+  await sqlBatch(sql, [{ query: 'analyze', params: [] }]);
   log(`${database}: seeded in ${seedMs.toFixed(0)} ms and analyzed; counting round trips`);
 
   const roundTrips = await measureRoundTrips({

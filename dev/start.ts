@@ -20,7 +20,7 @@ import { devNull } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type DevSettingName, resolveDevSettings, SettingsError } from './settings.ts';
-import { startSqlServer } from './sql-server.ts';
+import { refuseForeign, startSqlServer } from './sql-server.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const stateDir = resolve(root, process.env.DEV_STATE_DIR || '.dev');
@@ -38,6 +38,49 @@ for (const [name, value] of [
 }
 const host = '127.0.0.1';
 const baseUrl = `http://${host}:${port}`;
+
+// ---- Guards: what `npm run dev` refuses to do (kept apart from the start-up sequence below) ----
+
+/** Host names of a DATABASE_URL that are this machine: the only databases dev may migrate and seed. */
+function isLocalDatabaseUrl(databaseUrl: string): boolean {
+  try {
+    const host = new URL(databaseUrl).hostname.toLowerCase().replace(/^\[|\]$/g, '');
+    return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) || host === '';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `npm run dev` migrates its database and creates a demo organization in it: with a DATABASE_URL
+ * left in the shell from production work that would be Neon. Only local databases, unless
+ * ALLOW_REMOTE_DATABASE=1 says the remote one is meant.
+ */
+function assertDevDatabase(databaseUrl: string | undefined, allowRemote = process.env.ALLOW_REMOTE_DATABASE): void {
+  if (!databaseUrl || isLocalDatabaseUrl(databaseUrl) || allowRemote === '1') return;
+  throw new Error(
+    'DATABASE_URL points at a database on another machine; `npm run dev` would migrate it and create a demo organization there. Unset DATABASE_URL for the embedded database, point it at a local PostgreSQL, or set ALLOW_REMOTE_DATABASE=1 if that database is meant.',
+  );
+}
+
+/** The same rule as the Worker (src/routes/admin.ts): an admin token must have at least 32 characters. */
+const MIN_ADMIN_TOKEN_LENGTH = 32;
+
+function assertAdminToken(token: string): void {
+  if (token.length < MIN_ADMIN_TOKEN_LENGTH) {
+    throw new Error(
+      `ADMIN_TOKEN must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters (it has ${token.length}); the admin API refuses shorter ones. Generate one with: node -e "console.log(require('crypto').randomBytes(32).toString('base64url'))"`,
+    );
+  }
+}
+
+/**
+ * The secret of this start: the local SQL endpoint and the demo endpoint refuse requests without it,
+ * so other local processes and web pages cannot use them. New on every start, never written down.
+ */
+function newLocalDevSecret(): string {
+  return randomBytes(24).toString('base64url');
+}
 
 type Demo = { baseUrl: string; organizationId: string; apiKey: string; personaId: string };
 
@@ -155,9 +198,15 @@ async function ensureDemo(adminToken: string): Promise<Demo> {
  * this URL as a var when it starts, before the demo exists on a first run: the endpoint answers 503
  * until `ready` is called, so nothing needs restarting.
  */
-async function startDemoEndpoint() {
+async function startDemoEndpoint(secret: string) {
   let demo: Demo | undefined;
   const server = createServer((req, res) => {
+    // Only the Worker of this start: loopback Host, no browser Origin, the per-start secret.
+    const refused = refuseForeign(req, secret);
+    if (refused) {
+      res.writeHead(refused.status, { 'content-type': 'application/json' }).end(JSON.stringify(refused));
+      return;
+    }
     if (req.method !== 'GET' || req.url !== '/demo.json') {
       res.writeHead(404).end();
       return;
@@ -183,21 +232,31 @@ async function main() {
   const settings = devSettings();
   mkdirSync(stateDir, { recursive: true });
   const databaseUrl = settings.values.DATABASE_URL;
+  assertDevDatabase(databaseUrl);
+  const secret = newLocalDevSecret();
   const started = Date.now();
   console.log(
     databaseUrl
       ? '[dev] database: DATABASE_URL'
       : `[dev] database: embedded PostgreSQL (PGlite) in ${shown(join(stateDir, 'pglite'))}`,
   );
-  const sql = await startSqlServer({ databaseUrl, dataDir: databaseUrl ? undefined : join(stateDir, 'pglite') });
+  const sql = await startSqlServer({
+    databaseUrl,
+    dataDir: databaseUrl ? undefined : join(stateDir, 'pglite'),
+    secret,
+  });
   console.log(`[dev] database ready, migrations applied (${Date.now() - started} ms)`);
   const { adminToken } = localState();
-  const demoEndpoint = await startDemoEndpoint();
+  assertAdminToken(adminToken);
+  const demoEndpoint = await startDemoEndpoint(secret);
 
   const vars: Record<string, string> = {
     // The local endpoint ignores the connection string; the driver only needs a well-formed one.
     DATABASE_URL: 'postgresql://app:local@db.localhost:5432/app',
     LOCAL_SQL_ENDPOINT: sql.url,
+    LOCAL_DEV_SECRET: secret,
+    // Without OPENAI_API_KEY the built-in offline model answers; a deployment never sets this.
+    OFFLINE_MODEL: '1',
     ADMIN_TOKEN: adminToken,
     // Dev only: lets the playground at / pre-fill the demo credentials (src/routes/playground.ts).
     PLAYGROUND_DEMO_URL: demoEndpoint.url,

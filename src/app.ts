@@ -6,10 +6,10 @@ import { createDb } from './db/client';
 import { intSetting } from './env';
 import { AppError } from './errors';
 import type { HonoEnv } from './hono-env';
-import { redact } from './log';
+import { describeError, redact } from './log';
 import { requestContext } from './request-context';
 import { adminRoutes } from './routes/admin';
-import { errorResponse, redactError } from './routes/errors';
+import { errorResponse } from './routes/errors';
 import { healthRoutes } from './routes/health';
 import { playgroundRoutes } from './routes/playground';
 import { uiChatRoutes } from './routes/ui-chat';
@@ -80,7 +80,7 @@ export function createApp(options: AppOptions = {}) {
       onError: ({ error, path, ctx }) => {
         if (error.code === 'INTERNAL_SERVER_ERROR' && !(error instanceof AppError)) {
           const env = (ctx as Context | undefined)?.env ?? {};
-          console.error(redact(`tRPC ${path ?? '?'} failed`, env), redactError(error.cause ?? error, env));
+          console.error(redact(`tRPC ${path ?? '?'} failed`, env), describeError(error.cause ?? error, env));
         }
       },
     }),

@@ -10,9 +10,19 @@ export type Env = {
    * (dev/sql-server.ts). Unset in production, where the Neon driver uses Neon's own endpoint.
    */
   LOCAL_SQL_ENDPOINT?: string;
+  /**
+   * Local development and tests only: the secret of this `npm run dev` start (random per start), sent
+   * to the local SQL and demo endpoints, which refuse requests without it.
+   */
+  LOCAL_DEV_SECRET?: string;
+  /**
+   * "1" enables the built-in offline model when OPENAI_API_KEY is unset (`npm run dev` and tests set
+   * it). Unset, a deployment without a provider key answers 503 naming the missing setting.
+   */
+  OFFLINE_MODEL?: string;
   /** Bearer token for the operator API under /admin. Secret; the admin API is off when unset. */
   ADMIN_TOKEN?: string;
-  /** Provider key. Without it replies come from the built-in offline model. Secret. */
+  /** Provider key. Without it replies need OFFLINE_MODEL=1 (the built-in offline model). Secret. */
   OPENAI_API_KEY?: string;
   /** Any OpenAI-compatible server (Ollama, vLLM, llama.cpp, a proxy). */
   OPENAI_BASE_URL?: string;
@@ -42,6 +52,8 @@ export type Env = {
   RATE_LIMIT_PER_MINUTE?: string;
   /** Model calls per organization per UTC day (organizations.daily_model_call_cap overrides it). */
   DAILY_MODEL_CALL_CAP?: string;
+  /** Failed authentications (unknown API key, wrong admin token) per client IP per minute (default 20). */
+  AUTH_FAILURES_PER_MINUTE?: string;
   /** Comma-separated origins allowed to call the API from a browser; none by default. */
   CORS_ORIGINS?: string;
   /**

@@ -13,12 +13,21 @@ const table = {
   CONFLICT: { status: 409, trpc: 'CONFLICT' },
   PRECONDITION_FAILED: { status: 412, trpc: 'PRECONDITION_FAILED' },
   PAYLOAD_TOO_LARGE: { status: 413, trpc: 'PAYLOAD_TOO_LARGE' },
+  /**
+   * A result larger than the database returns in one response (Neon answers 507 above 10 MiB). A 4xx,
+   * not a 5xx: the same request can never succeed, so nothing (clients, SDKs, proxies) may retry it;
+   * the remedy is asking for less (a smaller page). Listed after PAYLOAD_TOO_LARGE so that tRPC's own
+   * PAYLOAD_TOO_LARGE still maps back to that code.
+   */
+  RESULT_TOO_LARGE: { status: 413, trpc: 'PAYLOAD_TOO_LARGE' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, trpc: 'UNSUPPORTED_MEDIA_TYPE' },
   UNPROCESSABLE: { status: 422, trpc: 'UNPROCESSABLE_CONTENT' },
   RATE_LIMITED: { status: 429, trpc: 'TOO_MANY_REQUESTS' },
   INTERNAL: { status: 500, trpc: 'INTERNAL_SERVER_ERROR' },
   MODEL_ERROR: { status: 502, trpc: 'BAD_GATEWAY' },
   DATABASE_UNAVAILABLE: { status: 503, trpc: 'SERVICE_UNAVAILABLE' },
+  /** A setting the operator must fix (no model provider, an ADMIN_TOKEN too short): retrying cannot help. */
+  NOT_CONFIGURED: { status: 503, trpc: 'SERVICE_UNAVAILABLE' },
   MODEL_TIMEOUT: { status: 504, trpc: 'GATEWAY_TIMEOUT' },
 } as const satisfies Record<string, { status: number; trpc: TRPC_ERROR_CODE_KEY }>;
 
@@ -52,16 +61,51 @@ export function appCodeFromTrpc(code: TRPC_ERROR_CODE_KEY): AppErrorCode {
   return 'INTERNAL';
 }
 
+/**
+ * The HTTP status of a failed SQL-over-HTTP request, as the Neon driver reports it for anything but
+ * 400 ("Server error (HTTP status 507): …"). Only the driver's own errors are read: a wrapper's message
+ * (drizzle's "Failed query: … params: …") quotes user text, which must not be able to pose as a status.
+ */
+export function databaseHttpStatus(error: unknown): number | undefined {
+  for (const current of driverErrors(error)) {
+    const match = /^Server error \(HTTP status (\d{3})\)/.exec(current.message);
+    if (match) return Number(match[1]);
+  }
+  return undefined;
+}
+
+/**
+ * SQLSTATEs that mean the database cannot serve anyone right now, not that a query was wrong:
+ * connection exceptions (08), shutdown/recovery (57P01–57P03), too many connections (53300),
+ * authentication failed (28: a rotated password), the database gone (3D000).
+ */
+const UNAVAILABLE_STATES = /^(08...|57P0[1-3]|53300|28...|3D000)$/;
+
 /** True for failures to reach the database at all (as opposed to a query it rejected). */
 export function isDatabaseUnavailable(error: unknown): boolean {
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
-    if (/Error connecting to database|Server error \(HTTP status 5\d\d\)/.test(current.message)) {
+  for (const current of driverErrors(error)) {
+    // fetch failed: refused connection, DNS, reset, timeout.
+    if (current.message.startsWith('Error connecting to database')) return true;
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && UNAVAILABLE_STATES.test(code)) return true;
+    // Neon's non-SQL refusals (400, empty code): endpoint disabled or suspended, compute unreachable,
+    // credentials refused. Request-shape errors (bad JSON) stay internal faults, not outages.
+    if (code === '' && /endpoint|compute|connect|password|authenticat|quota|suspend/i.test(current.message)) {
       return true;
     }
+  }
+  const status = databaseHttpStatus(error);
+  // 507 (result too large) is the one 5xx that retrying can never fix.
+  return status !== undefined && status >= 500 && status !== 507;
+}
+
+/** The driver-level errors in a cause chain: everything but drizzle's query wrapper, which quotes params. */
+function* driverErrors(error: unknown): Generator<Error> {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    if (!('params' in current)) yield current;
     current = current.cause;
   }
-  return false;
 }
 
 /** The Postgres SQLSTATE of a driver error, looking through wrappers (drizzle wraps driver errors). */

@@ -1,8 +1,11 @@
 /**
- * Opaque ids: a type prefix and a ULID body (48-bit millisecond time + 80 random bits, Crockford
- * base32). URL-safe, unguessable (80 bits from the platform CSPRNG) and sortable by creation time.
- * Within one isolate ids made in the same millisecond still increase, so a user message and the
- * messages that follow it sort in the order they were made.
+ * Opaque ids: a type prefix and a ULID-shaped body (48-bit millisecond time + 80 random bits,
+ * Crockford base32). URL-safe, sortable by creation time to the millisecond, and unguessable: every
+ * id draws its own 80 bits from the platform CSPRNG, even within one millisecond (no monotonic
+ * increment, which would make the next id predictable from the last: session `…X8F`, greeting
+ * `…X8G`). Ids made in the same millisecond are therefore in no particular order: nothing may rely
+ * on id order within a millisecond. Queries order by (created_at, id), and rows created together
+ * get distinct created_at values where their order matters (src/db/queries/turns.ts).
  */
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
@@ -16,9 +19,6 @@ export const idPrefixes = {
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;
-
-let lastTime = -1;
-let lastRandom: Uint8Array = new Uint8Array(10);
 
 function encodeTime(ms: number): string {
   let out = '';
@@ -47,27 +47,8 @@ function encodeRandom(bytes: Uint8Array): string {
   return out;
 }
 
-function incremented(bytes: Uint8Array): Uint8Array {
-  const next = bytes.slice();
-  for (let i = next.length - 1; i >= 0; i--) {
-    if (next[i] === 255) {
-      next[i] = 0;
-    } else {
-      next[i] = (next[i] ?? 0) + 1;
-      break;
-    }
-  }
-  return next;
-}
-
 export function ulid(now: number = Date.now()): string {
-  if (now <= lastTime) {
-    lastRandom = incremented(lastRandom);
-  } else {
-    lastTime = now;
-    lastRandom = crypto.getRandomValues(new Uint8Array(10));
-  }
-  return encodeTime(lastTime) + encodeRandom(lastRandom);
+  return encodeTime(now) + encodeRandom(crypto.getRandomValues(new Uint8Array(10)));
 }
 
 export function newId(kind: IdKind): string {

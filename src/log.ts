@@ -16,3 +16,59 @@ export function redact(text: string, env: Record<string, unknown>): string {
     .replace(/pk_[A-Za-z0-9_-]{16,}/g, 'pk_[redacted]')
     .replace(/(postgres(?:ql)?:\/\/[^:/\s]+:)[^@\s]+@/g, '$1[redacted]@');
 }
+
+/** Fields of a driver error that name what failed without quoting any value. */
+const SAFE_DB_FIELDS = ['code', 'severity', 'constraint', 'table', 'column', 'schema', 'routine'] as const;
+
+/**
+ * An error as it may be logged: names, SQLSTATE and constraint, the driver's HTTP status and the
+ * stack frames, never a message that can carry values. Database errors quote their statement's
+ * parameters (drizzle: "Failed query: … params: <reply text, titles, user ids>") and Postgres quotes
+ * offending values ('invalid input syntax …: "<value>"'), so their messages are dropped; other
+ * messages lose anything quoted. The README's logging promise rests on this function.
+ */
+export function describeError(error: unknown, env: Record<string, unknown> = {}): string {
+  const parts: string[] = [];
+  let current: unknown = error;
+  let stack = '';
+  for (let depth = 0; depth < 5 && current !== undefined && current !== null; depth++) {
+    if (!(current instanceof Error)) {
+      parts.push(typeof current);
+      break;
+    }
+    const fields = current as unknown as Record<string, unknown>;
+    const isDbError = 'params' in current || current.name === 'NeonDbError' || typeof fields.severity === 'string';
+    let line = current.name;
+    if (isDbError) {
+      const status = /^Server error \(HTTP status (\d{3})\)/.exec(current.message)?.[1];
+      if (status) line += ` http=${status}`;
+      for (const field of SAFE_DB_FIELDS) {
+        const value = fields[field];
+        if (typeof value === 'string' && value !== '') line += ` ${field}=${value.slice(0, 64)}`;
+      }
+    } else {
+      line += `: ${scrubMessage(current.message)}`;
+    }
+    parts.push(line);
+    if (!stack && current.stack) stack = framesOf(current.stack);
+    current = current.cause;
+  }
+  return redact(`${parts.join(' <- ')}${stack ? `\n${stack}` : ''}`, env);
+}
+
+/** A message without quoted text (where messages put values) and bounded in length. */
+function scrubMessage(message: string): string {
+  const scrubbed = message
+    .replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`/g, '"…"')
+    .replace(/\([^()]*\)=\([^()]*\)/g, '(…)=(…)');
+  return scrubbed.length > 200 ? `${scrubbed.slice(0, 200)}…` : scrubbed;
+}
+
+/** The "at …" lines of a stack: code locations only (the first line repeats the message). */
+function framesOf(stack: string): string {
+  return stack
+    .split('\n')
+    .filter((line) => /^\s+at /.test(line))
+    .slice(0, 12)
+    .join('\n');
+}

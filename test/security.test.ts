@@ -74,7 +74,7 @@ describe('secrets and errors', () => {
     const text = JSON.stringify(res.body);
     expect(text).not.toMatch(/SELECT|api_keys|syntax|stack/i);
     // The cause is logged for operators, without the key.
-    expect(logged(errors)).toContain('syntax error');
+    expect(logged(errors)).toContain('code=42601');
     expect(logged(errors)).not.toContain(tenant.apiKey);
   });
 });

@@ -1,7 +1,8 @@
 /** Minimal clients for the API under test: the operator API, tRPC queries and mutations. */
 export type Tenant = { organizationId: string; apiKey: string; personaId: string; keys: string[] };
 
-export const ADMIN_TOKEN = 'adm_bench_local_only';
+/** At least 32 characters, as the Worker requires of ADMIN_TOKEN. */
+export const ADMIN_TOKEN = 'adm_bench_local_only_0123456789abcdef';
 
 export function authHeaders(tenant: { organizationId: string }, apiKey: string): Record<string, string> {
   return { 'x-api-key': apiKey, 'x-organization-id': tenant.organizationId };

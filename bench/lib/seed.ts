@@ -7,12 +7,19 @@ import { createHash, randomBytes } from 'node:crypto';
 import { newId } from '../../src/ids.ts';
 
 type Statement = { query: string; params?: unknown[] };
+/** The local SQL endpoint and its per-start secret (dev/sql-server.ts refuses requests without it). */
+export type SqlEndpoint = { url: string; secret: string };
 
-export async function sqlBatch(endpoint: string, statements: Statement[]): Promise<void> {
+export async function sqlBatch(endpoint: SqlEndpoint, statements: Statement[]): Promise<void> {
   const body = statements.length === 1 ? statements[0] : { queries: statements };
-  const res = await fetch(endpoint, {
+  const res = await fetch(endpoint.url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: {
+      'content-type': 'application/json',
+      'x-local-dev-secret': endpoint.secret,
+      // Checked as Neon checks it; the local database is the same whatever it names.
+      'neon-connection-string': 'postgresql://bench:bench@db.localhost:5432/app',
+    },
     body: JSON.stringify(body),
   });
   const text = await res.text();
@@ -20,7 +27,7 @@ export async function sqlBatch(endpoint: string, statements: Statement[]): Promi
 }
 
 /** More API keys for an organization (the rate limit counts per key). Returns the keys in full. */
-export async function addApiKeys(endpoint: string, organizationId: string, count: number): Promise<string[]> {
+export async function addApiKeys(endpoint: SqlEndpoint, organizationId: string, count: number): Promise<string[]> {
   const rows = Array.from({ length: count }, (_, i) => {
     const key = `pk_${randomBytes(24).toString('base64url')}`;
     return { id: newId('apiKey'), name: `bench-${i}`, prefix: key.slice(0, 10), hash: sha256(key), key };
@@ -68,7 +75,7 @@ function replyMetadata(i: number) {
  * `now`, so "newest activity first" is index order. Returns the ids in that order.
  */
 export async function seedSessions(
-  endpoint: string,
+  endpoint: SqlEndpoint,
   options: { organizationId: string; personaId: string; count: number; messagesEach: number; title?: string },
 ): Promise<string[]> {
   const { organizationId, personaId, count, messagesEach } = options;

@@ -30,7 +30,7 @@ export function createOfflineModel(options: { personaName: string; delayMs?: num
     const { question, documents } = readUserTurn(systemText(call), lastUserText(call));
     const lines = [
       `Hello, I'm ${options.personaName}. (This is the built-in offline model, not an AI: set OPENAI_API_KEY for real replies.)`,
-      `You said: "${question.length > 300 ? `${question.slice(0, 300)}…` : question}"`,
+      `You said: "${question.length > 300 ? `${cutAtCodePoint(question, 300)}…` : question}"`,
     ];
     for (const { filename, text: body, hasText } of documents) {
       if (!hasText) {
@@ -107,4 +107,14 @@ export function createOfflineModel(options: { personaName: string; delayMs?: num
       return { stream };
     },
   };
+}
+
+/**
+ * The first `max` UTF-16 units of `text`, one fewer when the cut would split a surrogate pair: half an
+ * emoji is an unpaired surrogate, which Neon refuses in a statement (the reply's save would fail).
+ */
+export function cutAtCodePoint(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const last = text.charCodeAt(max - 1);
+  return text.slice(0, last >= 0xd800 && last <= 0xdbff ? max - 1 : max);
 }

@@ -2,8 +2,10 @@ import type { Db } from '../db/client';
 import { findApiKeyByHash, touchApiKey } from '../db/queries/api-keys';
 import { type Env, intSetting } from '../env';
 import { AppError } from '../errors';
+import { describeError } from '../log';
 import { enforceRateLimit } from '../rate-limit';
 import { sha256Hex } from './keys';
+import { assertNotThrottled, clientIp, isKnownUnknownKey, recordFailure, rememberUnknownKey } from './throttle';
 
 export type Auth = { organizationId: string; apiKeyId: string };
 
@@ -26,7 +28,12 @@ const MAX_ORG_ID_LENGTH = 200;
 
 export async function authenticate(
   headers: Headers,
-  deps: { db: Db; ttlMs: number; waitUntil: (promise: Promise<unknown>) => void },
+  deps: {
+    db: Db;
+    ttlMs: number;
+    waitUntil: (promise: Promise<unknown>) => void;
+    env?: Pick<Env, 'AUTH_FAILURES_PER_MINUTE'>;
+  },
 ): Promise<Auth> {
   const key = headers.get('x-api-key')?.trim();
   const organizationId = headers.get('x-organization-id')?.trim();
@@ -34,7 +41,11 @@ export async function authenticate(
   if (!organizationId) {
     throw new AppError('UNAUTHORIZED', 'Missing organization: send its id in the X-Organization-ID header.');
   }
-  if (key.length > MAX_KEY_LENGTH) throw new AppError('UNAUTHORIZED', 'Invalid API key.');
+  const ip = clientIp(headers);
+  if (key.length > MAX_KEY_LENGTH) {
+    recordFailure(ip);
+    throw new AppError('UNAUTHORIZED', 'Invalid API key.');
+  }
   if (organizationId.length > MAX_ORG_ID_LENGTH) {
     throw new AppError('FORBIDDEN', 'This API key is not valid for the organization in X-Organization-ID.');
   }
@@ -43,9 +54,17 @@ export async function authenticate(
   const now = Date.now();
   let entry = cache.get(hash);
   if (!entry || entry.expiresAt <= now) {
+    // Guessing is refused before the lookup: an address with too many failures, a key known unknown.
+    assertNotThrottled(ip, deps.env ?? {}, now);
+    if (isKnownUnknownKey(hash, now)) {
+      recordFailure(ip, now);
+      throw new AppError('UNAUTHORIZED', 'Invalid API key.');
+    }
     const row = await findApiKeyByHash(deps.db, hash);
     if (!row) {
       cache.delete(hash);
+      rememberUnknownKey(hash, now);
+      recordFailure(ip, now);
       throw new AppError('UNAUTHORIZED', 'Invalid API key.');
     }
     entry = {
@@ -62,7 +81,7 @@ export async function authenticate(
       // Last-used time: written off the request path, at most once per cache period per isolate.
       deps.waitUntil(
         touchApiKey(deps.db, row.organizationId, row.id).catch((error: unknown) => {
-          console.warn('could not record API key use', { apiKeyId: row.id, error: String(error) });
+          console.warn('could not record API key use', describeError(error));
         }),
       );
     }
@@ -85,6 +104,7 @@ export async function authenticateRequest(ctx: {
     db: ctx.db,
     ttlMs: intSetting(ctx.env.AUTH_CACHE_TTL_SECONDS, 30) * 1000,
     waitUntil: ctx.waitUntil,
+    env: ctx.env,
   });
   await enforceRateLimit(ctx.env, auth.apiKeyId);
   return auth;

@@ -1,7 +1,9 @@
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import { forgetCachedKey } from '../auth/authenticate';
 import { generateApiKey, sha256Hex } from '../auth/keys';
+import { assertNotThrottled, clientIp, recordFailure } from '../auth/throttle';
 import type { Db } from '../db/client';
 import { insertApiKey, listApiKeys, revokeApiKey } from '../db/queries/api-keys';
 import {
@@ -30,17 +32,46 @@ async function timingSafeEqual(a: string, b: string): Promise<boolean> {
   return diff === 0;
 }
 
+/** Shorter admin tokens can be guessed; the admin API refuses to run with one. */
+export const MIN_ADMIN_TOKEN_LENGTH = 32;
+/** Admin bodies are a name or two: anything larger is refused before it is read. */
+export const ADMIN_MAX_BODY_BYTES = 16 * 1024;
+
 adminRoutes.use('*', async (c, next) => {
   const token = c.env.ADMIN_TOKEN;
   if (!token) throw new AppError('NOT_FOUND', 'Not found.');
+  if (token.length < MIN_ADMIN_TOKEN_LENGTH) {
+    throw new AppError(
+      'NOT_CONFIGURED',
+      `Admin API disabled: ADMIN_TOKEN is shorter than ${MIN_ADMIN_TOKEN_LENGTH} characters. The operator must set a longer one.`,
+    );
+  }
+  const ip = clientIp(c.req.raw.headers);
+  assertNotThrottled(ip, c.env);
   const given = c.req.header('authorization')?.replace(/^Bearer\s+/i, '') ?? '';
   if (!(await timingSafeEqual(given, token))) {
+    recordFailure(ip);
     throw new AppError('UNAUTHORIZED', 'Admin API: send "Authorization: Bearer <ADMIN_TOKEN>".');
   }
   await next();
 });
 
-const name = z.string().trim().min(1).max(200);
+adminRoutes.use(
+  '*',
+  bodyLimit({
+    maxSize: ADMIN_MAX_BODY_BYTES,
+    onError: () => {
+      throw new AppError('PAYLOAD_TOO_LARGE', `Admin request bodies are limited to ${ADMIN_MAX_BODY_BYTES} bytes.`);
+    },
+  }),
+);
+
+const name = z
+  .string()
+  .trim()
+  .min(1)
+  .max(200)
+  .refine((v) => !v.includes('\u0000') && v.isWellFormed(), 'must be valid Unicode without NUL characters');
 const nameBody = z.object({ name });
 /** Operator changes to an organization; null clears an override (the Worker's setting applies again). */
 const organizationChanges = z

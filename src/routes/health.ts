@@ -1,7 +1,8 @@
 import { sql } from 'drizzle-orm';
 import { Hono } from 'hono';
+import { DATABASE_RETRY_AFTER_SECONDS } from '../errors-map';
 import type { HonoEnv } from '../hono-env';
-import { redactError } from './errors';
+import { describeError } from '../log';
 
 /** Liveness plus a real database round trip, so a broken DATABASE_URL shows up here first. */
 export const healthRoutes = new Hono<HonoEnv>().get('/health', async (c) => {
@@ -10,7 +11,9 @@ export const healthRoutes = new Hono<HonoEnv>().get('/health', async (c) => {
     await c.var.db.execute(sql`select 1`);
     return c.json({ status: 'ok', database: 'ok', latencyMs: Date.now() - started });
   } catch (error) {
-    console.error('health check: database unreachable', redactError(error, c.env));
-    return c.json({ status: 'error', database: 'unreachable' }, 503);
+    console.error('health check: database unreachable', describeError(error, c.env));
+    return c.json({ status: 'error', database: 'unreachable' }, 503, {
+      'retry-after': String(DATABASE_RETRY_AFTER_SECONDS),
+    });
   }
 });

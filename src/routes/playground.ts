@@ -1,7 +1,9 @@
 import { Hono } from 'hono';
+import { LOCAL_SECRET_HEADER } from '../db/client';
 import type { Env } from '../env';
 import { AppError } from '../errors';
 import type { HonoEnv } from '../hono-env';
+import { hostnameOfHostHeader, isLoopbackHost, isLoopbackUrl } from '../loopback';
 import { errorResponse } from './errors';
 import { PLAYGROUND_HTML } from './playground-page';
 
@@ -11,23 +13,29 @@ import { PLAYGROUND_HTML } from './playground-page';
  */
 type PlaygroundBindings = Env & { PLAYGROUND_DEMO_URL?: string };
 
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
-const isLoopback = (url: string) => {
-  try {
-    return LOOPBACK.has(new URL(url).hostname);
-  } catch {
-    return false;
-  }
-};
-
 const notFound = (path: string) => new AppError('NOT_FOUND', `No route for GET ${path}.`);
 
 /** The playground page at / and, in local development only, its demo credentials. */
 export const playgroundRoutes = new Hono<{ Bindings: PlaygroundBindings; Variables: HonoEnv['Variables'] }>();
 
-/** Dev only: both ends loopback, the page used on this machine and the var pointing at dev/start.ts. */
-const demoEnabled = (env: PlaygroundBindings, requestUrl: string) =>
-  Boolean(env.PLAYGROUND_DEMO_URL && isLoopback(env.PLAYGROUND_DEMO_URL) && isLoopback(requestUrl));
+/**
+ * Dev only: both ends loopback, the page used on this machine and the var pointing at dev/start.ts.
+ * The Host header is checked itself, not only the URL: a DNS-rebinding page (evil.example resolving
+ * to 127.0.0.1) sends its own name there. A browser's Origin, when sent, must be this same server.
+ */
+function demoEnabled(env: PlaygroundBindings, req: Request): boolean {
+  if (!env.PLAYGROUND_DEMO_URL || !isLoopbackUrl(env.PLAYGROUND_DEMO_URL) || !isLoopbackUrl(req.url)) return false;
+  const host = req.headers.get('host');
+  const hostname = hostnameOfHostHeader(host);
+  if (!hostname || !isLoopbackHost(hostname)) return false;
+  const origin = req.headers.get('origin');
+  if (origin === null) return true;
+  try {
+    return new URL(origin).host === host;
+  } catch {
+    return false;
+  }
+}
 
 playgroundRoutes.get('/', (c) => {
   const nonce = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))));
@@ -38,7 +46,7 @@ playgroundRoutes.get('/', (c) => {
   c.header('x-content-type-options', 'nosniff');
   c.header('referrer-policy', 'no-referrer');
   c.header('cache-control', 'no-cache');
-  const demo = demoEnabled(c.env, c.req.url) ? '1' : '';
+  const demo = demoEnabled(c.env, c.req.raw) ? '1' : '';
   return c.html(PLAYGROUND_HTML.replaceAll('__NONCE__', nonce).replace('__DEMO__', demo));
 });
 
@@ -48,8 +56,11 @@ playgroundRoutes.get('/', (c) => {
  */
 playgroundRoutes.get('/playground/demo.json', async (c) => {
   const source = c.env.PLAYGROUND_DEMO_URL;
-  if (!source || !demoEnabled(c.env, c.req.url)) return errorResponse(c, notFound(c.req.path));
-  const res = await fetch(source).catch(() => null);
+  if (!source || !demoEnabled(c.env, c.req.raw)) return errorResponse(c, notFound(c.req.path));
+  // The demo endpoint answers only with this start's secret (dev/start.ts).
+  const res = await fetch(source, { headers: { [LOCAL_SECRET_HEADER]: c.env.LOCAL_DEV_SECRET ?? '' } }).catch(
+    () => null,
+  );
   if (!res?.ok) {
     // 503 while dev/start.ts is still creating the demo organization on a first run.
     return c.json({ error: { message: 'The demo organization is not ready yet.' } }, 503, { 'retry-after': '1' });

@@ -1,9 +1,11 @@
 import { createUIMessageStream, createUIMessageStreamResponse, type UIMessageChunk } from 'ai';
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { assertModelConfigured } from '../ai/model';
 import { authenticateRequest } from '../auth/authenticate';
 import { findStreamingReply } from '../db/queries/messages';
 import { AppError } from '../errors';
+import { mapKnownError } from '../errors-map';
 import type { HonoEnv } from '../hono-env';
 import { requestContext } from '../request-context';
 import { followReply, startTurnStream, type TurnEvent } from '../services/reply-stream';
@@ -88,7 +90,8 @@ function toUIStream(events: AsyncIterable<TurnEvent>, first?: TurnEvent) {
       if (first) handle(first);
       for await (const event of events) handle(event);
     },
-    onError: (error) => (error instanceof AppError ? error.message : 'The reply could not be completed.'),
+    // Headers are sent by now: a known failure (database outage: 503, retry) is told in the stream.
+    onError: (error) => mapKnownError(error)?.message ?? 'The reply could not be completed.',
   });
 }
 
@@ -117,6 +120,7 @@ uiChatRoutes.post('/', async (c) => {
     attachments: files.map(attachmentFromFilePart),
   });
   if (!input.success) throw new AppError('BAD_REQUEST', describeIssues(input.error));
+  assertModelConfigured(ctx.env);
   const attachments = await prepareAttachments({ ...ctx, auth }, input.data.chatSessionId, input.data.attachments);
   const events = startTurnStream({ ...ctx, auth }, { ...input.data, attachments })[Symbol.asyncIterator]();
   // Wait for the user's message to be stored, so refusals (unknown or archived session) get a status.

@@ -10,6 +10,7 @@ import { beginTurn, finishReply, type NewAttachment } from '../db/queries/turns'
 import { intSetting } from '../env';
 import { AppError } from '../errors';
 import { newId } from '../ids';
+import { describeError } from '../log';
 import type { AuthedContext } from '../trpc/context';
 import { type MessageView, messageView } from '../views/message';
 import { registerReply, unregisterReply } from './reply-registry';
@@ -229,9 +230,7 @@ export async function runTurn(ctx: AuthedContext, input: SendMessageInput, hooks
       .then((stillStreaming) => {
         if (!stillStreaming) stop.abort();
       })
-      .catch((error: unknown) =>
-        console.warn('could not save reply progress', { replyId: placeholderId, error: String(error) }),
-      )
+      .catch((error: unknown) => console.warn('could not save reply progress', describeError(error)))
       .finally(() => {
         saving = undefined;
       });

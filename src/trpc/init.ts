@@ -1,4 +1,5 @@
 import { initTRPC } from '@trpc/server';
+import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import { ZodError } from 'zod';
 import { authenticateRequest } from '../auth/authenticate';
 import { AppError, appCodeFromTrpc } from '../errors';
@@ -12,18 +13,29 @@ const t = initTRPC.context<Context>().create({
   // Pings keep idle SSE connections open through proxies while a slow model thinks.
   sse: { ping: { enabled: true, intervalMs: 10_000 }, client: { reconnectAfterInactivityMs: 25_000 } },
   // A person must be able to act on every message; stacks and internals never leave the Worker.
+  // Errors raised while a subscription streams never pass through middleware: they are mapped here
+  // too, so a stream that loses the database ends with the same 503 + retryAfter as a query would.
   errorFormatter({ shape, error }) {
-    const appCode = error instanceof AppError ? error.appCode : appCodeFromTrpc(error.code);
-    let message = shape.message;
+    const known = error instanceof AppError ? error : mapKnownError(error.cause);
+    const appCode = known ? known.appCode : appCodeFromTrpc(error.code);
+    let message = known ? known.message : shape.message;
     if (error.cause instanceof ZodError) {
       message = describeIssues(error.cause);
     } else if (appCode === 'INTERNAL') {
       message = 'Internal server error. It has been logged; please retry later.';
     }
+    const code = known ? TRPC_ERROR_CODES_BY_KEY[known.code] : shape.code;
     return {
       message,
-      code: shape.code,
-      data: { code: shape.data.code, httpStatus: shape.data.httpStatus, path: shape.data.path, appCode },
+      code,
+      data: {
+        code: known ? known.code : shape.data.code,
+        httpStatus: known ? known.status : shape.data.httpStatus,
+        path: shape.data.path,
+        appCode,
+        // Seconds to wait before retrying (429, 503); what Retry-After says where headers can.
+        ...(known?.retryAfter !== undefined ? { retryAfter: known.retryAfter } : {}),
+      },
     };
   },
 });

@@ -3,6 +3,7 @@
  * PGlite by default, or a fresh database on TEST_DATABASE_URL's server) and the OpenAI-protocol
  * model server. Their addresses reach the Worker as bindings (vitest.config.ts).
  */
+import { randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import pg from 'pg';
@@ -14,6 +15,7 @@ import { startFakeOpenAI } from './fake-openai.ts';
 declare module 'vitest' {
   export interface ProvidedContext {
     sqlEndpoint: string;
+    localDevSecret: string;
     databaseUrl: string;
     openaiUrl: string;
     databaseKind: string;
@@ -61,9 +63,15 @@ async function freshPostgresDatabase(serverUrl: string) {
 export default async function setup(project: TestProject) {
   const serverUrl = process.env.TEST_DATABASE_URL;
   const database = serverUrl ? await freshPostgresDatabase(serverUrl) : undefined;
-  const sql = await startSqlServer({ databaseUrl: database?.url });
+  // A secret per test run, as `npm run dev` makes one per start; control: tests may stage outages.
+  const sql = await startSqlServer({
+    databaseUrl: database?.url,
+    secret: randomBytes(24).toString('base64url'),
+    control: true,
+  });
   const openai = await startFakeOpenAI();
   project.provide('sqlEndpoint', sql.url);
+  project.provide('localDevSecret', sql.secret);
   // What the Worker's driver sends as the connection string; the local endpoint ignores it.
   project.provide('databaseUrl', 'postgresql://app:app-password@db.localhost:5432/app');
   project.provide('openaiUrl', openai.url);

@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { wellFormed } from '../../text';
 import type { Db } from '../client';
 
 export type MessageRole = 'USER' | 'ASSISTANT' | 'SYSTEM';
@@ -81,7 +82,7 @@ export async function listMessages(
  */
 export async function saveReplyProgress(db: Db, organizationId: string, id: string, content: string) {
   const result = await db.execute(sql`
-    update messages set content = ${content}, updated_at = now()
+    update messages set content = ${wellFormed(content)}, updated_at = now()
     where id = ${id} and organization_id = ${organizationId} and status = 'STREAMING'
     returning id`);
   return result.rows.length > 0;

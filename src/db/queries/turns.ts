@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { HistoryMessage } from '../../ai/prompt';
+import { wellFormed } from '../../text';
 import { batchRaw, type Db } from '../client';
 import { claimKey, type IdempotencyClaim, type IdempotencyRecord, readKey, recordFromRaw } from './idempotency';
 import { type MessageRole, type MessageRow, type MessageStatus, messageFromRaw, returning } from './messages';
@@ -108,7 +109,9 @@ export async function beginTurn(db: Db, organizationId: string, input: BeginTurn
     ), reply as (
       insert into messages (id, organization_id, chat_session_id, role, content, status, reply_to_id, created_at, updated_at)
       select ${replyId ?? null}, ${organizationId}, ins.chat_session_id, 'ASSISTANT', '', 'STREAMING', ins.id,
-             clock_timestamp(), clock_timestamp()
+             -- After its message even within one millisecond (created_at has ms precision, ids are random).
+             greatest(clock_timestamp(), now() + interval '1 millisecond'),
+             greatest(clock_timestamp(), now() + interval '1 millisecond')
       from ins where ${wantsReply}
       returning ${returning}
     ), bump as (
@@ -122,11 +125,15 @@ export async function beginTurn(db: Db, organizationId: string, input: BeginTurn
     select 'reply' as kind, reply.* from reply`);
   const insertAttachments = db.execute(sql`
     insert into attachments (id, organization_id, message_id, filename, declared_type, detected_type,
-      byte_size, sha256, page_count, char_count, text, truncated, has_text)
+      byte_size, sha256, page_count, char_count, text, truncated, has_text, created_at)
     select x.id, ${organizationId}, ${message.id}, x.filename, x.declared_type, x.detected_type,
-      x.byte_size, x.sha256, x.page_count, x.char_count, x.text, x.truncated, x.has_text
+      x.byte_size, x.sha256, x.page_count, x.char_count, x.text, x.truncated, x.has_text,
+      -- Ids made in one millisecond are in random order, and created_at has millisecond precision:
+      -- the attachments' order is carried by created_at, one millisecond apart.
+      now() + x.position * interval '1 millisecond'
     from jsonb_to_recordset(${JSON.stringify(
-      input.attachments.map((a) => ({
+      input.attachments.map((a, position) => ({
+        position,
         id: a.id,
         filename: a.filename,
         declared_type: a.declaredType,
@@ -135,12 +142,12 @@ export async function beginTurn(db: Db, organizationId: string, input: BeginTurn
         sha256: a.sha256,
         page_count: a.pageCount,
         char_count: a.charCount,
-        text: a.text,
+        text: wellFormed(a.text),
         truncated: a.truncated,
         has_text: a.hasText,
       })),
     )}::jsonb) as x(id text, filename text, declared_type text, detected_type text, byte_size int,
-      sha256 text, page_count int, char_count int, text text, truncated boolean, has_text boolean)
+      sha256 text, page_count int, char_count int, text text, truncated boolean, has_text boolean, position int)
     where exists (select 1 from messages m where m.id = ${message.id} and m.organization_id = ${organizationId})`);
   const readSession = db.execute(sql`
     select s.status, s.message_count, p.deleted_at is not null as persona_deleted,
@@ -223,7 +230,7 @@ export async function finishReply(
   input: { id: string; content: string; status: MessageStatus; metadata: Record<string, unknown> },
 ): Promise<MessageRow | undefined> {
   const result = await db.execute(sql`
-    update messages set content = ${input.content}, status = ${input.status},
+    update messages set content = ${wellFormed(input.content)}, status = ${input.status},
       metadata = ${JSON.stringify(input.metadata)}::jsonb, updated_at = now()
     where id = ${input.id} and organization_id = ${organizationId}
     returning ${returning}`);

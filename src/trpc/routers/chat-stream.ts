@@ -1,5 +1,6 @@
 import { tracked } from '@trpc/server';
 import { z } from 'zod';
+import { assertModelConfigured } from '../../ai/model';
 import { markReplyStopped } from '../../db/queries/messages';
 import { AppError } from '../../errors';
 import { requestLocalStop } from '../../services/reply-registry';
@@ -41,6 +42,7 @@ export const chatStreamProcedures = {
         return;
       }
       const { lastEventId: _ignored, ...message } = input;
+      if (message.role === 'USER') assertModelConfigured(ctx.env);
       const attachments = await prepareAttachments(ctx, message.chatSessionId, message.attachments);
       for await (const event of startTurnStream(ctx, { ...message, attachments })) {
         yield tracked(eventId(event), event);

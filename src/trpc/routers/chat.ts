@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { assertModelConfigured } from '../../ai/model';
 import { listMessages, messageFromRaw } from '../../db/queries/messages';
 import {
   deleteSession,
@@ -111,6 +112,7 @@ export const chatRouter = router({
     }),
 
   sendMessage: authedProcedure.input(sendMessageInput).mutation(async ({ ctx, input }) => {
+    if (input.role === 'USER') assertModelConfigured(ctx.env);
     const attachments = await prepareAttachments(ctx, input.chatSessionId, input.attachments);
     const turn = await runTurn(ctx, { ...input, attachments });
     if (!turn.reply) return turn.message;
