@@ -20,6 +20,8 @@ const int = (min: number, max?: number): Rule => (max === undefined ? { kind: 'i
 /** Settings a developer may set, as the Worker reads them (src/env.ts). */
 export const DEV_SETTINGS = {
   DATABASE_URL: { kind: 'postgres' },
+  // Read by npm run dev itself (not passed to the Worker): "1" allows a DATABASE_URL on another machine.
+  ALLOW_REMOTE_DATABASE: { kind: 'enum', values: ['1'] },
   OPENAI_API_KEY: { kind: 'text' },
   OPENAI_BASE_URL: { kind: 'url' },
   OPENAI_API_STYLE: { kind: 'enum', values: ['responses', 'chat'] },

@@ -56,7 +56,7 @@ function isLocalDatabaseUrl(databaseUrl: string): boolean {
  * left in the shell from production work that would be Neon. Only local databases, unless
  * ALLOW_REMOTE_DATABASE=1 says the remote one is meant.
  */
-function assertDevDatabase(databaseUrl: string | undefined, allowRemote = process.env.ALLOW_REMOTE_DATABASE): void {
+function assertDevDatabase(databaseUrl: string | undefined, allowRemote: string | undefined): void {
   if (!databaseUrl || isLocalDatabaseUrl(databaseUrl) || allowRemote === '1') return;
   throw new Error(
     'DATABASE_URL points at a database on another machine; `npm run dev` would migrate it and create a demo organization there. Unset DATABASE_URL for the embedded database, point it at a local PostgreSQL, or set ALLOW_REMOTE_DATABASE=1 if that database is meant.',
@@ -232,7 +232,7 @@ async function main() {
   const settings = devSettings();
   mkdirSync(stateDir, { recursive: true });
   const databaseUrl = settings.values.DATABASE_URL;
-  assertDevDatabase(databaseUrl);
+  assertDevDatabase(databaseUrl, settings.values.ALLOW_REMOTE_DATABASE);
   const secret = newLocalDevSecret();
   const started = Date.now();
   console.log(
@@ -263,7 +263,8 @@ async function main() {
   };
   const applied: string[] = [];
   for (const [name, value] of Object.entries(settings.values) as [DevSettingName, string][]) {
-    if (name === 'DATABASE_URL') continue; // the SQL endpoint above connects to it
+    // The SQL endpoint above connects to the database; the remote-database switch is for this script.
+    if (name === 'DATABASE_URL' || name === 'ALLOW_REMOTE_DATABASE') continue;
     vars[name] = value;
     applied.push(`${name} (${settings.origin[name]})`);
   }
