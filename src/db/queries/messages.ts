@@ -75,18 +75,6 @@ export async function listMessages(
   return result.rows.filter((r) => r.id !== null).map(messageFromRaw);
 }
 
-/**
- * Saves a reply's text so far while it is generated, so another request can resume it; doubles as
- * a heartbeat (updated_at). Returns false when the reply is no longer STREAMING: it was stopped.
- */
-export async function saveReplyProgress(db: Db, organizationId: string, id: string, content: string) {
-  const result = await db.execute(sql`
-    update messages set content = ${content}, updated_at = now()
-    where id = ${id} and organization_id = ${organizationId} and status = 'STREAMING'
-    returning id`);
-  return result.rows.length > 0;
-}
-
 /** Marks a reply being generated as STOPPED; the generator notices and keeps what it has. */
 export async function markReplyStopped(db: Db, organizationId: string, id: string) {
   const result = await db.execute(sql`
@@ -111,30 +99,45 @@ export async function getMessage(db: Db, organizationId: string, id: string): Pr
   return row ? messageFromRaw(row) : undefined;
 }
 
-/** The reply currently being generated in a session, if any (for clients resuming a stream). */
-export async function findStreamingReply(db: Db, organizationId: string, chatSessionId: string) {
-  const result = await db.execute(sql`
-    select ${returning} from messages
-    where chat_session_id = ${chatSessionId} and organization_id = ${organizationId}
-      and role = 'ASSISTANT' and status = 'STREAMING'
-    order by created_at desc, id desc limit 1`);
-  const row = result.rows[0];
-  return row ? messageFromRaw(row) : undefined;
-}
+const abandoned = (message: string) =>
+  sql`jsonb_build_object('error', jsonb_build_object('code', 'ABANDONED', 'message', ${message}::text))`;
 
 /**
- * Closes replies whose generator died (isolate evicted mid-reply): STREAMING with no heartbeat for
- * `staleSeconds` becomes INCOMPLETE with the text it had. Returns how many were closed.
+ * Closes a reply whose session object died mid-turn: INCOMPLETE, with the text the object had
+ * saved, unless it was finished meanwhile. Returns whether it was still STREAMING.
  */
-export async function closeAbandonedReplies(db: Db, staleSeconds: number, limit: number) {
+export async function closeOrphanedReply(db: Db, organizationId: string, id: string, text: string) {
+  const result = await db.execute(sql`
+    update messages set status = 'INCOMPLETE', content = ${text}, updated_at = now(),
+      metadata = metadata || ${abandoned('Generation stopped unexpectedly (the session was restarted); the text is what had been generated.')}
+    where id = ${id} and organization_id = ${organizationId} and status = 'STREAMING'
+    returning id`);
+  return result.rows.length > 0;
+}
+
+/** STREAMING replies older than `staleSeconds`, for the cron sweeper to check with their objects. */
+export async function findStaleStreamingReplies(db: Db, staleSeconds: number, limit: number) {
+  const result = await db.execute(sql`
+    select id, organization_id, chat_session_id from messages
+    where status = 'STREAMING' and updated_at < now() - make_interval(secs => ${staleSeconds})
+    order by updated_at limit ${limit}`);
+  return result.rows.map((r) => ({
+    id: r.id as string,
+    organizationId: r.organization_id as string,
+    chatSessionId: r.chat_session_id as string,
+  }));
+}
+
+/** Closes the given replies (INCOMPLETE, text kept) if still STREAMING. Returns how many were closed. */
+export async function closeAbandonedReplies(db: Db, ids: string[]) {
+  if (ids.length === 0) return 0;
   const result = await db.execute(sql`
     update messages set status = 'INCOMPLETE', updated_at = now(),
-      metadata = metadata || jsonb_build_object('error', jsonb_build_object('code', 'ABANDONED',
-        'message', 'Generation stopped unexpectedly; the text is what had arrived.'))
+      metadata = metadata || ${abandoned('Generation stopped unexpectedly; the text is what had arrived.')}
     where id in (
       select id from messages where status = 'STREAMING'
-        and updated_at < now() - make_interval(secs => ${staleSeconds})
-      order by updated_at limit ${limit} for update skip locked)
+        and id in (select jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb))
+      for update skip locked)
     returning id`);
   return result.rows.length;
 }
