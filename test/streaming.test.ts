@@ -287,4 +287,51 @@ describe('AI SDK UI message stream (useChat + DefaultChatTransport)', () => {
     expect(chunks.at(-1)).toMatchObject({ type: 'finish' });
     expect(await modelRequests(m)).toHaveLength(1);
   });
+
+  it('stops on the server through POST /api/chat/:id/stop; closing the connection (useChat stop()) does not', async () => {
+    const tenant = await createTenant();
+    const { session: s } = await conversation(tenant);
+    const send = (text: string, signal?: AbortSignal) =>
+      worker.fetch(`${BASE}/api/chat`, {
+        method: 'POST',
+        headers: { ...authHeaders(tenant), 'content-type': 'application/json' },
+        body: JSON.stringify({ id: s.id, messages: [{ role: 'user', parts: [{ type: 'text', text }] }] }),
+        ...(signal ? { signal } : {}),
+      });
+    // useChat's stop() aborts its fetch: "I left". The reply goes on and is stored COMPLETE.
+    const left = marker('left');
+    await readSse(await send(`${left} [[delay:40]]`), (e) => e.data?.type === 'text-delta');
+    const afterLeaving = await waitFor(
+      () => session(tenant, s.id),
+      (x) => x.messages[1]?.status !== 'STREAMING',
+    );
+    expect(afterLeaving.messages[1]).toMatchObject({ status: 'COMPLETE' });
+
+    // The documented one-liner: stop: () => fetch(`/api/chat/${id}/stop`, { method: 'POST', headers }).
+    const stopping = await send(`${marker('stop')} [[delay:300]]`);
+    let stopAnswer: Promise<Response> | undefined;
+    const chunks = await readSse(stopping, (e) => {
+      if (e.data?.type === 'text-delta' && !stopAnswer) {
+        stopAnswer = worker.fetch(`${BASE}/api/chat/${s.id}/stop`, { method: 'POST', headers: authHeaders(tenant) });
+      }
+      return false;
+    });
+    const answered = await stopAnswer!;
+    expect(answered.status).toBe(200);
+    const reply = (await answered.json()) as any;
+    expect(reply.status).toBe('STOPPED');
+    expect(
+      chunks
+        .map((c) => c.data)
+        .filter((d) => typeof d === 'object')
+        .at(-1),
+    ).toMatchObject({
+      type: 'finish',
+      finishReason: 'other',
+    });
+    expect((await session(tenant, s.id)).messages[3]).toMatchObject({ id: reply.id, status: 'STOPPED' });
+    // Nothing is being generated now.
+    const none = await worker.fetch(`${BASE}/api/chat/${s.id}/stop`, { method: 'POST', headers: authHeaders(tenant) });
+    expect(none.status).toBe(204);
+  });
 });
