@@ -316,7 +316,8 @@ describe('AI SDK UI message stream (useChat + DefaultChatTransport)', () => {
       }
       return false;
     });
-    const answered = await stopAnswer!;
+    if (!stopAnswer) throw new Error('no delta arrived before the stream ended');
+    const answered = await stopAnswer;
     expect(answered.status).toBe(200);
     const reply = (await answered.json()) as any;
     expect(reply.status).toBe('STOPPED');
