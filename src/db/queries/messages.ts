@@ -36,8 +36,12 @@ export const returning = sql.raw(
   'id, chat_session_id, role, content, status, metadata, reply_to_id, created_at, updated_at',
 );
 
+/** Bytes of message text and metadata one listMessages page holds at most (plus one message). */
+export const LIST_PAGE_BYTES = 4 * 1024 * 1024;
+
 /**
- * Messages of a session, oldest first, keyset-paginated after the message id `cursor`.
+ * Messages of a session, oldest first, keyset-paginated after the message id `cursor`; a page
+ * ends at `limit` messages or LIST_PAGE_BYTES, whichever comes first.
  * One round trip; no row and no error when the session is not the organization's (the caller
  * tells 404 from an empty page with the session check in the same statement).
  */
@@ -64,10 +68,18 @@ export async function listMessages(
       ), '[]'::json) as attachments
     from chat_sessions s
     left join lateral (
-      select * from messages m
-      where m.chat_session_id = s.id and m.organization_id = ${organizationId} ${after}
-      order by m.created_at, m.id
-      limit ${input.limit}
+      select * from (
+        select m.*, sum(octet_length(m.content) + octet_length(m.metadata::text))
+                      over (order by m.created_at, m.id rows unbounded preceding) as page_bytes,
+               octet_length(m.content) + octet_length(m.metadata::text) as row_bytes
+        from messages m
+        where m.chat_session_id = s.id and m.organization_id = ${organizationId} ${after}
+        order by m.created_at, m.id
+        limit ${input.limit}
+      ) w
+      -- The page ends once it holds LIST_PAGE_BYTES (the first row always fits): a page stays far
+      -- below the 10 MiB Neon answers at most, whatever the messages' sizes.
+      where w.page_bytes - w.row_bytes < ${LIST_PAGE_BYTES}
     ) m on true
     where s.id = ${input.chatSessionId} and s.organization_id = ${organizationId}
     order by m.created_at, m.id`);
