@@ -1,6 +1,7 @@
 import { abortAllDurableObjects, runDurableObjectAlarm } from 'cloudflare:test';
 import { env, exports } from 'cloudflare:workers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MAX_WAITING_TURNS } from '../src/durable/chat-session';
 import { authHeaders, createTenant, data, mutate, query, type Tenant } from './helpers/api';
 import { conversation, marker, modelRequests } from './helpers/factories';
 import { readSse, type SseEvent } from './helpers/sse';
@@ -246,4 +247,43 @@ describe('the session object owns its turns', () => {
     );
     expect(next.status).toBe('COMPLETE');
   });
+
+  it(`refuses sends beyond ${MAX_WAITING_TURNS} waiting on one session with 429, storing nothing for them`, async () => {
+    const tenant = await createTenant();
+    const { session } = await conversation(tenant);
+    // The first turn takes about 3 s; everything sent meanwhile waits behind it.
+    const first = await subscribe(tenant, 'chat.streamMessage', {
+      chatSessionId: session.id,
+      content: 'slow [[delay:300]]',
+    });
+    const reader = (first.body as ReadableStream<Uint8Array>).pipeThrough(new TextDecoderStream()).getReader();
+    let text = '';
+    // Its message is stored: the turn is running before the others are sent.
+    while (!text.includes('"type":"message"')) {
+      const { done, value } = await reader.read();
+      if (done) throw new Error(`stream ended early: ${text}`);
+      text += value;
+    }
+    const rest = (async () => {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return text;
+        text += value;
+      }
+    })();
+    const extra = 4;
+    const sends = await Promise.all(
+      Array.from({ length: MAX_WAITING_TURNS - 1 + extra }, (_, i) =>
+        mutate('chat.sendMessage', { chatSessionId: session.id, content: `queued ${i}` }, { tenant }),
+      ),
+    );
+    const refused = sends.filter((r) => r.status === 429);
+    expect(refused).toHaveLength(extra);
+    expect(refused[0]?.headers.get('retry-after')).toBe('5');
+    expect(sends.filter((r) => r.status === 200)).toHaveLength(MAX_WAITING_TURNS - 1);
+    expect(await rest).toMatch(/"type":"reply".*"status":"COMPLETE"/);
+    const stored = await messagesOf(tenant, session.id);
+    expect(stored).toHaveLength(2 * MAX_WAITING_TURNS);
+    expect(stored.every((x) => x.status === 'COMPLETE')).toBe(true);
+  }, 60_000);
 });

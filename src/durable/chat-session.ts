@@ -3,7 +3,7 @@ import { createDb } from '../db/client';
 import type { IdempotencyClaim } from '../db/queries/idempotency';
 import { closeOrphanedReply } from '../db/queries/messages';
 import type { Env } from '../env';
-import { AppError } from '../errors';
+import { AppError, sqlStateOf } from '../errors';
 import { createServices } from '../services';
 import { executeTurn, type SendMessageInput } from '../services/send-message';
 import { encodeEvent, type WireEvent, wireError } from '../services/turn-wire';
@@ -47,6 +47,13 @@ const SAVE_INTERVAL_MS = 1_000;
 /** The alarm that closes a turn whose object died; re-armed while the turn is alive. */
 const RECOVERY_ALARM_MS = 30_000;
 const TURN_KEY = 'turn';
+
+/** An error for the log: its kind and SQLSTATE only, never its message (which can carry message text). */
+function errorKind(error: unknown): string {
+  if (!(error instanceof Error)) return typeof error;
+  const state = sqlStateOf(error);
+  return state ? `${error.name} (SQLSTATE ${state})` : error.name;
+}
 
 /** One reader of the object's events: an RPC stream of JSON lines. */
 class Listener {
@@ -132,10 +139,13 @@ export class ChatSession extends DurableObject<Env> {
       return sender.stream;
     }
     this.waiting++;
-    const run = this.queue.then(() => this.runTurn(request, sender));
-    this.queue = run.finally(() => {
-      this.waiting--;
-    });
+    // A turn never rejects the queue: the next one runs whatever happened to this one.
+    this.queue = this.queue
+      .then(() => this.runTurn(request, sender))
+      .catch((error: unknown) => console.error('turn failed', errorKind(error)))
+      .finally(() => {
+        this.waiting--;
+      });
     return sender.stream;
   }
 
@@ -190,7 +200,7 @@ export class ChatSession extends DurableObject<Env> {
       await this.ctx.storage.delete(TURN_KEY);
     } catch (error) {
       // The database is out of reach: the alarm tries again; the cron sweeper is the backstop.
-      console.warn('could not close an orphaned reply', { replyId: saved.replyId, error: String(error) });
+      console.warn('could not close an orphaned reply', { replyId: saved.replyId, error: errorKind(error) });
       await this.ctx.storage.setAlarm(Date.now() + RECOVERY_ALARM_MS);
     }
   }
@@ -260,8 +270,8 @@ export class ChatSession extends DurableObject<Env> {
       }
       live?.settle(result.reply);
     } catch (error) {
-      if (!(error instanceof AppError)) console.error('turn failed', String(error));
       const event = wireError(error);
+      if (event.code === 'INTERNAL') console.error('turn failed', errorKind(error));
       if (live) for (const listener of live.listeners) listener.send(event);
       else sender.send(event);
       live?.settle(null);

@@ -1,4 +1,5 @@
 import { AppError, type AppErrorCode } from '../errors';
+import { mapKnownError } from '../errors-map';
 import type { MessageView } from '../views/message';
 
 /** What a streamed turn tells its client, in order. */
@@ -21,13 +22,15 @@ export function encodeEvent(event: WireEvent): Uint8Array {
   return encoder.encode(`${JSON.stringify(event)}\n`);
 }
 
+/** An error as the object reports it: known failures (database outage…) mapped as the Worker would. */
 export function wireError(error: unknown): WireError {
-  if (error instanceof AppError) {
+  const known = mapKnownError(error);
+  if (known) {
     return {
       type: 'error',
-      code: error.appCode,
-      message: error.message,
-      ...(error.retryAfter !== undefined ? { retryAfter: error.retryAfter } : {}),
+      code: known.appCode,
+      message: known.message,
+      ...(known.retryAfter !== undefined ? { retryAfter: known.retryAfter } : {}),
     };
   }
   return { type: 'error', code: 'INTERNAL', message: 'The turn failed unexpectedly.' };
