@@ -6,6 +6,7 @@ import type { Env } from '../env';
 import { AppError, sqlStateOf } from '../errors';
 import { createServices } from '../services';
 import { executeTurn, type SendMessageInput } from '../services/send-message';
+import type { TurnCache } from '../services/turn-cache';
 import { encodeEvent, type WireEvent, wireError } from '../services/turn-wire';
 import type { MessageView } from '../views/message';
 
@@ -117,6 +118,9 @@ export class ChatSession extends DurableObject<Env> {
   private queue: Promise<void> = Promise.resolve();
   private waiting = 0;
   private live: LiveReply | undefined;
+  /** The last turn's persona and history, so a warm session's next model call need not wait (turn-cache.ts). */
+  private cache: TurnCache | undefined;
+  private cacheSettings = '';
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -219,6 +223,12 @@ export class ChatSession extends DurableObject<Env> {
           env,
           organizationId: request.organizationId,
           resolveModel: createServices(env).resolveModel,
+          // Settings from the request shape the prompt; a cache made under other settings is not used.
+          cache: this.cache && this.cacheSettings === JSON.stringify(request.settings) ? this.cache : undefined,
+          remember: (cache) => {
+            this.cache = cache;
+            this.cacheSettings = JSON.stringify(request.settings);
+          },
         },
         request.input,
         request.claim,

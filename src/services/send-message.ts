@@ -1,4 +1,5 @@
-import { buildPrompt } from '../ai/prompt';
+import type { ResolvedModel } from '../ai/model';
+import { type BuiltPrompt, buildPrompt } from '../ai/prompt';
 import { generateReply, type ReplyOutcome } from '../ai/reply';
 import { extractAttachments } from '../attachments/extract';
 import type { AttachmentInput } from '../attachments/input';
@@ -14,6 +15,7 @@ import { newId } from '../ids';
 import type { AuthedContext } from '../trpc/context';
 import { type MessageView, messageView } from '../views/message';
 import type { Services } from '.';
+import { newHistoryMessage, promptKey, type TurnCache, WARM_MS, windowHistory } from './turn-cache';
 
 export type SendMessageInput = {
   chatSessionId: string;
@@ -153,7 +155,68 @@ export type TurnDeps = {
   env: Env;
   organizationId: string;
   resolveModel: Services['resolveModel'];
+  /** The session object's memory of its last turn, and how to update it (src/services/turn-cache.ts). */
+  cache?: TurnCache | undefined;
+  remember?: (cache: TurnCache | undefined) => void;
 };
+
+type EarlyCall = {
+  key: string;
+  prompt: BuiltPrompt;
+  model: ResolvedModel;
+  run: Promise<ReplyOutcome>;
+  /** The user's message is committed: hand over what arrived and pass the rest straight on. */
+  release: () => void;
+  /** The guess was wrong or the turn was refused: abort the call; nothing it produced is heard. */
+  cancel: () => void;
+};
+
+/**
+ * For a warm session, calls the model before the turn's round trip returns, with the prompt the
+ * object expects that round trip to confirm. Its text is held back until `release`.
+ */
+function callEarly(
+  deps: TurnDeps,
+  input: SendMessageInput,
+  messageId: string,
+  limits: { budget: number; historyChars: number; attachmentChars: number },
+  hooks: TurnHooks,
+): EarlyCall | undefined {
+  const cache = deps.cache;
+  if (!cache || Date.now() - cache.at > WARM_MS) return undefined;
+  const next = newHistoryMessage(messageId, input.role, input.content, input.attachments, limits.attachmentChars);
+  if (!next) return undefined;
+  const history = windowHistory([...cache.history, next], limits.historyChars, HISTORY_LIMIT, limits.attachmentChars);
+  const prompt = buildPrompt(cache.persona, history, limits.budget);
+  const model = deps.resolveModel(cache.persona);
+  const abort = new AbortController();
+  hooks.stopSignal?.addEventListener('abort', () => abort.abort());
+  let released = false;
+  const held: string[] = [];
+  const run = generateReply({
+    model,
+    prompt,
+    settings: { temperature: cache.persona.temperature, maxOutputTokens: cache.persona.maxOutputTokens },
+    idleTimeoutMs: intSetting(deps.env.MODEL_TIMEOUT_MS, 60_000),
+    maxRetries: intSetting(deps.env.MODEL_MAX_RETRIES, 2),
+    stopSignal: abort.signal,
+    onDelta: (delta) => {
+      if (released) hooks.onDelta?.(delta);
+      else held.push(delta);
+    },
+  });
+  return {
+    key: promptKey(cache.persona, history),
+    prompt,
+    model,
+    run,
+    release: () => {
+      released = true;
+      for (const delta of held.splice(0)) hooks.onDelta?.(delta);
+    },
+    cancel: () => abort.abort(),
+  };
+}
 
 /**
  * One conversation turn, run by the session's Durable Object. Round trip 1 stores the message (and
@@ -170,19 +233,43 @@ export async function executeTurn(
   ids: { messageId: string; replyId: string | undefined },
   hooks: TurnHooks = {},
 ): Promise<TurnResult> {
-  const { db, env, organizationId } = deps;
   const wantsReply = input.role === 'USER';
   const { messageId } = ids;
   const replyId = wantsReply ? ids.replyId : undefined;
-  const budget = intSetting(env.CONTEXT_TOKEN_BUDGET, DEFAULT_CONTEXT_TOKENS);
+  const budget = intSetting(deps.env.CONTEXT_TOKEN_BUDGET, DEFAULT_CONTEXT_TOKENS);
+  const limits = { budget, historyChars: budget * HISTORY_CHARS_PER_TOKEN, attachmentChars: budget * 4 };
+  // A warm session's model call starts now, overlapping the round trip that stores the message.
+  const early = wantsReply && !claim ? callEarly(deps, input, messageId, limits, hooks) : undefined;
+  try {
+    return await runTurnAfterEarlyStart(deps, input, claim, { messageId, replyId }, hooks, limits, early);
+  } catch (error) {
+    early?.cancel();
+    deps.remember?.(undefined);
+    throw error;
+  }
+}
+
+async function runTurnAfterEarlyStart(
+  deps: TurnDeps,
+  input: SendMessageInput,
+  claim: IdempotencyClaim | undefined,
+  ids: { messageId: string; replyId: string | undefined },
+  hooks: TurnHooks,
+  limits: { budget: number; historyChars: number; attachmentChars: number },
+  early: EarlyCall | undefined,
+): Promise<TurnResult> {
+  const { db, env, organizationId } = deps;
+  const wantsReply = input.role === 'USER';
+  const { messageId, replyId } = ids;
+  const { budget } = limits;
   const begun = await beginTurn(db, organizationId, {
     chatSessionId: input.chatSessionId,
     message: { id: messageId, role: input.role, content: input.content, metadata: input.metadata ?? {} },
     attachments: input.attachments,
     replyId,
     historyLimit: HISTORY_LIMIT,
-    historyChars: budget * HISTORY_CHARS_PER_TOKEN,
-    attachmentChars: budget * 4,
+    historyChars: limits.historyChars,
+    attachmentChars: limits.attachmentChars,
     defaultDailyModelCalls: intSetting(env.DAILY_MODEL_CALL_CAP, DEFAULT_DAILY_MODEL_CALLS),
     idempotency: claim,
   });
@@ -222,6 +309,9 @@ export async function executeTurn(
     })),
   };
   if (!wantsReply || !begun.reply) {
+    early?.cancel();
+    // A message without a reply changed the history behind the object's memory.
+    deps.remember?.(undefined);
     hooks.onStored?.(message, null);
     return { message, reply: null, outcome: null, replayed: false };
   }
@@ -230,18 +320,29 @@ export async function executeTurn(
   hooks.onStored?.(message, placeholderId);
 
   const persona = begun.session.persona;
-  const prompt = buildPrompt(persona, begun.history, budget);
-  const model = deps.resolveModel(persona);
-
-  const outcome = await generateReply({
-    model,
-    prompt,
-    settings: { temperature: persona.temperature, maxOutputTokens: persona.maxOutputTokens },
-    idleTimeoutMs: intSetting(env.MODEL_TIMEOUT_MS, 60_000),
-    maxRetries: intSetting(env.MODEL_MAX_RETRIES, 2),
-    ...(hooks.stopSignal ? { stopSignal: hooks.stopSignal } : {}),
-    ...(hooks.onDelta ? { onDelta: hooks.onDelta } : {}),
-  });
+  let prompt: BuiltPrompt;
+  let model: ResolvedModel;
+  let outcome: ReplyOutcome;
+  if (early && early.key === promptKey(persona, begun.history)) {
+    // The early call was made with exactly this turn's persona and history: its text is released
+    // only now, after the message committed.
+    ({ prompt, model } = early);
+    early.release();
+    outcome = await early.run;
+  } else {
+    early?.cancel();
+    prompt = buildPrompt(persona, begun.history, budget);
+    model = deps.resolveModel(persona);
+    outcome = await generateReply({
+      model,
+      prompt,
+      settings: { temperature: persona.temperature, maxOutputTokens: persona.maxOutputTokens },
+      idleTimeoutMs: intSetting(env.MODEL_TIMEOUT_MS, 60_000),
+      maxRetries: intSetting(env.MODEL_MAX_RETRIES, 2),
+      ...(hooks.stopSignal ? { stopSignal: hooks.stopSignal } : {}),
+      ...(hooks.onDelta ? { onDelta: hooks.onDelta } : {}),
+    });
+  }
 
   const omitted = Math.max(0, begun.session.messageCount - 1 - prompt.context.messagesIncluded);
   const metadata: Record<string, unknown> = {
@@ -264,5 +365,22 @@ export async function executeTurn(
     metadata,
   });
   const reply = finished ? messageView(finished) : null;
+  deps.remember?.(
+    finished
+      ? {
+          persona,
+          history: windowHistory(
+            [
+              ...begun.history,
+              { id: placeholderId, role: 'ASSISTANT', content: outcome.text, status: outcome.status, attachments: [] },
+            ],
+            limits.historyChars,
+            HISTORY_LIMIT,
+            limits.attachmentChars,
+          ),
+          at: Date.now(),
+        }
+      : undefined,
+  );
   return { message, reply, outcome, replayed: false };
 }
