@@ -75,8 +75,16 @@ class Listener {
     });
   }
 
+  /** Characters of the reply this listener already has (it resumed from there): not sent again. */
+  skipTo = 0;
+
   send(event: WireEvent): void {
     if (this.closed) return;
+    if (event.type === 'delta' && event.offset < this.skipTo) {
+      const skip = this.skipTo - event.offset;
+      if (skip >= event.text.length) return;
+      event = { ...event, offset: this.skipTo, text: event.text.slice(skip) };
+    }
     try {
       this.controller?.enqueue(encodeEvent(event));
     } catch {
@@ -165,6 +173,7 @@ export class ChatSession extends DurableObject<Env> {
     if (live.text.length > from) {
       listener.send({ type: 'delta', replyId: live.replyId, offset: from, text: live.text.slice(from) });
     }
+    listener.skipTo = Math.max(from, live.text.length);
     live.listeners.add(listener);
     return listener.stream;
   }
