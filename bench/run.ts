@@ -32,6 +32,7 @@ import { createThrowawayDatabase, postgresVersion } from './lib/postgres.ts';
 import { measureRoundTrips, type RoundTripRow } from './lib/round-trips.ts';
 import { addApiKeys, type SqlEndpoint, seedSessions, sqlBatch } from './lib/seed.ts';
 import { percentile, round } from './lib/stats.ts';
+import { measureStop, type StopSummary } from './lib/stop.ts';
 import { fixed, kib, mib, table } from './lib/table.ts';
 import { measureTtfb, type TtfbSummary } from './lib/ttfb.ts';
 import { type DevServer, floorProject, root, setWranglerLogDir, startWranglerDev } from './lib/wrangler.ts';
@@ -113,6 +114,7 @@ type Phase = {
   startupMs: number;
   seedMs: number;
   roundTrips: RoundTripRow[];
+  stop?: StopSummary;
   ttfb?: { api: TtfbSummary; floor: TtfbSummary };
   load: LoadRow[];
   scaling: (LoadRow & { size: number; unit: string })[];
@@ -185,6 +187,12 @@ async function databasePhase(database: Db, model: { url: string; port: number },
     tenant: rt,
     sessionId: rtSession,
   });
+
+  let stop: StopSummary | undefined;
+  if (database === 'PostgreSQL') {
+    log(`${database}: stop latency`);
+    stop = await measureStop(app.url, rt, rtSession);
+  }
 
   let ttfb: Phase['ttfb'];
   if (ttfbTenant) {
@@ -311,6 +319,7 @@ async function databasePhase(database: Db, model: { url: string; port: number },
     startupMs: app.startupMs,
     seedMs,
     roundTrips,
+    ...(stop ? { stop } : {}),
     ...(ttfb ? { ttfb } : {}),
     load,
     scaling,
@@ -394,6 +403,7 @@ async function main() {
     },
     roundTrips: Object.fromEntries(phases.map((p) => [p.database, p.roundTrips])),
     ttfb: phases.find((p) => p.ttfb)?.ttfb,
+    stop: phases.find((p) => p.stop)?.stop,
     load: { floor: floorLoad, ...Object.fromEntries(phases.map((p) => [p.database, p.load])) },
     scaling: Object.fromEntries(phases.map((p) => [p.database, p.scaling])),
     targets,
@@ -440,6 +450,14 @@ function evaluateTargets(phases: Phase[]): Target[] {
       target: `round trips, ${op.operation}: ${op.target}`,
       measured: rows.map(({ p, r }) => `${p.database} ${r ? rt(r) : '–'}`).join(', '),
       pass: rows.every(({ r }) => r?.pass),
+    });
+  }
+  const stop = phases.find((p) => p.stop)?.stop;
+  if (stop) {
+    out.push({
+      target: 'stop: the stopped stream ends within 100 ms of the stop request (p50)',
+      measured: `p50 ${fixed(stop.streamEndP50, 1)} ms, max ${fixed(stop.streamEndMax, 1)} ms; answer p50 ${fixed(stop.answerP50, 1)} ms`,
+      pass: stop.streamEndP50 <= 100,
     });
   }
   for (const p of phases) {
@@ -499,6 +517,22 @@ function report(
       }),
     ),
   );
+
+  const stop = phases.find((p) => p.stop)?.stop;
+  if (stop) {
+    out.push(
+      `\n### Stop latency (${stop.runs} replies with 200 ms between chunks, stopped from another connection, PostgreSQL)\n`,
+    );
+    out.push(
+      table(
+        ['from sending chat.stopReply to', 'p50 ms', 'max ms'],
+        [
+          ['its answer (reply stored STOPPED)', fixed(stop.answerP50, 1), fixed(stop.answerMax, 1)],
+          ['the end of the original stream', fixed(stop.streamEndP50, 1), fixed(stop.streamEndMax, 1)],
+        ],
+      ),
+    );
+  }
 
   const ttfb = phases.find((p) => p.ttfb)?.ttfb;
   if (ttfb) {

@@ -52,6 +52,7 @@ export const MANAGED_SETTINGS = {
   ADMIN_TOKEN: 'npm run dev generates the local admin token (see .dev/state.json)',
   LOCAL_SQL_ENDPOINT: 'npm run dev starts the local SQL endpoint and points the Worker at it',
   API_RATE_LIMITER: 'it is a binding declared in wrangler.toml, not a variable',
+  CHAT_SESSIONS: 'it is a Durable Object binding declared in wrangler.toml, not a variable',
   LOCAL_DEV_SECRET: 'npm run dev makes a new one at every start for its local endpoints',
   OFFLINE_MODEL: 'npm run dev always enables the offline model for when no OPENAI_API_KEY is set',
 } as const;

@@ -305,6 +305,13 @@ function json(res: ServerResponse, status: number, body: unknown, headers: Recor
 /** Test-only outages, by connection-string user: "refuse" answers as Neon does when the compute is unreachable (500), "drop" resets the connection (fetch fails). */
 type Outage = 'refuse' | 'drop';
 
+function outageFor(outages: Map<string, Outage>, user: string, body: string): Outage | undefined {
+  const byUser = outages.get(user);
+  if (byUser) return byUser;
+  for (const [key, mode] of outages) if (body.includes(key)) return mode;
+  return undefined;
+}
+
 export async function startSqlServer(options: {
   /** A PostgreSQL connection string; without it the embedded database is used. */
   databaseUrl?: string | undefined;
@@ -316,8 +323,10 @@ export async function startSqlServer(options: {
   secret: string;
   /**
    * Tests only: POST /control/outage {user, mode: "refuse" | "drop" | null} makes requests whose
-   * connection string names that user fail like a database outage, so a test can stop "the database"
-   * for its own requests without stopping it for tests running beside it.
+   * connection string names that user, or whose body contains that string (a test's own organization
+   * id, which every tenant query carries, also from a session's Durable Object), fail like a database
+   * outage, so a test can stop "the database" for its own requests without stopping it for tests
+   * running beside it.
    */
   control?: boolean;
 }): Promise<SqlServer> {
@@ -348,7 +357,8 @@ export async function startSqlServer(options: {
     count++;
     try {
       const { user } = checkConnectionString(req.headers['neon-connection-string']);
-      const outage = outages.get(user);
+      const raw = await readBody(req);
+      const outage = outages.size ? outageFor(outages, user, raw) : undefined;
       if (outage === 'drop') {
         req.socket.destroy();
         return;
@@ -356,7 +366,7 @@ export async function startSqlServer(options: {
       if (outage === 'refuse') throw new Error('connect ECONNREFUSED (test outage)');
       let body: Query | { queries: Query[] };
       try {
-        body = JSON.parse(await readBody(req)) as Query | { queries: Query[] };
+        body = JSON.parse(raw) as Query | { queries: Query[] };
       } catch (error) {
         if (error instanceof ProxyError) throw error;
         throw new ProxyError(400, `request body is not valid JSON: ${(error as Error).message}`);

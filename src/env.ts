@@ -1,8 +1,12 @@
+import type { ChatSession } from './durable/chat-session';
+
 /**
  * Bindings the Worker receives. Secrets are set with `wrangler secret put`; locally `npm run dev`
  * passes them as vars. Everything optional has a documented default in the README.
  */
 export type Env = {
+  /** The per-session Durable Object that runs turns (wrangler.toml [[durable_objects.bindings]]). */
+  CHAT_SESSIONS: DurableObjectNamespace<ChatSession>;
   /** Postgres connection string (Neon in production). Secret. */
   DATABASE_URL: string;
   /**

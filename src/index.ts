@@ -2,6 +2,9 @@ import { createApp } from './app';
 import type { Env } from './env';
 import { scheduled } from './scheduled';
 
+/** Durable Object classes are exported from the main module (wrangler.toml names them). */
+export { ChatSession } from './durable/chat-session';
+
 const app = createApp();
 
 export default {

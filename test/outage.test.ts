@@ -2,9 +2,8 @@ import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createApp } from '../src/app';
-import { createDb } from '../src/db/client';
-import { closeAbandonedReplies } from '../src/db/queries/messages';
 import type { Env } from '../src/env';
+import { closeAbandonedRepliesJob } from '../src/scheduled/close-abandoned-replies';
 import { authHeaders, createTenant, data, query } from './helpers/api';
 import { conversation, marker } from './helpers/factories';
 import { outageDatabaseUrl, setOutage, sqlRequest } from './helpers/sql-endpoint';
@@ -52,7 +51,9 @@ describe('the database stops in the middle of a streamed reply', () => {
       const events = await readSse(stream.res, (event: SseEvent) => {
         if (!stopped && event.data?.type === 'delta') {
           stopped = true;
-          void setOutage(db.user, mode);
+          // By organization id: the session's Durable Object, which writes the reply, loses it too.
+          outageUsers.push(tenant.organizationId);
+          void setOutage(tenant.organizationId, mode);
         }
         return event.event === 'serialized-error' || event.data?.type === 'reply';
       });
@@ -85,6 +86,7 @@ describe('the database stops in the middle of a streamed reply', () => {
 
       // Recovery: the user's message is there, complete; nothing sent during the outage was stored.
       await setOutage(db.user, null);
+      await setOutage(tenant.organizationId, null);
       let messages = data<any>(await query('chat.getSession', { id: session.id }, { tenant })).messages;
       expect(messages.map((x: any) => [x.role, x.status])).toEqual([
         ['USER', 'COMPLETE'],
@@ -96,7 +98,7 @@ describe('the database stops in the middle of a streamed reply', () => {
         query: "update messages set updated_at = now() - interval '10 minutes' where id = $1",
         params: [messages[1].id],
       });
-      expect(await closeAbandonedReplies(createDb(env), 120, 1000)).toBeGreaterThanOrEqual(1);
+      await closeAbandonedRepliesJob({ cron: 'test', scheduledTime: Date.now(), noRetry() {} }, env);
       messages = data<any>(await query('chat.getSession', { id: session.id }, { tenant })).messages;
       expect(messages[1]).toMatchObject({ status: 'INCOMPLETE', metadata: { error: { code: 'ABANDONED' } } });
     });
@@ -124,7 +126,8 @@ describe('the database stops in the middle of a useChat stream (POST /api/chat)'
     const chunks = await readSse(sent.res, (event: SseEvent) => {
       if (!stopped && event.data?.type === 'text-delta') {
         stopped = true;
-        void setOutage(db.user, 'refuse');
+        outageUsers.push(tenant.organizationId);
+        void setOutage(tenant.organizationId, 'refuse');
       }
       return event.data?.type === 'error' || event.data?.type === 'finish';
     });

@@ -114,8 +114,12 @@ describe('personas', () => {
     const m2 = marker('v2');
     const second = data<any>(await mutate('chat.sendMessage', { chatSessionId: session.id, content: m2 }, { tenant }));
     expect(second.metadata).toMatchObject({ model: 'openai/gpt-4o-mini', personaVersion: 2 });
-    const [request2] = await modelRequests(m2);
-    expect(request2?.body.model).toBe('gpt-4o-mini');
-    expect(request2?.body).not.toHaveProperty('temperature');
+    // The session object may first call the model early with the persona it remembered; the edit
+    // makes it abandon that call and call again with the new settings (test/session-object.test.ts).
+    const requests = await modelRequests(m2);
+    const used = requests.filter((r) => r.body.model === 'gpt-4o-mini');
+    expect(used).toHaveLength(1);
+    expect(used[0]?.body).not.toHaveProperty('temperature');
+    expect(requests.length - used.length).toBeLessThanOrEqual(1);
   });
 });

@@ -1,8 +1,6 @@
-import { env, exports } from 'cloudflare:workers';
+import { exports } from 'cloudflare:workers';
 import { DefaultChatTransport, readUIMessageStream, type UIMessage, type UIMessageChunk } from 'ai';
 import { describe, expect, it } from 'vitest';
-import { createDb } from '../src/db/client';
-import { markReplyStopped } from '../src/db/queries/messages';
 import { authHeaders, createTenant, data, mutate, query, type Tenant } from './helpers/api';
 import { conversation, marker, modelRequests } from './helpers/factories';
 import { readSse, type SseEvent } from './helpers/sse';
@@ -121,25 +119,39 @@ describe('streamed replies (tRPC subscription over SSE)', () => {
     expect((await mutate('chat.stopReply', { messageId: stored.id }, { tenant })).status).toBe(200);
   });
 
-  it('stops a reply whose generator runs elsewhere, through the database', async () => {
+  it('stops a reply from another connection: the session object ends it at once, STOPPED', async () => {
     const tenant = await createTenant();
     const { session: s } = await conversation(tenant);
+    const full = `You said: x. This is a streamed test reply.`;
     const res = await subscribe(tenant, 'chat.streamMessage', {
       chatSessionId: s.id,
-      content: `${marker()} [[delay:200]]`,
+      content: `x [[delay:300]]`,
     });
     let replyId = '';
+    let stopMs = 0;
+    let stopped: Promise<any> | undefined;
     const events = await readSse(res, (e) => {
-      if (e.data?.type === 'message') {
+      if (e.data?.type === 'delta' && !stopped) {
         replyId = e.data.replyId;
-        // As another isolate would: only the database changes, no local abort.
-        void markReplyStopped(createDb(env), tenant.organizationId, replyId);
+        // Another app instance (as another isolate would be): it reaches the object by its binding.
+        const started = Date.now();
+        stopped = mutate('chat.stopReply', { messageId: replyId }, { tenant, env: {} }).then((r) => {
+          stopMs = Date.now() - started;
+          return r;
+        });
       }
       return false;
     });
+    const answer = data<any>(await stopped);
+    expect(answer).toMatchObject({ id: replyId, status: 'STOPPED' });
+    // The next chunk was 300 ms away; the stop did not wait for the model (generous margin).
+    expect(stopMs).toBeLessThan(1_000);
     const final = turnEvents(events).at(-1);
     expect(final).toMatchObject({ type: 'reply', message: { id: replyId, status: 'STOPPED' } });
-    expect((await session(tenant, s.id)).messages[1].status).toBe('STOPPED');
+    expect(final.message.content.length).toBeLessThan(full.length);
+    expect(turnEvents(events).filter((e) => e.type === 'delta').length).toBeLessThan(3);
+    const stored = (await session(tenant, s.id)).messages[1];
+    expect(stored).toMatchObject({ status: 'STOPPED', content: final.message.content });
   });
 
   it('lets a client that lost its connection resume and get the whole reply once, without generating twice', async () => {
@@ -274,5 +286,53 @@ describe('AI SDK UI message stream (useChat + DefaultChatTransport)', () => {
     expect(text).toBe(`You said: ${m}. This is a streamed test reply.`);
     expect(chunks.at(-1)).toMatchObject({ type: 'finish' });
     expect(await modelRequests(m)).toHaveLength(1);
+  });
+
+  it('stops on the server through POST /api/chat/:id/stop; closing the connection (useChat stop()) does not', async () => {
+    const tenant = await createTenant();
+    const { session: s } = await conversation(tenant);
+    const send = (text: string, signal?: AbortSignal) =>
+      worker.fetch(`${BASE}/api/chat`, {
+        method: 'POST',
+        headers: { ...authHeaders(tenant), 'content-type': 'application/json' },
+        body: JSON.stringify({ id: s.id, messages: [{ role: 'user', parts: [{ type: 'text', text }] }] }),
+        ...(signal ? { signal } : {}),
+      });
+    // useChat's stop() aborts its fetch: "I left". The reply goes on and is stored COMPLETE.
+    const left = marker('left');
+    await readSse(await send(`${left} [[delay:40]]`), (e) => e.data?.type === 'text-delta');
+    const afterLeaving = await waitFor(
+      () => session(tenant, s.id),
+      (x) => x.messages[1]?.status !== 'STREAMING',
+    );
+    expect(afterLeaving.messages[1]).toMatchObject({ status: 'COMPLETE' });
+
+    // The documented one-liner: stop: () => fetch(`/api/chat/${id}/stop`, { method: 'POST', headers }).
+    const stopping = await send(`${marker('stop')} [[delay:300]]`);
+    let stopAnswer: Promise<Response> | undefined;
+    const chunks = await readSse(stopping, (e) => {
+      if (e.data?.type === 'text-delta' && !stopAnswer) {
+        stopAnswer = worker.fetch(`${BASE}/api/chat/${s.id}/stop`, { method: 'POST', headers: authHeaders(tenant) });
+      }
+      return false;
+    });
+    if (!stopAnswer) throw new Error('no delta arrived before the stream ended');
+    const answered = await stopAnswer;
+    expect(answered.status).toBe(200);
+    const reply = (await answered.json()) as any;
+    expect(reply.status).toBe('STOPPED');
+    expect(
+      chunks
+        .map((c) => c.data)
+        .filter((d) => typeof d === 'object')
+        .at(-1),
+    ).toMatchObject({
+      type: 'finish',
+      finishReason: 'other',
+    });
+    expect((await session(tenant, s.id)).messages[3]).toMatchObject({ id: reply.id, status: 'STOPPED' });
+    // Nothing is being generated now.
+    const none = await worker.fetch(`${BASE}/api/chat/${s.id}/stop`, { method: 'POST', headers: authHeaders(tenant) });
+    expect(none.status).toBe(204);
   });
 });

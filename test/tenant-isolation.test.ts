@@ -89,6 +89,11 @@ const routes: Record<string, { call: (v: Victim, headers: Record<string, string>
       call: (v, headers) => worker.fetch(`${BASE}/api/chat/${v.sessionId}/stream`, { headers }),
       own: 204,
     },
+    // Sessions are addressed by organization and id: another organization's stop reaches nothing.
+    'POST /api/chat/:id/stop': {
+      call: (v, headers) => worker.fetch(`${BASE}/api/chat/${v.sessionId}/stop`, { method: 'POST', headers }),
+      own: 204,
+    },
   };
 
 /** Status of a call; for subscriptions, the status carried by the stream's error event. */

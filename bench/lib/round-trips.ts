@@ -32,6 +32,46 @@ async function readSse(url: string, headers: Record<string, string>): Promise<st
   return text;
 }
 
+const words = (n: number) => Array.from({ length: n }, (_, i) => `w${i}`).join(' ');
+
+/**
+ * A streamed turn followed by `listeners` more clients: once the stored message arrives (its
+ * event names the reply), each attaches with `lastEventId` = `<replyId>:0`, as httpSubscriptionLink
+ * does on reconnect, and reads the reply to its end.
+ */
+async function streamWithListeners(
+  base: string,
+  headers: Record<string, string>,
+  sessionId: string,
+  listeners: number,
+) {
+  const url = (input: unknown) =>
+    `${base}/api/trpc/chat.streamMessage?input=${encodeURIComponent(JSON.stringify(input))}`;
+  const res = await fetch(url({ chatSessionId: sessionId, content: `Follow me. [[delay:20]]` }), {
+    headers: { ...headers, accept: 'text/event-stream' },
+  });
+  if (!res.ok || !res.body) throw new Error(`stream failed: ${res.status}`);
+  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+  let text = '';
+  const followers: Promise<string>[] = [];
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    text += value;
+    const replyId = /"type":"message".*?"replyId":"(msg_[0-9A-Z]+)"/.exec(text)?.[1];
+    if (replyId && followers.length === 0) {
+      for (let i = 0; i < listeners; i++) {
+        followers.push(
+          readSse(url({ chatSessionId: sessionId, content: 'resume', lastEventId: `${replyId}:0` }), headers),
+        );
+      }
+    }
+  }
+  if (!text.includes('"type":"reply"')) throw new Error(`stream ended without its reply: ${text.slice(0, 300)}`);
+  if (followers.length !== listeners) throw new Error('the stored message never arrived');
+  await Promise.all(followers);
+}
+
 export async function measureRoundTrips(options: {
   base: string;
   sql: Counter;
@@ -63,6 +103,28 @@ export async function measureRoundTrips(options: {
       run: () => trpcMutation(base, headers, 'chat.sendMessage', { chatSessionId: sessionId, content: 'Count me.' }),
     },
     { operation: 'chat.streamMessage (SSE)', target: [2, 1], run: () => readSse(streamUrl('Count me too.'), headers) },
+    // The session object keeps a reply's progress to itself: Postgres work per turn is the same
+    // small constant whatever the reply's length and however many clients follow it.
+    {
+      operation: 'streamMessage, 10-token reply',
+      target: [1, 1],
+      run: () => readSse(streamUrl(`[[reply:${words(10)}]]`), headers),
+    },
+    {
+      operation: 'streamMessage, 2,000-token reply (> 2 s)',
+      target: [1, 1],
+      run: () => readSse(streamUrl(`[[reply:${words(2_000)}]] [[delay:1]]`), headers),
+    },
+    {
+      operation: 'streamMessage + 1 listener',
+      target: [1, 1],
+      run: () => streamWithListeners(base, headers, sessionId, 1),
+    },
+    {
+      operation: 'streamMessage + 10 listeners',
+      target: [1, 1],
+      run: () => streamWithListeners(base, headers, sessionId, 10),
+    },
     {
       operation: 'chat.getSession',
       target: [1, null],

@@ -3,13 +3,12 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { assertModelConfigured } from '../ai/model';
 import { authenticateRequest } from '../auth/authenticate';
-import { findStreamingReply } from '../db/queries/messages';
 import { AppError } from '../errors';
 import { mapKnownError } from '../errors-map';
 import type { HonoEnv } from '../hono-env';
 import { requestContext } from '../request-context';
-import { followReply, startTurnStream, type TurnEvent } from '../services/reply-stream';
 import { prepareAttachments } from '../services/send-message';
+import { followCurrentReply, startTurnStream, stopCurrentReply, type TurnEvent } from '../services/session-object';
 import { sendMessageInput } from '../trpc/routers/send-message-input';
 import { describeIssues } from '../validation';
 
@@ -20,7 +19,8 @@ import { describeIssues } from '../validation';
  * message is read (the session's history lives here, not in the client).
  *   POST /api/chat             send (text parts, and file parts as data: URLs become attachments)
  *   GET  /api/chat/:id/stream  resume the reply being generated (204 when there is none)
- * Stop a reply with chat.stopReply (its id is the stream's messageId).
+ *   POST /api/chat/:id/stop    stop the reply being generated (204 when there is none)
+ * useChat's own stop() only closes the connection ("I left"); the reply goes on and is stored.
  */
 export const uiChatRoutes = new Hono<HonoEnv>();
 
@@ -122,7 +122,7 @@ uiChatRoutes.post('/', async (c) => {
   if (!input.success) throw new AppError('BAD_REQUEST', describeIssues(input.error));
   assertModelConfigured(ctx.env);
   const attachments = await prepareAttachments({ ...ctx, auth }, input.data.chatSessionId, input.data.attachments);
-  const events = startTurnStream({ ...ctx, auth }, { ...input.data, attachments })[Symbol.asyncIterator]();
+  const events = await startTurnStream({ ...ctx, auth }, { ...input.data, attachments });
   // Wait for the user's message to be stored, so refusals (unknown or archived session) get a status.
   const first = await events.next();
   const rest = { [Symbol.asyncIterator]: () => events };
@@ -132,10 +132,20 @@ uiChatRoutes.post('/', async (c) => {
 uiChatRoutes.get('/:id/stream', async (c) => {
   const ctx = requestContext(c);
   const auth = await authenticateRequest(ctx);
-  const sessionId = c.req.param('id');
-  const reply = await findStreamingReply(ctx.db, auth.organizationId, sessionId);
-  if (!reply) return c.body(null, 204);
-  return createUIMessageStreamResponse({
-    stream: toUIStream(followReply({ ...ctx, auth }, reply.id, 0, c.req.raw.signal)),
-  });
+  // Asked of the session's object directly: no database query, and nothing while it streams.
+  const events = await followCurrentReply({ ...ctx, auth }, c.req.param('id'));
+  if (!events) return c.body(null, 204);
+  return createUIMessageStreamResponse({ stream: toUIStream(events) });
+});
+
+/**
+ * Stops the session's reply being generated (what was generated is kept, STOPPED) and answers
+ * the stored reply; 204 when nothing is being generated. From useChat:
+ *   stop: () => fetch(`/api/chat/${id}/stop`, { method: 'POST', headers })
+ */
+uiChatRoutes.post('/:id/stop', async (c) => {
+  const ctx = requestContext(c);
+  const auth = await authenticateRequest(ctx);
+  const reply = await stopCurrentReply({ ...ctx, auth }, c.req.param('id'));
+  return reply ? c.json(reply) : c.body(null, 204);
 });

@@ -1,19 +1,21 @@
-import { buildPrompt } from '../ai/prompt';
+import type { ResolvedModel } from '../ai/model';
+import { type BuiltPrompt, buildPrompt } from '../ai/prompt';
 import { generateReply, type ReplyOutcome } from '../ai/reply';
 import { extractAttachments } from '../attachments/extract';
 import type { AttachmentInput } from '../attachments/input';
 import { sha256Hex } from '../auth/keys';
+import type { Db } from '../db/client';
 import type { IdempotencyClaim } from '../db/queries/idempotency';
-import { getMessage, type MessageRole, saveReplyProgress } from '../db/queries/messages';
+import { getMessage, type MessageRole } from '../db/queries/messages';
 import { getSessionState } from '../db/queries/sessions';
 import { beginTurn, finishReply, type NewAttachment } from '../db/queries/turns';
-import { intSetting } from '../env';
+import { type Env, intSetting } from '../env';
 import { AppError } from '../errors';
 import { newId } from '../ids';
-import { describeError } from '../log';
 import type { AuthedContext } from '../trpc/context';
 import { type MessageView, messageView } from '../views/message';
-import { registerReply, unregisterReply } from './reply-registry';
+import type { Services } from '.';
+import { newHistoryMessage, promptKey, type TurnCache, WARM_MS, windowHistory } from './turn-cache';
 
 export type SendMessageInput = {
   chatSessionId: string;
@@ -26,6 +28,8 @@ export type SendMessageInput = {
 export type TurnHooks = {
   /** Called once the user's message is committed, before the model is called. */
   onStored?: (message: MessageView, replyId: string | null) => void;
+  /** Called once when a new reply placeholder is committed (not for an Idempotency-Key replay). */
+  onReplyStarted?: (replyId: string) => void;
   onDelta?: (delta: string) => void;
   stopSignal?: AbortSignal;
 };
@@ -40,8 +44,12 @@ export type TurnResult = {
 };
 
 const HISTORY_LIMIT = 200;
-/** How often a reply being generated saves its text so far (and checks for a stop request). */
-export const PROGRESS_INTERVAL_MS = 1_000;
+/**
+ * Characters of history (message text plus attachment text) read per token of budget: the prompt
+ * estimates 4 characters a token, so more than this can never fit. The read stops in SQL at the
+ * first message that passes it (that one is still read, so the prompt can note the cut).
+ */
+const HISTORY_CHARS_PER_TOKEN = 4;
 export const DEFAULT_DAILY_MODEL_CALLS = 5_000;
 export const DEFAULT_CONTEXT_TOKENS = 16_000;
 
@@ -113,65 +121,162 @@ export function assertSameRequest(record: { procedure: string; requestHash: stri
   }
 }
 
-/** Waits for an earlier request's reply to finish (it may still be generating), then returns it. */
-async function replayTurn(ctx: AuthedContext, replyOrMessageId: string, hooks: TurnHooks): Promise<TurnResult> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const row = await getMessage(ctx.db, ctx.auth.organizationId, replyOrMessageId);
-    if (!row)
-      throw new AppError('CONFLICT', 'The request that used this Idempotency-Key did not complete; use a new key.');
-    if (row.role !== 'ASSISTANT' || row.replyToId === null) {
-      const message = messageView(row);
-      hooks.onStored?.(message, null);
-      return { message, reply: null, outcome: null, replayed: true };
-    }
-    if (row.status !== 'STREAMING') {
-      const user = await getMessage(ctx.db, ctx.auth.organizationId, row.replyToId);
-      if (!user) throw new AppError('CONFLICT', 'The original message of this Idempotency-Key was deleted.');
-      const reply = messageView(row);
-      hooks.onStored?.(messageView(user), reply.id);
-      if (reply.content) hooks.onDelta?.(reply.content);
-      return { message: messageView(user), reply, outcome: null, replayed: true };
-    }
-    if (Date.now() > deadline) {
-      throw new AppError('CONFLICT', 'The request with this Idempotency-Key is still in progress; retry later.', {
-        retryAfter: 5,
-      });
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
+/**
+ * The answer to a retry whose Idempotency-Key an earlier request holds. Turns of one session run
+ * one at a time in its Durable Object, so by the time a retry runs the original has finished; a
+ * reply still STREAMING here lost its generator (the object's alarm closes it), so the retry is
+ * told to come back rather than waiting on it.
+ */
+async function replayTurn(deps: TurnDeps, replyOrMessageId: string, hooks: TurnHooks): Promise<TurnResult> {
+  const row = await getMessage(deps.db, deps.organizationId, replyOrMessageId);
+  if (!row)
+    throw new AppError('CONFLICT', 'The request that used this Idempotency-Key did not complete; use a new key.');
+  if (row.role !== 'ASSISTANT' || row.replyToId === null) {
+    const message = messageView(row);
+    hooks.onStored?.(message, null);
+    return { message, reply: null, outcome: null, replayed: true };
   }
+  if (row.status === 'STREAMING') {
+    throw new AppError('CONFLICT', 'The request with this Idempotency-Key is still in progress; retry later.', {
+      retryAfter: 5,
+    });
+  }
+  const user = await getMessage(deps.db, deps.organizationId, row.replyToId);
+  if (!user) throw new AppError('CONFLICT', 'The original message of this Idempotency-Key was deleted.');
+  const reply = messageView(row);
+  hooks.onStored?.(messageView(user), reply.id);
+  if (reply.content) hooks.onDelta?.(reply.content);
+  return { message: messageView(user), reply, outcome: null, replayed: true };
+}
+
+/** What a turn needs, wherever it runs (the session's Durable Object). */
+export type TurnDeps = {
+  db: Db;
+  env: Env;
+  organizationId: string;
+  resolveModel: Services['resolveModel'];
+  /** The session object's memory of its last turn, and how to update it (src/services/turn-cache.ts). */
+  cache?: TurnCache | undefined;
+  remember?: (cache: TurnCache | undefined) => void;
+};
+
+type EarlyCall = {
+  key: string;
+  prompt: BuiltPrompt;
+  model: ResolvedModel;
+  run: Promise<ReplyOutcome>;
+  /** The user's message is committed: hand over what arrived and pass the rest straight on. */
+  release: () => void;
+  /** The guess was wrong or the turn was refused: abort the call; nothing it produced is heard. */
+  cancel: () => void;
+};
+
+/**
+ * For a warm session, calls the model before the turn's round trip returns, with the prompt the
+ * object expects that round trip to confirm. Its text is held back until `release`.
+ */
+function callEarly(
+  deps: TurnDeps,
+  input: SendMessageInput,
+  messageId: string,
+  limits: { budget: number; historyChars: number; attachmentChars: number },
+  hooks: TurnHooks,
+): EarlyCall | undefined {
+  const cache = deps.cache;
+  if (!cache || Date.now() - cache.at > WARM_MS) return undefined;
+  const next = newHistoryMessage(messageId, input.role, input.content, input.attachments, limits.attachmentChars);
+  if (!next) return undefined;
+  const history = windowHistory([...cache.history, next], limits.historyChars, HISTORY_LIMIT, limits.attachmentChars);
+  const prompt = buildPrompt(cache.persona, history, limits.budget);
+  const model = deps.resolveModel(cache.persona);
+  const abort = new AbortController();
+  hooks.stopSignal?.addEventListener('abort', () => abort.abort());
+  let released = false;
+  const held: string[] = [];
+  const run = generateReply({
+    model,
+    prompt,
+    settings: { temperature: cache.persona.temperature, maxOutputTokens: cache.persona.maxOutputTokens },
+    idleTimeoutMs: intSetting(deps.env.MODEL_TIMEOUT_MS, 60_000),
+    maxRetries: intSetting(deps.env.MODEL_MAX_RETRIES, 2),
+    stopSignal: abort.signal,
+    onDelta: (delta) => {
+      if (released) hooks.onDelta?.(delta);
+      else held.push(delta);
+    },
+  });
+  return {
+    key: promptKey(cache.persona, history),
+    prompt,
+    model,
+    run,
+    release: () => {
+      released = true;
+      for (const delta of held.splice(0)) hooks.onDelta?.(delta);
+    },
+    cancel: () => abort.abort(),
+  };
 }
 
 /**
- * One conversation turn. Round trip 1 stores the message (and a reply placeholder) and reads the
- * persona and history; the model runs; round trip 2 stores the reply, complete or not. The user's
- * message is committed before the model is called, so no failure after that point can lose it.
+ * One conversation turn, run by the session's Durable Object. Round trip 1 stores the message (and
+ * a STREAMING reply placeholder) and reads the persona and history; the model runs; round trip 2
+ * stores the reply, complete or not. The user's message is committed before the model is called,
+ * so no failure after that point can lose it. Nothing is written to Postgres while the model runs:
+ * progress lives in the object (its memory and its own storage), so a turn costs Postgres the same
+ * two statements whatever the reply's length or the number of listeners.
  */
-export async function runTurn(ctx: AuthedContext, input: SendMessageInput, hooks: TurnHooks = {}): Promise<TurnResult> {
-  const { db, auth, env } = ctx;
+export async function executeTurn(
+  deps: TurnDeps,
+  input: SendMessageInput,
+  claim: IdempotencyClaim | undefined,
+  ids: { messageId: string; replyId: string | undefined },
+  hooks: TurnHooks = {},
+): Promise<TurnResult> {
   const wantsReply = input.role === 'USER';
-  const messageId = newId('message');
-  const replyId = wantsReply ? newId('message') : undefined;
-  const claim = await idempotencyClaim(
-    ctx.headers,
-    'chat.sendMessage',
-    { ...input, attachments: input.attachments.map((a) => a.sha256) },
-    replyId ?? messageId,
-  );
-  const begun = await beginTurn(db, auth.organizationId, {
+  const { messageId } = ids;
+  const replyId = wantsReply ? ids.replyId : undefined;
+  const budget = intSetting(deps.env.CONTEXT_TOKEN_BUDGET, DEFAULT_CONTEXT_TOKENS);
+  const limits = { budget, historyChars: budget * HISTORY_CHARS_PER_TOKEN, attachmentChars: budget * 4 };
+  // A warm session's model call starts now, overlapping the round trip that stores the message.
+  const early = wantsReply && !claim ? callEarly(deps, input, messageId, limits, hooks) : undefined;
+  try {
+    return await runTurnAfterEarlyStart(deps, input, claim, { messageId, replyId }, hooks, limits, early);
+  } catch (error) {
+    early?.cancel();
+    deps.remember?.(undefined);
+    throw error;
+  }
+}
+
+async function runTurnAfterEarlyStart(
+  deps: TurnDeps,
+  input: SendMessageInput,
+  claim: IdempotencyClaim | undefined,
+  ids: { messageId: string; replyId: string | undefined },
+  hooks: TurnHooks,
+  limits: { budget: number; historyChars: number; attachmentChars: number },
+  early: EarlyCall | undefined,
+): Promise<TurnResult> {
+  const { db, env, organizationId } = deps;
+  const wantsReply = input.role === 'USER';
+  const { messageId, replyId } = ids;
+  const { budget } = limits;
+  const begun = await beginTurn(db, organizationId, {
     chatSessionId: input.chatSessionId,
     message: { id: messageId, role: input.role, content: input.content, metadata: input.metadata ?? {} },
     attachments: input.attachments,
     replyId,
     historyLimit: HISTORY_LIMIT,
-    attachmentChars: intSetting(env.CONTEXT_TOKEN_BUDGET, DEFAULT_CONTEXT_TOKENS) * 4,
+    historyChars: limits.historyChars,
+    attachmentChars: limits.attachmentChars,
     defaultDailyModelCalls: intSetting(env.DAILY_MODEL_CALL_CAP, DEFAULT_DAILY_MODEL_CALLS),
     idempotency: claim,
   });
   if (!begun.session) throw new AppError('NOT_FOUND', `Chat session ${input.chatSessionId} not found.`);
   if (claim && begun.idempotency && begun.idempotency.claimId !== claim.claimId) {
     assertSameRequest(begun.idempotency, claim);
-    return replayTurn(ctx, begun.idempotency.resourceId, hooks);
+    return replayTurn(deps, begun.idempotency.resourceId, hooks);
   }
   if (!begun.message) {
     const refusal = sessionRefusal(begun.session);
@@ -204,57 +309,39 @@ export async function runTurn(ctx: AuthedContext, input: SendMessageInput, hooks
     })),
   };
   if (!wantsReply || !begun.reply) {
+    early?.cancel();
+    // A message without a reply changed the history behind the object's memory.
+    deps.remember?.(undefined);
     hooks.onStored?.(message, null);
     return { message, reply: null, outcome: null, replayed: false };
   }
-  hooks.onStored?.(message, begun.reply.id);
   const placeholderId = begun.reply.id;
+  hooks.onReplyStarted?.(placeholderId);
+  hooks.onStored?.(message, placeholderId);
 
   const persona = begun.session.persona;
-  const budget = intSetting(env.CONTEXT_TOKEN_BUDGET, DEFAULT_CONTEXT_TOKENS);
-  const prompt = buildPrompt(persona, begun.history, budget);
-  const model = ctx.services.resolveModel(persona);
-
-  // Stop requests: the caller's signal, one landing in this isolate, or one seen in the database.
-  const stop = new AbortController();
-  const local = registerReply(placeholderId);
-  hooks.stopSignal?.addEventListener('abort', () => stop.abort());
-  const stopWatch = setInterval(() => {
-    if (local.stopRequested) stop.abort();
-  }, 50);
-  let text = '';
-  let saving: Promise<void> | undefined;
-  const progress = setInterval(() => {
-    if (saving) return;
-    saving = saveReplyProgress(db, auth.organizationId, placeholderId, text)
-      .then((stillStreaming) => {
-        if (!stillStreaming) stop.abort();
-      })
-      .catch((error: unknown) => console.warn('could not save reply progress', describeError(error)))
-      .finally(() => {
-        saving = undefined;
-      });
-  }, PROGRESS_INTERVAL_MS);
-
+  let prompt: BuiltPrompt;
+  let model: ResolvedModel;
   let outcome: ReplyOutcome;
-  try {
+  if (early && early.key === promptKey(persona, begun.history)) {
+    // The early call was made with exactly this turn's persona and history: its text is released
+    // only now, after the message committed.
+    ({ prompt, model } = early);
+    early.release();
+    outcome = await early.run;
+  } else {
+    early?.cancel();
+    prompt = buildPrompt(persona, begun.history, budget);
+    model = deps.resolveModel(persona);
     outcome = await generateReply({
       model,
       prompt,
       settings: { temperature: persona.temperature, maxOutputTokens: persona.maxOutputTokens },
       idleTimeoutMs: intSetting(env.MODEL_TIMEOUT_MS, 60_000),
       maxRetries: intSetting(env.MODEL_MAX_RETRIES, 2),
-      stopSignal: stop.signal,
-      onDelta: (delta) => {
-        text += delta;
-        hooks.onDelta?.(delta);
-      },
+      ...(hooks.stopSignal ? { stopSignal: hooks.stopSignal } : {}),
+      ...(hooks.onDelta ? { onDelta: hooks.onDelta } : {}),
     });
-  } finally {
-    clearInterval(progress);
-    clearInterval(stopWatch);
-    unregisterReply(placeholderId);
-    await saving;
   }
 
   const omitted = Math.max(0, begun.session.messageCount - 1 - prompt.context.messagesIncluded);
@@ -271,12 +358,29 @@ export async function runTurn(ctx: AuthedContext, input: SendMessageInput, hooks
     context: { ...prompt.context, messagesOmitted: omitted },
     ...(outcome.error ? { error: { code: outcome.error.appCode, message: outcome.error.message } } : {}),
   };
-  const finished = await finishReply(db, auth.organizationId, {
+  const finished = await finishReply(db, organizationId, {
     id: placeholderId,
     content: outcome.text,
     status: outcome.status,
     metadata,
   });
   const reply = finished ? messageView(finished) : null;
+  deps.remember?.(
+    finished
+      ? {
+          persona,
+          history: windowHistory(
+            [
+              ...begun.history,
+              { id: placeholderId, role: 'ASSISTANT', content: outcome.text, status: outcome.status, attachments: [] },
+            ],
+            limits.historyChars,
+            HISTORY_LIMIT,
+            limits.attachmentChars,
+          ),
+          at: Date.now(),
+        }
+      : undefined,
+  );
   return { message, reply, outcome, replayed: false };
 }

@@ -37,8 +37,12 @@ export const returning = sql.raw(
   'id, chat_session_id, role, content, status, metadata, reply_to_id, created_at, updated_at',
 );
 
+/** Bytes of message text and metadata one listMessages page holds at most (plus one message). */
+export const LIST_PAGE_BYTES = 4 * 1024 * 1024;
+
 /**
- * Messages of a session, oldest first, keyset-paginated after the message id `cursor`.
+ * Messages of a session, oldest first, keyset-paginated after the message id `cursor`; a page
+ * ends at `limit` messages or LIST_PAGE_BYTES, whichever comes first.
  * One round trip; no row and no error when the session is not the organization's (the caller
  * tells 404 from an empty page with the session check in the same statement).
  */
@@ -65,27 +69,23 @@ export async function listMessages(
       ), '[]'::json) as attachments
     from chat_sessions s
     left join lateral (
-      select * from messages m
-      where m.chat_session_id = s.id and m.organization_id = ${organizationId} ${after}
-      order by m.created_at, m.id
-      limit ${input.limit}
+      select * from (
+        select m.*, sum(octet_length(m.content) + octet_length(m.metadata::text))
+                      over (order by m.created_at, m.id rows unbounded preceding) as page_bytes,
+               octet_length(m.content) + octet_length(m.metadata::text) as row_bytes
+        from messages m
+        where m.chat_session_id = s.id and m.organization_id = ${organizationId} ${after}
+        order by m.created_at, m.id
+        limit ${input.limit}
+      ) w
+      -- The page ends once it holds LIST_PAGE_BYTES (the first row always fits): a page stays far
+      -- below the 10 MiB Neon answers at most, whatever the messages' sizes.
+      where w.page_bytes - w.row_bytes < ${LIST_PAGE_BYTES}
     ) m on true
     where s.id = ${input.chatSessionId} and s.organization_id = ${organizationId}
     order by m.created_at, m.id`);
   if (result.rows.length === 0) return undefined;
   return result.rows.filter((r) => r.id !== null).map(messageFromRaw);
-}
-
-/**
- * Saves a reply's text so far while it is generated, so another request can resume it; doubles as
- * a heartbeat (updated_at). Returns false when the reply is no longer STREAMING: it was stopped.
- */
-export async function saveReplyProgress(db: Db, organizationId: string, id: string, content: string) {
-  const result = await db.execute(sql`
-    update messages set content = ${wellFormed(content)}, updated_at = now()
-    where id = ${id} and organization_id = ${organizationId} and status = 'STREAMING'
-    returning id`);
-  return result.rows.length > 0;
 }
 
 /** Marks a reply being generated as STOPPED; the generator notices and keeps what it has. */
@@ -112,30 +112,45 @@ export async function getMessage(db: Db, organizationId: string, id: string): Pr
   return row ? messageFromRaw(row) : undefined;
 }
 
-/** The reply currently being generated in a session, if any (for clients resuming a stream). */
-export async function findStreamingReply(db: Db, organizationId: string, chatSessionId: string) {
-  const result = await db.execute(sql`
-    select ${returning} from messages
-    where chat_session_id = ${chatSessionId} and organization_id = ${organizationId}
-      and role = 'ASSISTANT' and status = 'STREAMING'
-    order by created_at desc, id desc limit 1`);
-  const row = result.rows[0];
-  return row ? messageFromRaw(row) : undefined;
-}
+const abandoned = (message: string) =>
+  sql`jsonb_build_object('error', jsonb_build_object('code', 'ABANDONED', 'message', ${message}::text))`;
 
 /**
- * Closes replies whose generator died (isolate evicted mid-reply): STREAMING with no heartbeat for
- * `staleSeconds` becomes INCOMPLETE with the text it had. Returns how many were closed.
+ * Closes a reply whose session object died mid-turn: INCOMPLETE, with the text the object had
+ * saved, unless it was finished meanwhile. Returns whether it was still STREAMING.
  */
-export async function closeAbandonedReplies(db: Db, staleSeconds: number, limit: number) {
+export async function closeOrphanedReply(db: Db, organizationId: string, id: string, text: string) {
+  const result = await db.execute(sql`
+    update messages set status = 'INCOMPLETE', content = ${wellFormed(text)}, updated_at = now(),
+      metadata = metadata || ${abandoned('Generation stopped unexpectedly (the session was restarted); the text is what had been generated.')}
+    where id = ${id} and organization_id = ${organizationId} and status = 'STREAMING'
+    returning id`);
+  return result.rows.length > 0;
+}
+
+/** STREAMING replies older than `staleSeconds`, for the cron sweeper to check with their objects. */
+export async function findStaleStreamingReplies(db: Db, staleSeconds: number, limit: number) {
+  const result = await db.execute(sql`
+    select id, organization_id, chat_session_id from messages
+    where status = 'STREAMING' and updated_at < now() - make_interval(secs => ${staleSeconds})
+    order by updated_at limit ${limit}`);
+  return result.rows.map((r) => ({
+    id: r.id as string,
+    organizationId: r.organization_id as string,
+    chatSessionId: r.chat_session_id as string,
+  }));
+}
+
+/** Closes the given replies (INCOMPLETE, text kept) if still STREAMING. Returns how many were closed. */
+export async function closeAbandonedReplies(db: Db, ids: string[]) {
+  if (ids.length === 0) return 0;
   const result = await db.execute(sql`
     update messages set status = 'INCOMPLETE', updated_at = now(),
-      metadata = metadata || jsonb_build_object('error', jsonb_build_object('code', 'ABANDONED',
-        'message', 'Generation stopped unexpectedly; the text is what had arrived.'))
+      metadata = metadata || ${abandoned('Generation stopped unexpectedly; the text is what had arrived.')}
     where id in (
       select id from messages where status = 'STREAMING'
-        and updated_at < now() - make_interval(secs => ${staleSeconds})
-      order by updated_at limit ${limit} for update skip locked)
+        and id in (select jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb))
+      for update skip locked)
     returning id`);
   return result.rows.length;
 }

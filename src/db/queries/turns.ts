@@ -55,6 +55,8 @@ export type BeginTurnInput = {
   /** Id for the assistant placeholder; absent when no reply is generated. */
   replyId: string | undefined;
   historyLimit: number;
+  /** Characters of history (messages and their attachments' text) worth reading: more never fits. */
+  historyChars: number;
   /** Characters of each attachment's text worth reading: more can never fit in the context. */
   attachmentChars: number;
   /** Cap on model calls per organization per UTC day, unless the organization sets its own. */
@@ -158,7 +160,28 @@ export async function beginTurn(db: Db, organizationId: string, input: BeginTurn
     from chat_sessions s
     join personas p on p.id = s.persona_id and p.organization_id = ${organizationId}
     where s.id = ${chatSessionId} and s.organization_id = ${organizationId}`);
+  // Newest first, sized in SQL (message text plus each attachment's text as far as it can be
+  // read), cut where the running size passes what the budget can take: the Worker never receives
+  // more history than fits, however long or heavy the session is. The message that crosses the
+  // line is still read, so the prompt can include or note it.
   const readHistory = db.execute(sql`
+    with recent as (
+      select m.id, m.created_at,
+        length(m.content) + coalesce((
+          select sum(least(a.char_count, ${input.attachmentChars})) from attachments a
+          where a.message_id = m.id and a.organization_id = ${organizationId}), 0) as size
+      from messages m
+      where m.chat_session_id = ${chatSessionId} and m.organization_id = ${organizationId}
+        and m.status <> 'STREAMING'
+        and (m.created_at, m.id) <= (select created_at, id from messages
+                                     where id = ${message.id} and organization_id = ${organizationId})
+      order by m.created_at desc, m.id desc
+      limit ${input.historyLimit}
+    ), sized as (
+      select r.id, r.created_at,
+        sum(r.size) over (order by r.created_at desc, r.id desc rows unbounded preceding) - r.size as before
+      from recent r
+    )
     select m.id, m.role, m.content, m.status,
       coalesce((
         select json_agg(json_build_object('id', a.id, 'filename', a.filename,
@@ -167,13 +190,10 @@ export async function beginTurn(db: Db, organizationId: string, input: BeginTurn
           order by a.created_at, a.id)
         from attachments a where a.message_id = m.id and a.organization_id = ${organizationId}
       ), '[]'::json) as attachments
-    from messages m
-    where m.chat_session_id = ${chatSessionId} and m.organization_id = ${organizationId}
-      and m.status <> 'STREAMING'
-      and (m.created_at, m.id) <= (select created_at, id from messages
-                                   where id = ${message.id} and organization_id = ${organizationId})
-    order by m.created_at desc, m.id desc
-    limit ${input.historyLimit}`);
+    from sized
+    join messages m on m.id = sized.id and m.organization_id = ${organizationId}
+    where sized.before < ${input.historyChars}
+    order by sized.created_at desc, sized.id desc`);
 
   const statements = [insertTurn];
   if (input.attachments.length) statements.push(insertAttachments);

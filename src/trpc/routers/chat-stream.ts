@@ -1,12 +1,9 @@
 import { tracked } from '@trpc/server';
 import { z } from 'zod';
 import { assertModelConfigured } from '../../ai/model';
-import { markReplyStopped } from '../../db/queries/messages';
 import { AppError } from '../../errors';
-import { requestLocalStop } from '../../services/reply-registry';
-import { followReply, startTurnStream, type TurnEvent } from '../../services/reply-stream';
 import { prepareAttachments } from '../../services/send-message';
-import { messageView } from '../../views/message';
+import { followReply, startTurnStream, stopReply, type TurnEvent } from '../../services/session-object';
 import { authedProcedure } from '../init';
 import { id } from '../inputs';
 import { sendMessageInput } from './send-message-input';
@@ -31,20 +28,20 @@ export const chatStreamProcedures = {
    */
   streamMessage: authedProcedure
     .input(sendMessageInput.extend({ lastEventId: z.string().max(200).nullish() }))
-    .subscription(async function* ({ ctx, input, signal }) {
+    .subscription(async function* ({ ctx, input }) {
       const resume = input.lastEventId ? RESUME_ID.exec(input.lastEventId) : null;
       if (input.lastEventId && !resume) throw new AppError('BAD_REQUEST', 'lastEventId is not one this API sent.');
       if (resume) {
         const [, replyId = '', position = 'done'] = resume;
         if (position === 'done') return;
-        for await (const event of followReply(ctx, replyId, Number(position), signal))
+        for await (const event of followReply(ctx, replyId, Number(position), input.chatSessionId))
           yield tracked(eventId(event), event);
         return;
       }
       const { lastEventId: _ignored, ...message } = input;
       if (message.role === 'USER') assertModelConfigured(ctx.env);
       const attachments = await prepareAttachments(ctx, message.chatSessionId, message.attachments);
-      for await (const event of startTurnStream(ctx, { ...message, attachments })) {
+      for await (const event of await startTurnStream(ctx, { ...message, attachments })) {
         yield tracked(eventId(event), event);
       }
     }),
@@ -58,23 +55,18 @@ export const chatStreamProcedures = {
         lastEventId: z.string().max(200).nullish(),
       }),
     )
-    .subscription(async function* ({ ctx, input, signal }) {
+    .subscription(async function* ({ ctx, input }) {
       const resume = input.lastEventId ? RESUME_ID.exec(input.lastEventId) : null;
       if (resume?.[2] === 'done') return;
       const from = resume ? Number(resume[2]) : input.offset;
-      for await (const event of followReply(ctx, input.messageId, from, signal)) yield tracked(eventId(event), event);
+      for await (const event of followReply(ctx, input.messageId, from)) yield tracked(eventId(event), event);
     }),
 
-  /** Stops a reply being generated; what was generated so far is kept, marked STOPPED. */
-  stopReply: authedProcedure.input(z.object({ messageId: id })).mutation(async ({ ctx, input }) => {
-    const result = await markReplyStopped(ctx.db, ctx.auth.organizationId, input.messageId);
-    if (result?.message.role !== 'ASSISTANT') {
-      throw new AppError('NOT_FOUND', `Reply ${input.messageId} not found.`);
-    }
-    if (result.changed) requestLocalStop(input.messageId);
-    else if (result.message.status !== 'STOPPED') {
-      throw new AppError('CONFLICT', `Reply ${input.messageId} has already finished (${result.message.status}).`);
-    }
-    return messageView(result.message);
-  }),
+  /**
+   * Stops a reply being generated, from any connection: its session object aborts the model at
+   * once and stores what was generated so far, marked STOPPED.
+   */
+  stopReply: authedProcedure
+    .input(z.object({ messageId: id }))
+    .mutation(async ({ ctx, input }) => stopReply(ctx, input.messageId)),
 };

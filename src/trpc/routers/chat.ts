@@ -12,7 +12,8 @@ import {
 import { platforms, sessionStatuses } from '../../db/schema';
 import { AppError, type AppErrorCode } from '../../errors';
 import { newId } from '../../ids';
-import { assertSameRequest, idempotencyClaim, prepareAttachments, runTurn } from '../../services/send-message';
+import { assertSameRequest, idempotencyClaim, prepareAttachments } from '../../services/send-message';
+import { runTurn } from '../../services/session-object';
 import { messageView } from '../../views/message';
 import { sessionView } from '../../views/session';
 import { authedProcedure, router } from '../init';
@@ -119,12 +120,11 @@ export const chatRouter = router({
     if (turn.reply.status === 'INCOMPLETE') {
       // The same answer for the original request and for a retry with its Idempotency-Key.
       const recorded = turn.reply.metadata.error as { code?: AppErrorCode; message?: string } | undefined;
-      const code = turn.outcome?.error?.appCode ?? recorded?.code ?? 'MODEL_ERROR';
-      const message = turn.outcome?.error?.message ?? recorded?.message ?? 'The reply could not be generated.';
+      const code = recorded?.code ?? 'MODEL_ERROR';
+      const message = recorded?.message ?? 'The reply could not be generated.';
       throw new AppError(
         code === 'MODEL_TIMEOUT' ? 'MODEL_TIMEOUT' : 'MODEL_ERROR',
         `${message} Your message was saved (${turn.message.id}); the partial reply ${turn.reply.id} is marked INCOMPLETE.`,
-        { cause: turn.outcome?.error },
       );
     }
     return turn.reply;
