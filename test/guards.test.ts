@@ -138,12 +138,14 @@ describe('logs of failing requests', () => {
     await readSse(stream, (event) => {
       if (!stopped && event.data?.type === 'delta') {
         stopped = true;
-        void setOutage(db.user, 'refuse');
+        // By organization id too: the session's Durable Object, which runs the turn, loses it as well.
+        void setOutage(tenant.organizationId, 'refuse');
       }
       return event.event === 'serialized-error' || event.data?.type === 'reply';
     });
     await waitOnExecutionContext(ctx);
     await setOutage(db.user, 'refuse');
+    await setOutage(tenant.organizationId, 'refuse');
     const send = await call(
       '/api/trpc/chat.sendMessage',
       { method: 'POST', headers, body: JSON.stringify({ chatSessionId: session.id, content: `content2-${m}` }) },
@@ -158,6 +160,7 @@ describe('logs of failing requests', () => {
     expect(rename.status).toBe(503);
     // A SQL error whose driver error quotes values (as Postgres's DETAIL does): an internal fault.
     await setOutage(db.user, null);
+    await setOutage(tenant.organizationId, null);
     const realFetch = globalThis.fetch;
     globalThis.fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
       const url = input instanceof Request ? input.url : String(input);
