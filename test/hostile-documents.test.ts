@@ -10,7 +10,14 @@ import { extractAttachments } from '../src/attachments/extract';
 import { decodeEntities, htmlToText } from '../src/attachments/html';
 import type { Env } from '../src/env';
 import { type ApiResponse, createTenant, data, mutate, request, type Tenant } from './helpers/api';
-import { flateBombPdf, hugeContentPdf, nestedFormsPdf, textPdf, toBase64 } from './helpers/hostile-pdf';
+import {
+  flateBombPdf,
+  hugeContentPdf,
+  nestedFormsPdf,
+  textPdf,
+  textThenFormsPdf,
+  toBase64,
+} from './helpers/hostile-pdf';
 
 type Attachment = { filename: string; mimeType: string; data: string };
 
@@ -105,14 +112,14 @@ describe('hostile PDFs through chat.sendMessage', () => {
     const { result, probe, ms } = await withHealthProbe(() => send(tenant, sessionId, pdf('bomb.pdf', bomb)));
     report('Flate bomb 256 MiB', ms, probe, `${result.status} ${message(result)}`);
     expect(result.status).toBe(422);
-    expect(message(result)).toMatch(/bomb\.pdf.*refused.*decompresses to more than 16 MiB/);
+    expect(message(result)).toMatch(/bomb\.pdf.*refused.*decompresses to more than 8 MiB/);
     expect(probe.answeredDuring).toBe(true);
   });
 
   it('refuses a huge content stream once its operators pass the budget, with /health answered meanwhile', async () => {
     const { tenant, sessionId } = await conversation();
-    // 6 M operators in 12 MiB decoded (under the stream limit): only the operation budget can stop it.
-    const huge = await hugeContentPdf(6_000_000);
+    // 3.5 M operators in 7 MiB decoded (under the stream limit): only the operation budget can stop it.
+    const huge = await hugeContentPdf(3_500_000);
     const { result, probe, ms } = await withHealthProbe(() => send(tenant, sessionId, pdf('huge.pdf', huge)));
     report('huge content stream', ms, probe, `${result.status} ${message(result)}`);
     expect(result.status).toBe(422);
@@ -139,6 +146,15 @@ describe('PDF budgets (extractAttachments with settings changed)', () => {
       appCode: 'UNPROCESSABLE',
       message: expect.stringMatching(/first page took longer than 200 ms/),
     });
+  });
+
+  it('keeps the pages read when the budget runs out after the first page: accepted, truncated', async () => {
+    const file = textThenFormsPdf({ textPages: 3, depth: 6, fanOut: 10 });
+    const [out] = await read(file, {});
+    expect(out).toMatchObject({ pageCount: 4, truncated: true, hasText: true });
+    expect(out?.text).toMatch(/^Page 1\nPage 2\nPage 3\n/);
+    // Without the budget the forms page would hold a million x's; the budget stopped it early.
+    expect(out?.text.length).toBeLessThan(100_000);
   });
 
   it('accepts a form fan-out truncated when its text passes ATTACHMENT_MAX_CHARS first', async () => {
@@ -174,7 +190,7 @@ describe('HTML to text in linear time', () => {
 
   it('answers unclosed comments, tags and scripts of several MiB quickly, with /health answered meanwhile', async () => {
     const { tenant, sessionId } = await conversation();
-    const size = 4 * 1024 * 1024;
+    const size = 3 * 1024 * 1024;
     const before = '<p>before</p>';
     // [file, html, the start of the text it must yield]
     const cases: [string, string, RegExp][] = [

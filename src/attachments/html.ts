@@ -86,12 +86,14 @@ export function decodeEntities(text: string): string {
   });
 }
 
-/** Spaces collapsed within lines, lines trimmed, at most one empty line in a row: all linear. */
+/**
+ * Spaces collapsed, lines trimmed, at most one empty line in a row, in whole-string passes (no
+ * array of lines); each pattern matches a run without backtracking into it (linear).
+ */
 function normalizeWhitespace(text: string): string {
   return text
-    .split('\n')
-    .map((line) => line.replace(/[^\S\n]+/g, ' ').trim())
-    .join('\n')
+    .replace(/[^\S\n]+/g, ' ')
+    .replace(/ ?\n ?/g, '\n')
     .replace(/\n{3,}/g, '\n\n')
     .trim();
 }

@@ -17,11 +17,14 @@ export type AttachmentLimits = {
 export const DEFAULT_ATTACHMENT_LIMITS: AttachmentLimits = {
   maxBytes: 10 * 1024 * 1024,
   maxCount: 5,
-  maxTotalBytes: 20 * 1024 * 1024,
+  // 10 MiB per message (was 20): with the body and its parsed copy, two 10 MiB files did not fit a
+  // 128 MB isolate (bench section 7).
+  maxTotalBytes: 10 * 1024 * 1024,
   maxPdfPages: 100,
   maxChars: 100_000,
-  maxPdfStreamBytes: 16 * 1024 * 1024,
-  maxPdfDecodedBytes: 64 * 1024 * 1024,
+  // pdf.js holds a page's decoded content streams at once, at about 2.5× their size (bench section 7).
+  maxPdfStreamBytes: 8 * 1024 * 1024,
+  maxPdfDecodedBytes: 24 * 1024 * 1024,
   maxPdfOperations: 3_000_000,
   maxPdfMs: 10_000,
 };

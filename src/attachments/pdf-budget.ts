@@ -36,9 +36,11 @@ const YIELD_AFTER_PAUSES = 64;
 const yieldToEventLoop = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 export class PdfBudgetExceeded extends Error {
-  constructor(readonly outcome: BudgetOutcome) {
+  readonly outcome: BudgetOutcome;
+  constructor(outcome: BudgetOutcome) {
     super(`PDF work budget spent (${outcome})`);
     this.name = 'PdfBudgetExceeded';
+    this.outcome = outcome;
   }
 }
 
@@ -54,7 +56,12 @@ export class PdfBudget {
   #pausesSinceYield = 0;
   #lastYield = performance.now();
 
-  constructor(readonly limits: PdfBudgetLimits) {}
+  readonly limits: PdfBudgetLimits;
+
+  // No parameter properties: the bench runs this file in Node, which only strips types.
+  constructor(limits: PdfBudgetLimits) {
+    this.limits = limits;
+  }
 
   get elapsedMs(): number {
     return performance.now() - this.#started;

@@ -133,3 +133,46 @@ export function toBase64(bytes: Uint8Array): string {
   for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   return btoa(binary);
 }
+
+/**
+ * `textPages` ordinary pages ("Page 1" …), then one page of nested forms as in nestedFormsPdf: a
+ * document whose budget runs out after some pages were read.
+ */
+export function textThenFormsPdf(options: { textPages: number; depth: number; fanOut: number }): Uint8Array {
+  const { textPages, depth, fanOut } = options;
+  const pageCount = textPages + 1;
+  // 1 catalog, 2 pages, 3 font, then (page, contents) pairs, then the form levels.
+  const pageRef = (i: number) => 4 + 2 * i;
+  const firstForm = 4 + 2 * pageCount;
+  const objects: PdfObject[] = [
+    { dict: '/Type /Catalog /Pages 2 0 R' },
+    {
+      dict: `/Type /Pages /Kids [${Array.from({ length: pageCount }, (_, i) => `${pageRef(i)} 0 R`).join(' ')}] /Count ${pageCount}`,
+    },
+    { dict: '/Type /Font /Subtype /Type1 /BaseFont /Helvetica' },
+  ];
+  for (let i = 0; i < pageCount; i++) {
+    const forms = i === textPages;
+    objects.push({
+      dict: `/Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >>${forms ? ` /XObject << /X0 ${firstForm} 0 R >>` : ''} >> /Contents ${pageRef(i) + 1} 0 R`,
+    });
+    objects.push({ dict: '', stream: latin1(forms ? '/X0 Do' : `BT /F1 12 Tf 72 720 Td (Page ${i + 1}) Tj ET`) });
+  }
+  for (let level = 0; level <= depth; level++) {
+    const self = firstForm + level;
+    const bbox = '/Type /XObject /Subtype /Form /BBox [0 0 612 792]';
+    if (level === depth) {
+      objects.push({
+        dict: `${bbox} /Resources << /Font << /F1 3 0 R >> >>`,
+        stream: latin1('BT /F1 12 Tf 72 720 Td (x) Tj ET'),
+      });
+    } else {
+      const names = Array.from({ length: fanOut }, (_, i) => `/X${i}`);
+      objects.push({
+        dict: `${bbox} /Resources << /XObject << ${names.map((n) => `${n} ${self + 1} 0 R`).join(' ')} >> >>`,
+        stream: latin1(names.map((n) => `${n} Do`).join('\n')),
+      });
+    }
+  }
+  return buildPdf(objects);
+}
