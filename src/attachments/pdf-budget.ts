@@ -144,6 +144,8 @@ type MessageHandler = { comObj: object; on(name: string, handler: TextContentHan
 type MessageHandlerPrototype = MessageHandler & { [HOOKED]?: true };
 
 const HOOKED = Symbol('pdf-budget-hooked');
+/** Set once the hook is in place: pdf.js is loaded once per isolate, so is the hook (a cache). */
+let hooked = false;
 
 /**
  * Budgets by the fake worker's port (its MessageHandler's `comObj`), so each document's
@@ -189,7 +191,9 @@ function workerMessageHandlerPrototype(): object {
  * worker). Throws when pdf.js no longer has that shape: better no PDFs than unbounded ones.
  */
 export function installPdfBudgetHook(): void {
+  if (hooked) return;
   const proto = workerMessageHandlerPrototype() as MessageHandlerPrototype;
+  hooked = true;
   if (proto[HOOKED]) return;
   const on = proto.on;
   if (typeof on !== 'function') throw new Error('pdf.js MessageHandler has no on(): no work budget possible');
