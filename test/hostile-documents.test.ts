@@ -8,9 +8,12 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { extractAttachments } from '../src/attachments/extract';
 import { decodeEntities, htmlToText } from '../src/attachments/html';
+import { scanPdfStreams } from '../src/attachments/pdf-streams';
 import type { Env } from '../src/env';
 import { type ApiResponse, createTenant, data, mutate, request, type Tenant } from './helpers/api';
 import {
+  buildPdf,
+  deflateRepeated,
   flateBombPdf,
   hugeContentPdf,
   nestedFormsPdf,
@@ -214,6 +217,64 @@ describe('HTML to text in linear time', () => {
       expect(probe.answered).toBeGreaterThan(0);
       const [stored] = await extractAttachments([attachment], env as unknown as Env);
       expect(stored?.text.slice(0, 40)).toMatch(expected);
+    }
+  });
+});
+
+describe('PDF stream measurement (every filter the scan decodes)', () => {
+  const limits = { maxStreamBytes: 8 * 1024 * 1024, maxTotalBytes: 24 * 1024 * 1024 };
+  const latin1 = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
+  const oneStream = (filter: string, data: Uint8Array) =>
+    buildPdf([{ dict: '/Type /Catalog' }, { dict: `/Filter ${filter}`, stream: data }]);
+
+  it('counts LZW (the PDF reference example), RunLength, ASCIIHex and ASCII85 output exactly', async () => {
+    // PDF 1.7 reference, 7.4.4.2: 45 45 45 45 45 65 45 45 45 66 encodes to these nine bytes.
+    const lzw = Uint8Array.from([0x80, 0x0b, 0x60, 0x50, 0x22, 0x0c, 0x0c, 0x85, 0x01]);
+    expect(await scanPdfStreams(oneStream('/LZWDecode', lzw), limits)).toMatchObject({ ok: true, decodedBytes: 10 });
+    // RunLength: 257-129 = 128 copies of one byte, then 3 literal bytes, then end of data.
+    const rl = Uint8Array.from([129, 0x20, 2, 0x61, 0x62, 0x63, 128]);
+    expect(await scanPdfStreams(oneStream('/RunLengthDecode', rl), limits)).toMatchObject({ decodedBytes: 131 });
+    expect(await scanPdfStreams(oneStream('/ASCIIHexDecode', latin1('48 65 6C6C 6F>')), limits)).toMatchObject({
+      decodedBytes: 5,
+    });
+    // "Man " is "9jqo^" in ASCII85; "z" is four zero bytes.
+    expect(await scanPdfStreams(oneStream('/ASCII85Decode', latin1('9jqo^z~>')), limits)).toMatchObject({
+      decodedBytes: 8,
+    });
+  });
+
+  it('refuses bombs behind filter chains and in LZW and RunLength streams', async () => {
+    const small = { maxStreamBytes: 1024 * 1024, maxTotalBytes: 4 * 1024 * 1024 };
+    const zlib = await deflateRepeated(' ', 8 * 1024 * 1024);
+    const hex = latin1(`${Array.from(zlib, (b) => b.toString(16).padStart(2, '0')).join('')}>`);
+    const chained = await scanPdfStreams(oneStream('[/ASCIIHexDecode /FlateDecode]', hex), small);
+    expect(chained).toMatchObject({ ok: false, reason: expect.stringMatching(/more than 1 MiB/) });
+    // RunLength at its best ratio: 2 bytes → 128.
+    const rl = new Uint8Array(40_000).map((_, i) => (i % 2 === 0 ? 129 : 0x20));
+    expect(await scanPdfStreams(oneStream('/RL', rl), small)).toMatchObject({ ok: false });
+    // LZW: a clear code then the same 9-bit code over and over (each new entry one byte longer).
+    const codes = [256, 65, ...Array.from({ length: 250 }, (_, i) => 258 + i)];
+    const bits = codes.map((c) => c.toString(2).padStart(9, '0')).join('');
+    const lzw = Uint8Array.from(bits.match(/.{1,8}/g) ?? [], (b) => Number.parseInt(b.padEnd(8, '0'), 2));
+    const lzwScan = await scanPdfStreams(oneStream('/LZWDecode', lzw), {
+      maxStreamBytes: 10_000,
+      maxTotalBytes: 10_000,
+    });
+    expect(lzwScan).toMatchObject({ ok: false });
+    expect((await scanPdfStreams(oneStream('/LZWDecode', lzw), limits)).decodedBytes).toBe(1 + ((2 + 251) * 250) / 2);
+  });
+
+  it('counts a Flate stream with a wrong checksum or trailing junk in full, as pdf.js reads it', async () => {
+    const zlib = await deflateRepeated('q Q ', 2 * 1024 * 1024);
+    const broken = zlib.slice();
+    broken[broken.length - 1] = (broken[broken.length - 1] ?? 0) ^ 0xff;
+    const junk = new Uint8Array(zlib.length + 3);
+    junk.set(zlib);
+    for (const data of [broken, junk]) {
+      expect(await scanPdfStreams(oneStream('/FlateDecode', data), limits)).toMatchObject({
+        ok: true,
+        decodedBytes: 2 * 1024 * 1024,
+      });
     }
   });
 });

@@ -245,7 +245,10 @@ export async function scanPdfStreams(bytes: Uint8Array, limits: StreamLimits): P
     }
     const start = bytes[after] === 0x0d && bytes[after + 1] === 0x0a ? after + 2 : after + 1;
     const endAt = indexOfBytes(bytes, ENDSTREAM, start);
-    const end = endAt < 0 ? bytes.length : endAt;
+    let end = endAt < 0 ? bytes.length : endAt;
+    // The end of line before `endstream` is not part of the data.
+    if (end > start && bytes[end - 1] === 0x0a) end--;
+    if (end > start && bytes[end - 1] === 0x0d) end--;
     const filters = filtersBefore(bytes, at, from);
     streams++;
     const cap = Math.min(limits.maxStreamBytes, limits.maxTotalBytes - decodedBytes);
