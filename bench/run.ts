@@ -10,6 +10,11 @@
  *  4. scaling with history and session counts    (bench/lib/load.ts)
  *  5. PDF extraction: our path vs pdfjs-dist     (bench/lib/pdf.ts)
  *  6. bundle size and Worker startup             (bench/lib/bundle.ts)
+ *  7. peak memory per send: attachments at the default limits and hostile documents
+ *                                                (bench/lib/send-memory.ts)
+ *
+ * `npm run bench -- --only=send-memory` runs section 7 alone (no servers; about a minute) and prints
+ * its table without touching bench/results.json.
  *
  * Settings (environment): BENCH_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/postgres),
  * BENCH_LOAD_SECONDS (10), BENCH_SCALE_SECONDS (5), BENCH_CONNECTIONS (10), BENCH_TTFB_TURNS (300).
@@ -31,6 +36,7 @@ import { measurePdf } from './lib/pdf.ts';
 import { createThrowawayDatabase, postgresVersion } from './lib/postgres.ts';
 import { measureRoundTrips, type RoundTripRow } from './lib/round-trips.ts';
 import { addApiKeys, type SqlEndpoint, seedSessions, sqlBatch } from './lib/seed.ts';
+import { measureSendMemory, type SendMemoryRow } from './lib/send-memory.ts';
 import { percentile, round } from './lib/stats.ts';
 import { measureStop, type StopSummary } from './lib/stop.ts';
 import { fixed, kib, mib, table } from './lib/table.ts';
@@ -362,6 +368,10 @@ async function main() {
   log(`PDF: our attachment path and pdfjs-dist, ${PDF_REPEATS} timed passes each`);
   const pdf = await measurePdf(PDF_REPEATS);
 
+  // 7. Peak memory per send.
+  log('send memory: attachments at the default limits and hostile documents, one process each');
+  const sendMemory = await measureSendMemory();
+
   // Servers shared by both database phases: the instant model server and the floor Worker.
   assertRunning();
   const model = await startFakeOpenAI();
@@ -408,6 +418,7 @@ async function main() {
     scaling: Object.fromEntries(phases.map((p) => [p.database, p.scaling])),
     targets,
     pdf,
+    sendMemory,
     bundle: { deployed: bundle, minified: bundleMin, floor: floorBundle },
     startup: {
       wranglerDevToHealthyMs: {
@@ -740,6 +751,8 @@ function report(
     ),
   );
 
+  out.push(`\n${sendMemoryReport(results.sendMemory as SendMemoryRow[])}`);
+
   out.push('\n### Targets\n');
   out.push(
     table(
@@ -750,7 +763,43 @@ function report(
   return out.join('\n');
 }
 
+/** The 128 MB a Worker isolate has, shared by all its requests. */
+const ISOLATE_LIMIT_BYTES = 128 * 1024 * 1024;
+
+function sendMemoryReport(rows: SendMemoryRow[]): string {
+  const out = ['### 7. Peak memory per send (Node, fresh process per row, 128 MB old space, default limits)\n'];
+  out.push(
+    'V8 heap + external memory (ArrayBuffers) above a warm isolate with pdf.js loaded, the request body included; sampled whenever the event loop turns, so a purely synchronous peak can be missed (the RSS column catches those that pass the process high-water mark).\n',
+  );
+  const warm = rows[0]?.warmHeapKb ?? 0;
+  out.push(
+    table(
+      ['send', 'body', 'time', 'peak above warm', `warm + peak vs 128 MB`, 'RSS peak above before', 'outcome'],
+      rows.map((r) => {
+        const total = (r.warmHeapKb + r.peakHeapAboveWarmKb) * 1024;
+        return [
+          r.case,
+          mib(r.bodyBytes),
+          `${fixed(r.ms, 0)} ms`,
+          mib(r.peakHeapAboveWarmKb * 1024),
+          `${mib(total)} (${total <= ISOLATE_LIMIT_BYTES ? 'under' : 'OVER'})`,
+          r.rssPeakAboveBeforeKb === null ? '–' : mib(r.rssPeakAboveBeforeKb * 1024),
+          r.outcome.replace(/\|/g, '/'),
+        ];
+      }),
+    ),
+  );
+  out.push(`\nWarm isolate (app + pdf.js, after one small PDF): ${mib(warm * 1024)} of V8 heap + external.`);
+  return out.join('\n');
+}
+
 try {
+  if (process.argv.includes('--only=send-memory')) {
+    const rows = await measureSendMemory();
+    console.log(sendMemoryReport(rows));
+    await runCleanup();
+    process.exit(0);
+  }
   await main();
   await runCleanup();
 } catch (error) {

@@ -19,8 +19,11 @@ import { appRouter } from './trpc/router';
 
 export type AppOptions = { services?: ServiceOverrides };
 
-/** Default largest request body: 20 MB of attachments as base64 plus the JSON around them. */
-export const MAX_BODY_BYTES = 28 * 1024 * 1024;
+/**
+ * Default largest request body: 10 MiB of attachments as base64 (13.3 MiB) plus the JSON around
+ * them. The body and its parsed copy alone take twice this in a 128 MB isolate (bench section 7).
+ */
+export const MAX_BODY_BYTES = 14 * 1024 * 1024;
 
 export function createApp(options: AppOptions = {}) {
   const app = new Hono<HonoEnv>();

@@ -48,7 +48,11 @@ export type Env = {
   ATTACHMENTS_MAX_TOTAL_BYTES?: string;
   PDF_MAX_PAGES?: string;
   ATTACHMENT_MAX_CHARS?: string;
-  /** Largest request body under /api, bytes (default 28 MiB: 20 MiB of base64 attachments and their JSON). */
+  PDF_MAX_STREAM_BYTES?: string;
+  PDF_MAX_DECODED_BYTES?: string;
+  PDF_MAX_OPERATIONS?: string;
+  PDF_MAX_MS?: string;
+  /** Largest request body under /api, bytes (default 14 MiB: 10 MiB of base64 attachments and their JSON). */
   MAX_BODY_BYTES?: string;
   /** Cloudflare Rate Limiting binding: requests per API key (wrangler.toml [[ratelimits]]). */
   API_RATE_LIMITER?: RateLimit;

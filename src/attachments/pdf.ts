@@ -1,58 +1,106 @@
 import { AppError } from '../errors';
+import { attachBudget, installPdfBudgetHook, PdfBudget } from './pdf-budget';
+import { scanPdfStreams } from './pdf-streams';
 
-export type PdfText = { text: string; pageCount: number; pagesRead: number };
+export type PdfText = { text: string; pageCount: number; pagesRead: number; budgetReached: boolean };
+
+export type PdfOptions = {
+  maxPages: number;
+  /** Reading stops once more than this many characters were read (they would be cut anyway). */
+  stopAfterChars?: number;
+  password?: string | undefined;
+  /** Decoded bytes allowed per stream and per file (pdf-streams.ts). */
+  maxStreamBytes: number;
+  maxDecodedBytes: number;
+  /** Content stream operators and wall-clock milliseconds allowed per file (pdf-budget.ts). */
+  maxOperations: number;
+  maxMs: number;
+};
 
 /**
- * Text of a PDF's first `maxPages` pages. unpdf (pdf.js) is loaded only here, on the first PDF an
- * isolate sees, so requests without PDFs never pay for its ~3 MB. Pages are read one at a time to
- * keep memory flat, and reading stops at the page limit, or once more than `stopAfterChars`
- * characters were read, to stay inside Workers' CPU budget. `pagesRead < pageCount` then.
+ * Text of a PDF's first `maxPages` pages, with bounded work whatever the file contains:
+ *  1. its streams' decompressed sizes are measured first (capped), and a file past the limits is
+ *     refused before pdf.js parses it;
+ *  2. inside pdf.js, every content stream operator and every pause counts against a budget that
+ *     also gives other requests a turn (pdf-budget.ts). Spent on the first page, the file is
+ *     refused (422); spent later, or once text passes `stopAfterChars`, reading stops and the pages
+ *     read are kept (`budgetReached`: the attachment is marked truncated).
+ * unpdf (pdf.js) is loaded only here, on the first PDF an isolate sees, so requests without PDFs
+ * never pay for its ~3 MB. `bytes` is handed to pdf.js without a copy and is detached afterwards.
  */
-export async function extractPdfText(
-  filename: string,
-  bytes: Uint8Array,
-  options: { maxPages: number; stopAfterChars?: number; password?: string | undefined },
-): Promise<PdfText> {
-  const { getDocumentProxy } = await import('unpdf');
-  let pdf: Awaited<ReturnType<typeof getDocumentProxy>>;
-  try {
-    // getDocumentProxy detaches the buffer it is given: pass a copy.
-    pdf = await getDocumentProxy(bytes.slice(), {
-      verbosity: 0,
-      ...(options.password !== undefined ? { password: options.password } : {}),
-    });
-  } catch (error) {
-    throw pdfError(filename, error);
+export async function extractPdfText(filename: string, bytes: Uint8Array, options: PdfOptions): Promise<PdfText> {
+  const scan = await scanPdfStreams(bytes, {
+    maxStreamBytes: options.maxStreamBytes,
+    maxTotalBytes: options.maxDecodedBytes,
+  });
+  if (!scan.ok) {
+    throw new AppError('UNPROCESSABLE', `Attachment "${filename}" is refused: ${scan.reason}.`);
   }
+
+  const { getDocumentProxy, getResolvedPDFJS } = await import('unpdf');
+  const pdfjs = await getResolvedPDFJS();
+  installPdfBudgetHook();
+  const stopAfter = options.stopAfterChars ?? Number.POSITIVE_INFINITY;
+  const budget = new PdfBudget({
+    maxOperations: options.maxOperations,
+    maxMs: options.maxMs,
+    stopAfterChars: stopAfter,
+  });
+  // A worker of our own (in this thread), so the budget can be tied to its port.
+  const worker = new pdfjs.PDFWorker();
   try {
-    const lastPage = Math.min(pdf.numPages, options.maxPages);
-    const stopAfter = options.stopAfterChars ?? Number.POSITIVE_INFINITY;
-    const pages: string[] = [];
-    let chars = 0;
-    let pagesRead = 0;
-    while (pagesRead < lastPage && chars <= stopAfter) {
-      const page = await pdf.getPage(pagesRead + 1);
-      const content = await page.getTextContent();
-      const text = content.items
-        .map((item) => ('str' in item && item.str != null ? item.str + (item.hasEOL ? '\n' : '') : ''))
-        .join('');
-      page.cleanup();
-      pages.push(text);
-      chars += text.length + 1;
-      pagesRead++;
+    await worker.promise;
+    attachBudget(worker.port as object, budget);
+    let pdf: Awaited<ReturnType<typeof getDocumentProxy>>;
+    try {
+      pdf = await getDocumentProxy(bytes, {
+        worker,
+        verbosity: 0,
+        ...(options.password !== undefined ? { password: options.password } : {}),
+      });
+    } catch (error) {
+      throw pdfError(filename, error);
     }
-    // The same whitespace normalisation as unpdf's extractText({ mergePages: true }).
-    const text = pages
-      .join('\n')
-      .replace(/[^\S\n]+/g, ' ')
-      .replace(/ ?\n ?/g, '\n')
-      .replace(/\n{3,}/g, '\n\n')
-      .trim();
-    return { text, pageCount: pdf.numPages, pagesRead };
-  } catch (error) {
-    throw pdfError(filename, error);
+    try {
+      const lastPage = Math.min(pdf.numPages, options.maxPages);
+      const pages: string[] = [];
+      let pagesRead = 0;
+      while (pagesRead < lastPage && budget.exceeded === undefined) {
+        const page = await pdf.getPage(pagesRead + 1);
+        // pdf.js ignores errors inside a page by default: a spent budget ends the page with what it had.
+        const content = await page.getTextContent();
+        const text = content.items
+          .map((item) => ('str' in item && item.str != null ? item.str + (item.hasEOL ? '\n' : '') : ''))
+          .join('');
+        page.cleanup();
+        pages.push(text);
+        pagesRead++;
+      }
+      // Spent on the first page: nothing worth keeping, and most likely a file built to do this.
+      // Spent later: the pages read are kept and the attachment is marked truncated.
+      if ((budget.exceeded === 'operations' || budget.exceeded === 'time') && pagesRead <= 1) {
+        throw new AppError(
+          'UNPROCESSABLE',
+          budget.exceeded === 'time'
+            ? `Attachment "${filename}" is refused: reading its first page took longer than ${options.maxMs} ms.`
+            : `Attachment "${filename}" is refused: its first page needs more than ${options.maxOperations} drawing operations to read (nested forms or an oversized content stream).`,
+        );
+      }
+      // The same whitespace normalisation as unpdf's extractText({ mergePages: true }).
+      const text = pages
+        .join('\n')
+        .replace(/[^\S\n]+/g, ' ')
+        .replace(/ ?\n ?/g, '\n')
+        .replace(/\n{3,}/g, '\n\n')
+        .trim();
+      return { text, pageCount: pdf.numPages, pagesRead, budgetReached: budget.exceeded !== undefined };
+    } catch (error) {
+      throw error instanceof AppError ? error : pdfError(filename, error);
+    } finally {
+      await pdf.loadingTask.destroy();
+    }
   } finally {
-    await pdf.loadingTask.destroy();
+    worker.destroy();
   }
 }
 
