@@ -1,6 +1,8 @@
+import { sql } from 'drizzle-orm';
 import { index, jsonb, pgEnum, pgTable, text } from 'drizzle-orm/pg-core';
 import { createdAt, updatedAt } from './columns';
 import { organizations } from './organizations';
+import { searchVector } from './search';
 import { chatSessions } from './sessions';
 
 export const messageRoles = ['USER', 'ASSISTANT', 'SYSTEM'] as const;
@@ -33,5 +35,11 @@ export const messages = pgTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [index('messages_session_order_idx').on(t.chatSessionId, t.createdAt, t.id)],
+  (t) => [
+    index('messages_session_order_idx').on(t.chatSessionId, t.createdAt, t.id),
+    // Full-text search (src/db/schema/search.ts explains the expression).
+    index('messages_search_idx')
+      .using('gin', searchVector(t.content, t.organizationId))
+      .where(sql`${t.status} <> 'STREAMING'`),
+  ],
 );

@@ -1,0 +1,48 @@
+import type { SearchHitRow } from '../db/queries/search';
+import { iso } from './dates';
+
+const START = '\u0002';
+const STOP = '\u0003';
+
+const escapeHtml = (s: string) =>
+  s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;');
+
+/**
+ * Splits ts_headline's marked snippet into plain text and highlight ranges (UTF-16 offsets, as
+ * JavaScript strings count), plus an HTML form with the text escaped and matches in <mark>, safe
+ * to insert into a page whatever the message contained.
+ */
+export function highlight(marked: string) {
+  let snippet = '';
+  let html = '';
+  const highlights: { start: number; end: number }[] = [];
+  let open = -1;
+  for (const part of marked.split(/([\u0002\u0003])/)) {
+    if (part === START) {
+      open = snippet.length;
+      html += '<mark>';
+    } else if (part === STOP) {
+      if (open >= 0) highlights.push({ start: open, end: snippet.length });
+      open = -1;
+      html += '</mark>';
+    } else {
+      snippet += part;
+      html += escapeHtml(part);
+    }
+  }
+  return { snippet, highlights, snippetHtml: html };
+}
+
+export function searchHitView(h: SearchHitRow) {
+  return {
+    messageId: h.messageId,
+    chatSessionId: h.chatSessionId,
+    role: h.role,
+    createdAt: iso(h.createdAt),
+    rank: h.rank,
+    ...highlight(h.marked),
+    session: h.session,
+  };
+}
+
+export type SearchHitView = ReturnType<typeof searchHitView>;
