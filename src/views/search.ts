@@ -17,19 +17,27 @@ export function highlight(marked: string) {
   let html = '';
   const highlights: { start: number; end: number }[] = [];
   let open = -1;
-  for (const part of marked.split(/([\u0002\u0003])/)) {
-    if (part === START) {
+  let from = 0;
+  const text = (to: number) => {
+    const part = marked.slice(from, to);
+    snippet += part;
+    html += escapeHtml(part);
+  };
+  for (let i = 0; i < marked.length; i++) {
+    const c = marked[i];
+    if (c !== START && c !== STOP) continue;
+    text(i);
+    from = i + 1;
+    if (c === START) {
       open = snippet.length;
       html += '<mark>';
-    } else if (part === STOP) {
+    } else {
       if (open >= 0) highlights.push({ start: open, end: snippet.length });
       open = -1;
       html += '</mark>';
-    } else {
-      snippet += part;
-      html += escapeHtml(part);
     }
   }
+  text(marked.length);
   return { snippet, highlights, snippetHtml: html };
 }
 
