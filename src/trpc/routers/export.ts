@@ -34,7 +34,7 @@ const importedMessage = z.object({
     .transform((s) => (s === 'STREAMING' ? 'INCOMPLETE' : s)),
   metadata: metadata.default({}),
   replyToId: text(200).nullish(),
-  createdAt: instant.optional(),
+  createdAt: instant.refine((v) => Number(v.slice(0, 4)) >= 1970, 'must be in 1970 or later').optional(),
   feedback: z
     .object({
       rating: z.enum(feedbackRatings),
