@@ -151,9 +151,8 @@ async function main() {
     Number(
       (
         await client.query(
-          `select count(*) from messages where organization_id = $1 and status <> 'STREAMING'
-             and (to_tsvector('simple'::regconfig, left(content, 20000)) || array_to_tsvector(array[organization_id]))
-                 @@ (websearch_to_tsquery('simple'::regconfig, $2) && quote_literal($1)::tsquery)`,
+          `select count(*) from messages where organization_id = $1
+             and search_vector @@ (websearch_to_tsquery('simple'::regconfig, $2) && quote_literal($1)::tsquery)`,
           [tenant.organizationId, q],
         )
       ).rows[0].count,
@@ -191,9 +190,8 @@ async function main() {
     });
   }
   const explain = await client.query(
-    `explain select count(*) from messages where organization_id = $1 and status <> 'STREAMING'
-       and (to_tsvector('simple'::regconfig, left(content, 20000)) || array_to_tsvector(array[organization_id]))
-           @@ (websearch_to_tsquery('simple'::regconfig, $2) && quote_literal($1)::tsquery)`,
+    `explain select count(*) from messages where organization_id = $1
+       and search_vector @@ (websearch_to_tsquery('simple'::regconfig, $2) && quote_literal($1)::tsquery)`,
     [tenant.organizationId, rare],
   );
   await client.end();

@@ -1,11 +1,10 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../client';
 import type { messageRoles, platforms, sessionStatuses } from '../schema';
-import { searchDocument, searchVector } from '../schema/search';
 
 /**
  * At most this many matches (the newest) are ranked per request. Finding matches is one GIN scan
- * inside the organization (see schema/search.ts), but ranking re-reads each match's text, so a
+ * inside the organization (see schema/search.ts), but ranking reads each match's vector, so a
  * query matching most of a big organization would cost in proportion; past this many, narrow
  * the query or add filters.
  */
@@ -60,18 +59,21 @@ export async function searchMessages(
   const tsquery = sql`websearch_to_tsquery('simple'::regconfig, ${input.query})`;
   // The organization's lexeme ANDed in keeps the GIN scan inside the organization.
   const scoped = sql`(${tsquery} && quote_literal(${organizationId})::tsquery)`;
+  // Matches are found from messages alone unless a filter needs their session (a broad query can
+  // match tens of thousands of messages: no join per match when none is needed).
+  const joinSessions = Boolean(f.personaId || f.userId || f.status || f.platform);
   const after = input.cursor ? sql`where (rank, id) < (${input.cursor.rank}::real, ${input.cursor.id})` : sql``;
   const result = await db.execute(sql`
     with matches as (
       select m.id, m.created_at
       from messages m
-      join chat_sessions s on s.id = m.chat_session_id and s.organization_id = ${organizationId}
+      ${joinSessions ? sql`join chat_sessions s on s.id = m.chat_session_id and s.organization_id = ${organizationId}` : sql``}
       where m.organization_id = ${organizationId} and m.status <> 'STREAMING'
         and numnode(${tsquery}) > 0
-        and ${searchVector(sql`m.content`, sql`m.organization_id`)} @@ ${scoped}
+        and m.search_vector @@ ${scoped}
         ${f.personaId ? sql`and s.persona_id = ${f.personaId}` : sql``}
         ${f.userId ? sql`and s.user_id = ${f.userId}` : sql``}
-        ${f.chatSessionId ? sql`and s.id = ${f.chatSessionId}` : sql``}
+        ${f.chatSessionId ? sql`and m.chat_session_id = ${f.chatSessionId}` : sql``}
         ${f.status ? sql`and s.status = ${f.status}` : sql``}
         ${f.platform ? sql`and s.platform = ${f.platform}` : sql``}
         ${f.role ? sql`and m.role = ${f.role}` : sql``}
@@ -81,7 +83,7 @@ export async function searchMessages(
       limit ${SEARCH_MAX_RANKED}
     ), ranked as (
       select m.id, m.chat_session_id, m.role, m.created_at, m.content,
-        ts_rank(${searchDocument(sql`m.content`)}, ${tsquery}, 1) as rank
+        ts_rank(m.search_vector, ${tsquery}, 1) as rank
       from matches x join messages m on m.id = x.id and m.organization_id = ${organizationId}
     ), page as (
       select * from ranked ${after}
