@@ -11,6 +11,7 @@ import { requestContext } from './request-context';
 import { adminRoutes } from './routes/admin';
 import { errorResponse } from './routes/errors';
 import { healthRoutes } from './routes/health';
+import { openApiRoutes } from './routes/openapi';
 import { playgroundRoutes } from './routes/playground';
 import { uiChatRoutes } from './routes/ui-chat';
 import { createServices, type ServiceOverrides } from './services';
@@ -53,6 +54,7 @@ export function createApp(options: AppOptions = {}) {
   });
 
   app.route('/', healthRoutes);
+  app.route('/', openApiRoutes);
   app.route('/admin/v1', adminRoutes);
 
   // Oversized bodies are refused from Content-Length (or while streaming) before anything parses them.

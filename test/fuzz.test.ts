@@ -32,6 +32,11 @@ function strings(victim: World, own: World) {
       'SYSTEM',
       'WEB',
       'x'.repeat(300),
+      'UP',
+      'DOWN',
+      '2026-01-01T00:00:00Z',
+      '0.5:msg_x',
+      '"quoted phrase" or -not',
     ),
     fc.string({ maxLength: 40 }),
     fc.string({ unit: 'binary', maxLength: 20 }),
@@ -78,6 +83,14 @@ const FIELDS = [
   'greeting',
   'avatarUrl',
   'model',
+  'rating',
+  'reason',
+  'comment',
+  'query',
+  'from',
+  'to',
+  'messages',
+  'session',
 ];
 
 async function call(path: string, type: string, input: unknown, tenant: Tenant) {
@@ -96,6 +109,8 @@ async function snapshot(w: World) {
   return JSON.stringify([
     data(await query('persona.list', {}, auth)),
     data(await query('chat.getSession', { id: w.sessionId, includeAttachmentText: true }, auth)),
+    data(await query('feedback.listForSession', { chatSessionId: w.sessionId }, auth)),
+    data(await query('chat.listSessions', {}, auth)),
   ]);
 }
 

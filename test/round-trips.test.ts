@@ -87,6 +87,43 @@ describe('database round trips', () => {
     }
   });
 
+  it('feedback, search, export and import are one round trip each', async () => {
+    const tenant = await createTenant();
+    const { persona, session } = await conversation(tenant);
+    const reply = data<any>(
+      await mutate('chat.sendMessage', { chatSessionId: session.id, content: 'rate me' }, { tenant }),
+    );
+    const ops: [string, (t: Tenant) => Promise<unknown>][] = [
+      ['feedback.rate', (t) => mutate('feedback.rate', { messageId: reply.id, rating: 'UP' }, { tenant: t, ...local })],
+      [
+        'feedback.listForSession',
+        (t) => query('feedback.listForSession', { chatSessionId: session.id }, { tenant: t, ...local }),
+      ],
+      [
+        'feedback.listForPersona',
+        (t) => query('feedback.listForPersona', { personaId: persona.id }, { tenant: t, ...local }),
+      ],
+      ['feedback.remove', (t) => mutate('feedback.remove', { messageId: reply.id }, { tenant: t, ...local })],
+      ['search.messages', (t) => query('search.messages', { query: 'rate' }, { tenant: t, ...local })],
+      ['export.session', (t) => query('export.session', { chatSessionId: session.id }, { tenant: t, ...local })],
+      ['export.markdown', (t) => query('export.markdown', { chatSessionId: session.id }, { tenant: t, ...local })],
+      [
+        'export.importSession',
+        (t) =>
+          mutate(
+            'export.importSession',
+            { personaId: persona.id, messages: [{ role: 'USER', content: 'hi' }] },
+            { tenant: t, ...local },
+          ),
+      ],
+    ];
+    for (const [name, op] of ops) {
+      const { result, trace: calls } = await traced(tenant, op);
+      expect((result as { status: number }).status, name).toBe(200);
+      expect(calls, name).toEqual(['db']);
+    }
+  });
+
   it('a cold key costs one lookup, and its last-used write happens in the background', async () => {
     const tenant = await createTenant();
     trace = [];

@@ -67,6 +67,31 @@ const matrix: Record<string, Entry> = {
   },
   'chat.resumeReply': { kind: 'subscription', input: (v) => ({ messageId: v.replyId }), expectOwn: 404 },
   'chat.stopReply': { kind: 'mutation', input: (v) => ({ messageId: v.replyId }), expectOwn: 404 },
+  'feedback.rate': {
+    kind: 'mutation',
+    input: (v) => ({ messageId: v.replyId, rating: 'DOWN', comment: 'hijacked' }),
+    expectOwn: 404,
+  },
+  'feedback.remove': { kind: 'mutation', input: (v) => ({ messageId: v.replyId }), expectOwn: 404 },
+  'feedback.listForSession': { kind: 'query', input: (v) => ({ chatSessionId: v.sessionId }), expectOwn: 404 },
+  'feedback.listForPersona': {
+    kind: 'query',
+    input: (v) => ({ personaId: v.personaId }),
+    expectOwn: (body) => expect(body.result.data).toEqual([]),
+  },
+  'search.messages': {
+    kind: 'query',
+    // The victim's words, naming the victim's persona and session: nothing comes back.
+    input: (v) => ({ query: 'secret', personaId: v.personaId, chatSessionId: v.sessionId }),
+    expectOwn: (body) => expect(body.result.data).toEqual({ items: [], nextCursor: null }),
+  },
+  'export.session': { kind: 'query', input: (v) => ({ chatSessionId: v.sessionId }), expectOwn: 404 },
+  'export.markdown': { kind: 'query', input: (v) => ({ chatSessionId: v.sessionId }), expectOwn: 404 },
+  'export.importSession': {
+    kind: 'mutation',
+    input: (v) => ({ personaId: v.personaId, messages: [{ role: 'USER', content: 'planted' }] }),
+    expectOwn: 404,
+  },
 };
 
 /** Plain HTTP routes under /api besides tRPC, with what another organization's ids must get. */
@@ -121,6 +146,7 @@ async function snapshot(v: Victim) {
     data(await query('persona.list', {}, auth)),
     data(await query('chat.listSessions', {}, auth)),
     data(await query('chat.getSession', { id: v.sessionId, includeAttachmentText: true }, auth)),
+    data(await query('feedback.listForSession', { chatSessionId: v.sessionId }, auth)),
   ]);
 }
 
@@ -139,6 +165,9 @@ describe('tenant isolation matrix', () => {
     await createDb(env).execute(
       sql`update messages set status = 'STREAMING', updated_at = now() + interval '1 hour' where id = ${reply.id}`,
     );
+    // A rated reply (the greeting), so rate/remove have a victim's rating to try to change.
+    const greeting = data<any>(await query('chat.getSession', { id: session.id }, { tenant })).messages[0];
+    data(await mutate('feedback.rate', { messageId: greeting.id, rating: 'UP' }, { tenant }));
     victim = { tenant, personaId: persona.id, sessionId: session.id, replyId: reply.id };
     attacker = await createTenant('Attacker');
     revoked = await createTenant('Revoked');

@@ -50,6 +50,9 @@ ul.list .pick{flex:1;text-align:left;min-width:0}
 .files li{font-size:.8rem;border:1px solid var(--line);border-radius:999px;padding:.05rem .55rem;display:flex;gap:.3rem;align-items:center}
 .files button{min-height:0;padding:0 .3rem;border:0;background:none}
 .meta{font-size:.78rem;color:var(--muted);margin:.35rem 0 0}
+.rate{display:flex;gap:.3rem;margin:.3rem 0 0}.rate button{font-size:.75rem;padding:.1rem .45rem}.rate button[aria-pressed=true]{font-weight:700;border-color:currentColor}
+#search-results li{padding:.3rem 0;border-bottom:1px solid var(--line)}#search-results mark{font-weight:700}
+#search-results .who{font-size:.75rem;color:var(--muted);margin:0}
 .meta pre{white-space:pre-wrap;overflow-wrap:anywhere;font-size:.75rem;max-height:16rem;overflow:auto}
 #composer textarea{min-height:4.5rem}
 #log{font:12px/1.4 ui-monospace,monospace;margin:.5rem 0 0;padding-left:1.2rem;max-height:12rem;overflow:auto}
@@ -106,6 +109,11 @@ const html = `<header>
 <h3>Filter</h3>
 <div class="grid3"><div><label for="f-persona">Persona</label><select id="f-persona"><option value="">Any</option></select></div><div><label for="f-status">Status</label><select id="f-status"><option value="">Any</option><option>ACTIVE</option><option>ARCHIVED</option></select></div><div><label for="f-platform">Platform</label><select id="f-platform"><option value="">Any</option><option>WEB</option><option>API</option><option>MOBILE</option><option>WIDGET</option></select></div></div>
 </form>
+<form id="search-form" role="search">
+<h3>Search messages</h3>
+<label for="search-q">Words, "a phrase", or, -not</label><div class="row"><input id="search-q" maxlength="200" required><button type="submit">Search</button></div>
+</form>
+<ul id="search-results" class="list" aria-label="Search results" hidden></ul>
 <ul id="sessions" class="list" aria-label="Sessions"></ul>
 <div class="row"><button type="button" id="more-sessions" hidden>Load more</button><button type="button" id="refresh-sessions">Refresh</button></div>
 <p id="sessions-error" class="error" role="alert" hidden></p>
@@ -117,7 +125,7 @@ const html = `<header>
 <section id="chat" aria-labelledby="chat-title" tabindex="-1">
 <div id="chat-head">
 <div><h2 id="chat-title">Conversation</h2><p id="chat-sub" class="muted">Open or start a session.</p></div>
-<div class="row" id="chat-actions" hidden><button type="button" id="rename">Rename</button><button type="button" id="archive">Archive</button><button type="button" id="reload-session">Reload</button><button type="button" id="delete-session">Delete</button></div>
+<div class="row" id="chat-actions" hidden><button type="button" id="rename">Rename</button><button type="button" id="archive">Archive</button><button type="button" id="reload-session">Reload</button><button type="button" id="delete-session">Delete</button><button type="button" id="export-json">Export JSON</button><button type="button" id="export-md">Export Markdown</button></div>
 </div>
 <form id="rename-form" hidden><label for="rename-input">New title</label><div class="row"><input id="rename-input" maxlength="200"><button class="primary" type="submit">Save title</button><button type="button" id="rename-cancel">Cancel</button></div></form>
 <ol id="messages" aria-label="Messages"></ol>
@@ -140,7 +148,7 @@ const script = String.raw`
 'use strict';
 const $ = (id) => document.getElementById(id);
 const STORE = 'conversations-playground.credentials';
-const state = { creds: null, personas: [], sessions: [], cursor: null, session: null, files: [], reply: null, abort: null };
+const state = { creds: null, personas: [], sessions: [], cursor: null, session: null, files: [], reply: null, abort: null, ratings: new Map() };
 
 function h(tag, attrs, ...children) {
   const el = document.createElement(tag);
@@ -453,7 +461,69 @@ function messageItem(m, extra) {
     h('p', { class: 'who' }, who + ' \u00b7 ' + when(m.createdAt) + ' ', status),
     h('div', { class: 'content' }, m.content),
     attachmentChips(m.attachments && m.attachments.length ? m.attachments : extra),
-    metaSummary(m));
+    metaSummary(m),
+    rateButtons(m));
+}
+/** Thumbs on finished replies: feedback.rate, or feedback.remove when the pressed one is pressed again. */
+function rateButtons(m) {
+  if (m.role !== 'ASSISTANT' || !m.status || m.status === 'STREAMING') return null;
+  const current = state.ratings.get(m.id);
+  const button = (rating, label) => h('button', { type: 'button', 'aria-pressed': String(current === rating), onclick: async (e) => {
+    const row = e.target.closest('.rate');
+    try {
+      if (state.ratings.get(m.id) === rating) { await mutate('feedback.remove', { messageId: m.id }); state.ratings.delete(m.id); }
+      else { await mutate('feedback.rate', { messageId: m.id, rating }); state.ratings.set(m.id, rating); }
+      row.replaceWith(rateButtons(m));
+    } catch (err) { showError('chat', err); }
+  } }, label);
+  return h('div', { class: 'rate', role: 'group', 'aria-label': 'Rate this reply' }, button('UP', '\u{1F44D} Helpful'), button('DOWN', '\u{1F44E} Not helpful'));
+}
+async function loadRatings(sessionId) {
+  state.ratings = new Map();
+  let cursor;
+  for (let i = 0; i < 20; i++) {
+    const page = await query('feedback.listForSession', cursor ? { chatSessionId: sessionId, limit: 200, cursor } : { chatSessionId: sessionId, limit: 200 });
+    for (const f of page) state.ratings.set(f.messageId, f.rating);
+    if (page.length < 200) break;
+    cursor = page[page.length - 1].messageId;
+  }
+}
+/** Every page of export.session / export.markdown, saved as one file. */
+async function exportSession(kind) {
+  const s = state.session;
+  const pages = [];
+  let cursor = null;
+  for (let i = 0; i < 1000; i++) {
+    const page = await query(kind === 'json' ? 'export.session' : 'export.markdown', cursor ? { chatSessionId: s.id, cursor } : { chatSessionId: s.id });
+    pages.push(page);
+    if (page.page.complete) break;
+    cursor = page.page.nextCursor;
+  }
+  const first = pages[0];
+  const text = kind === 'json'
+    ? JSON.stringify({ ...first, messages: pages.flatMap((p) => p.messages), page: undefined }, null, 2)
+    : pages.map((p) => p.markdown).join('\n');
+  const a = h('a', { href: URL.createObjectURL(new Blob([text], { type: kind === 'json' ? 'application/json' : 'text/markdown' })), download: s.id + (kind === 'json' ? '.json' : '.md') });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  announce('Exported ' + s.id);
+}
+function snippetNode(hit) {
+  const out = [];
+  let at = 0;
+  for (const r of hit.highlights) { out.push(hit.snippet.slice(at, r.start), h('mark', {}, hit.snippet.slice(r.start, r.end))); at = r.end; }
+  out.push(hit.snippet.slice(at));
+  return h('p', {}, out);
+}
+async function searchMessages(q) {
+  const list = $('search-results');
+  const result = await query('search.messages', { query: q, limit: 20 });
+  list.hidden = false;
+  list.replaceChildren(...(result.items.length ? result.items.map((hit) => h('li', {},
+    h('p', { class: 'who' }, (hit.session.title || 'Untitled session') + ' \u00b7 ' + hit.role + ' \u00b7 ' + when(hit.createdAt)),
+    h('button', { type: 'button', class: 'pick', onclick: () => openSession(hit.chatSessionId) }, snippetNode(hit))))
+    : [h('li', {}, 'No messages match.')]));
 }
 function renderSession(s) {
   state.session = s;
@@ -476,7 +546,7 @@ async function openSession(id, keepFocus, keepError) {
   }
   if (!keepError) showError('chat', null);
   try {
-    const s = await query('chat.getSession', { id });
+    const [s] = await Promise.all([query('chat.getSession', { id }), loadRatings(id)]);
     renderSession(s);
     if (!keepFocus) $('chat').focus();
     const last = s.messages[s.messages.length - 1];
@@ -597,6 +667,13 @@ $('composer').addEventListener('submit', async (e) => {
 $('stop').addEventListener('click', async () => {
   if (!state.reply) return;
   try { await mutate('chat.stopReply', { messageId: state.reply.id }); announce('Reply stopped.'); } catch (err) { showError('chat', err); }
+});
+$('export-json').addEventListener('click', () => exportSession('json').catch((err) => showError('chat', err)));
+$('export-md').addEventListener('click', () => exportSession('markdown').catch((err) => showError('chat', err)));
+$('search-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  showError('sessions', null);
+  searchMessages($('search-q').value.trim()).catch((err) => showError('sessions', err));
 });
 $('rename').addEventListener('click', () => { $('rename-form').hidden = false; $('rename-input').value = state.session.title || ''; $('rename-input').focus(); });
 $('rename-cancel').addEventListener('click', () => { $('rename-form').hidden = true; $('rename').focus(); });

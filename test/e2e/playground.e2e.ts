@@ -531,6 +531,29 @@ describe('playground page', { timeout: 300_000 }, () => {
     assert.equal(await page.locator('#messages > li').count(), 7);
   });
 
+  it('rates a reply, finds it by search and exports the session', async () => {
+    await page.locator('#sessions .pick', { hasText: 'E2E session (renamed)' }).click();
+    await waitUntil('the history', async () => (await text(page.locator('#messages'))).includes('You said'));
+    const helpful = () => lastReply().getByRole('button', { name: '\u{1F44D} Helpful', exact: true });
+    await helpful().click();
+    await waitUntil('the rating', async () => (await helpful().getAttribute('aria-pressed')) === 'true');
+    await page.getByRole('button', { name: 'Reload' }).click();
+    await waitUntil('the rating after reload', async () => (await helpful().getAttribute('aria-pressed')) === 'true');
+
+    await page.getByLabel('Words, "a phrase", or, -not').fill('"What can you do"');
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    const hit = page.locator('#search-results li', { hasText: 'E2E session (renamed)' }).first();
+    await hit.waitFor();
+    assert.match(await text(hit.locator('mark').first()), /what/i);
+
+    const download = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'Export Markdown' }).click();
+    const file = await (await download).path();
+    const markdown = readFileSync(file, 'utf8');
+    assert.match(markdown, /^# E2E session \(renamed\)/);
+    assert.match(markdown, /rated 👍/);
+  });
+
   it('fits a 390 px wide screen', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);

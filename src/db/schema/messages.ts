@@ -1,6 +1,7 @@
 import { index, jsonb, pgEnum, pgTable, text } from 'drizzle-orm/pg-core';
 import { createdAt, updatedAt } from './columns';
 import { organizations } from './organizations';
+import { searchVectorExpression, tsvector } from './search';
 import { chatSessions } from './sessions';
 
 export const messageRoles = ['USER', 'ASSISTANT', 'SYSTEM'] as const;
@@ -32,6 +33,12 @@ export const messages = pgTable(
     replyToId: text('reply_to_id'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
+    /** Full-text search (src/db/schema/search.ts); never selected by the API. */
+    searchVector: tsvector('search_vector').generatedAlwaysAs(searchVectorExpression),
   },
-  (t) => [index('messages_session_order_idx').on(t.chatSessionId, t.createdAt, t.id)],
+  (t) => [
+    index('messages_session_order_idx').on(t.chatSessionId, t.createdAt, t.id),
+    // Full-text search (src/db/schema/search.ts explains the expression).
+    index('messages_search_idx').using('gin', t.searchVector),
+  ],
 );
