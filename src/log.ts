@@ -13,6 +13,6 @@ export function redact(text: string, env: Record<string, unknown>): string {
     if (typeof value === 'string' && value.length >= 4) out = out.split(value).join(`[${name}]`);
   }
   return out
-    .replace(/pk_[A-Za-z0-9_-]{16,}/g, 'pk_[redacted]')
+    .replace(/\b(pk|sk)_[A-Za-z0-9_-]{16,}/g, '$1_[redacted]')
     .replace(/(postgres(?:ql)?:\/\/[^:/\s]+:)[^@\s]+@/g, '$1[redacted]@');
 }

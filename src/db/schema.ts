@@ -6,3 +6,4 @@ export * from './schema/organizations';
 export * from './schema/personas';
 export * from './schema/sessions';
 export * from './schema/usage';
+export * from './schema/publishable-keys';
