@@ -13,6 +13,7 @@ export default defineConfig({
           OPENAI_API_KEY: 'sk-test-not-a-real-key',
           OPENAI_BASE_URL: inject('openaiUrl'),
           ADMIN_TOKEN: 'test-admin-token',
+          VISITOR_TOKEN_SECRET: 'test-visitor-token-secret-0123456789',
           MODEL_TIMEOUT_MS: '10000',
           MODEL_MAX_RETRIES: '2',
           TEST_DATABASE_KIND: inject('databaseKind'),

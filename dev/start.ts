@@ -71,12 +71,19 @@ function freePort(): Promise<number> {
   });
 }
 
-function localState(): { adminToken: string } {
+type LocalState = { adminToken: string; visitorTokenSecret?: string };
+
+function localState(): Required<LocalState> {
   const file = join(stateDir, 'state.json');
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as { adminToken: string };
-  const state = { adminToken: `adm_${randomBytes(24).toString('base64url')}` };
-  writeFileSync(file, JSON.stringify(state, null, 2));
-  return state;
+  const state: LocalState = existsSync(file)
+    ? (JSON.parse(readFileSync(file, 'utf8')) as LocalState)
+    : { adminToken: `adm_${randomBytes(24).toString('base64url')}` };
+  // Older state files predate the widget: add its signing secret once, so visitor tokens survive restarts.
+  if (!state.visitorTokenSecret || !existsSync(file)) {
+    state.visitorTokenSecret ??= randomBytes(32).toString('base64url');
+    writeFileSync(file, JSON.stringify(state, null, 2));
+  }
+  return { adminToken: state.adminToken, visitorTokenSecret: state.visitorTokenSecret };
 }
 
 async function waitForHealth(deadlineMs: number): Promise<void> {
@@ -191,7 +198,7 @@ async function main() {
   );
   const sql = await startSqlServer({ databaseUrl, dataDir: databaseUrl ? undefined : join(stateDir, 'pglite') });
   console.log(`[dev] database ready, migrations applied (${Date.now() - started} ms)`);
-  const { adminToken } = localState();
+  const { adminToken, visitorTokenSecret } = localState();
   const demoEndpoint = await startDemoEndpoint();
 
   const vars: Record<string, string> = {
@@ -199,6 +206,8 @@ async function main() {
     DATABASE_URL: 'postgresql://app:local@db.localhost:5432/app',
     LOCAL_SQL_ENDPOINT: sql.url,
     ADMIN_TOKEN: adminToken,
+    // Generated once into .dev/state.json unless set like any other setting (below overrides it).
+    VISITOR_TOKEN_SECRET: visitorTokenSecret,
     // Dev only: lets the playground at / pre-fill the demo credentials (src/routes/playground.ts).
     PLAYGROUND_DEMO_URL: demoEndpoint.url,
   };

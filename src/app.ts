@@ -2,6 +2,7 @@ import { trpcServer } from '@hono/trpc-server';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
+import { refuseForeignBrowserOrigins } from './auth/browser-origin';
 import { createDb } from './db/client';
 import { intSetting } from './env';
 import { AppError } from './errors';
@@ -13,6 +14,7 @@ import { errorResponse, redactError } from './routes/errors';
 import { healthRoutes } from './routes/health';
 import { playgroundRoutes } from './routes/playground';
 import { uiChatRoutes } from './routes/ui-chat';
+import { widgetRoutes } from './routes/widget';
 import { createServices, type ServiceOverrides } from './services';
 import type { Context } from './trpc/context';
 import { appRouter } from './trpc/router';
@@ -41,6 +43,9 @@ export function createApp(options: AppOptions = {}) {
       maxAge: 600,
     })(c, next);
   });
+  // Secret keys and the admin token never work from a page on an origin not allowed above.
+  app.use('/api/*', refuseForeignBrowserOrigins);
+  app.use('/admin/*', refuseForeignBrowserOrigins);
 
   // Per-request clients from env: nothing lives at module scope.
   app.use('*', async (c, next) => {
@@ -50,6 +55,7 @@ export function createApp(options: AppOptions = {}) {
   });
 
   app.route('/', healthRoutes);
+  app.route('/', widgetRoutes);
   app.route('/admin/v1', adminRoutes);
 
   // Oversized bodies are refused from Content-Length (or while streaming) before anything parses them.

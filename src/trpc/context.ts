@@ -1,4 +1,6 @@
 import type { Auth } from '../auth/authenticate';
+import type { PublishableAuth } from '../auth/publishable';
+import type { VisitorClaims } from '../auth/visitor-token';
 import type { Db } from '../db/client';
 import type { Env } from '../env';
 import type { Services } from '../services';
@@ -12,6 +14,9 @@ export type Context = {
   waitUntil: (promise: Promise<unknown>) => void;
   /** Aborted when the client disconnects. */
   signal: AbortSignal;
+  /** Set under /widget/v1/<key>/trpc: the publishable key from the path (src/routes/widget.ts). */
+  widgetKey?: string;
 };
 
-export type AuthedContext = Context & { auth: Auth };
+/** `publishable` and `visitor` are set when a widget visitor calls (src/auth/publishable.ts). */
+export type AuthedContext = Context & { auth: Auth; publishable?: PublishableAuth; visitor?: VisitorClaims };

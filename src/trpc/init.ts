@@ -1,6 +1,8 @@
 import { initTRPC } from '@trpc/server';
 import { ZodError } from 'zod';
 import { authenticateRequest } from '../auth/authenticate';
+import { PUBLISHABLE_KEY_PREFIX } from '../auth/keys';
+import { authenticatePublishable, authorizeVisitor } from '../auth/publishable';
 import { AppError, appCodeFromTrpc } from '../errors';
 import { mapKnownError } from '../errors-map';
 import { describeIssues } from '../validation';
@@ -43,8 +45,20 @@ const mapErrors = t.middleware(async ({ next }) => {
 
 export const publicProcedure = t.procedure.use(mapErrors);
 
-/** Requires X-API-Key + X-Organization-ID; `ctx.auth` is then always set. */
-export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {
+/**
+ * Requires X-API-Key + X-Organization-ID (a secret key), or, under /widget/v1/<key>/trpc, a publishable
+ * key plus what a visitor may do (src/auth/publishable.ts); `ctx.auth` is then always set.
+ */
+export const authedProcedure = publicProcedure.use(async ({ ctx, next, path, getRawInput }) => {
+  if (ctx.widgetKey !== undefined) {
+    const publishable = await authenticatePublishable({ ...ctx, widgetKey: ctx.widgetKey });
+    const visitor = await authorizeVisitor(ctx, publishable, path, await getRawInput());
+    const auth = { organizationId: publishable.organizationId, apiKeyId: publishable.apiKeyId };
+    return next({ ctx: { ...ctx, auth, publishable, visitor } });
+  }
+  if (ctx.headers.get('x-api-key')?.trim().startsWith(PUBLISHABLE_KEY_PREFIX)) {
+    throw new AppError('FORBIDDEN', 'A publishable key works only through the widget endpoint, /widget/v1/<key>/trpc.');
+  }
   const auth = await authenticateRequest(ctx);
   return next({ ctx: { ...ctx, auth } });
 });

@@ -1,1 +1,1 @@
-/* probe */ console.log("hi");
+/* widget placeholder */

@@ -1,6 +1,6 @@
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../client';
-import { messages, publishableKeys, type VisitorLimits } from '../schema';
+import { messages, personas, publishableKeys, type VisitorLimits } from '../schema';
 
 /** Columns safe to return: never the hash. */
 const publicColumns = {
@@ -101,4 +101,14 @@ export async function visitorMessagesToday(
       limit ${cap}
     ) as today`);
   return Number((result.rows[0] as { n?: number } | undefined)?.n ?? 0);
+}
+
+/** Which of these personas exist (not deleted) in the organization. */
+export async function existingPersonaIds(db: Db, organizationId: string, ids: string[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const rows = await db
+    .select({ id: personas.id })
+    .from(personas)
+    .where(and(eq(personas.organizationId, organizationId), inArray(personas.id, ids), isNull(personas.deletedAt)));
+  return rows.map((r) => r.id);
 }
