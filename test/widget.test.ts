@@ -9,7 +9,7 @@ import { sha256Hex } from '../src/auth/keys';
 import { visitorProcedures } from '../src/auth/publishable';
 import { createDb } from '../src/db/client';
 import { appRouter } from '../src/trpc/router';
-import { admin, authHeaders, createTenant, data, mutate, query, request, type Tenant } from './helpers/api';
+import { admin, authHeaders, createTenant, data, query, request, type Tenant } from './helpers/api';
 import { createPersona, marker } from './helpers/factories';
 import { readSse } from './helpers/sse';
 
