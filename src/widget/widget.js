@@ -128,11 +128,18 @@ form button:disabled{opacity:.5;cursor:default}
     }
   };
 
+  /** Shows the stored conversation; a reply still being generated (a reload mid-reply) is followed on. */
   const render = (session) => {
     if (!cfg.title && session.persona?.name) $('#title').textContent = session.persona.name;
     log.textContent = '';
     if (cfg.greeting) bubble('note', cfg.greeting);
-    for (const m of session.messages || []) if (m.role !== 'SYSTEM') bubble(m.role, m.content);
+    let streaming = null;
+    for (const m of session.messages || []) {
+      if (m.role === 'SYSTEM') continue;
+      const el = bubble(m.role, m.content);
+      streaming = m.role === 'ASSISTANT' && m.status === 'STREAMING' ? { id: m.id, el, text: m.content } : null;
+    }
+    return streaming;
   };
 
   const start = async () => {
@@ -144,7 +151,14 @@ form button:disabled{opacity:.5;cursor:default}
       state = load();
       if (state) {
         try {
-          render(await call('chat.getSession', { id: state.sessionId }, 'GET'));
+          const streaming = render(await call('chat.getSession', { id: state.sessionId }, 'GET'));
+          if (streaming) {
+            streaming.el.setAttribute('aria-busy', 'true');
+            replyId = streaming.id;
+            busyWhile(() =>
+              stream('chat.resumeReply', { messageId: streaming.id, offset: streaming.text.length }, streaming),
+            );
+          }
         } catch (error) {
           if (error.status !== 401 && error.status !== 403 && error.status !== 404) throw error;
           state = null;
@@ -175,18 +189,18 @@ form button:disabled{opacity:.5;cursor:default}
   };
 
   /** Reads tRPC's server-sent events: the user message, text deltas, then the stored reply. */
-  const stream = async (content) => {
-    const res = await fetch(`${base}/trpc/chat.streamMessage`, {
+  const stream = async (path, args, resumed) => {
+    const res = await fetch(`${base}/trpc/${path}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-visitor-token': state.token },
-      body: JSON.stringify({ chatSessionId: state.sessionId, content }),
+      body: JSON.stringify(args),
     });
     if (!res.ok || !res.body) throw new Error(problem(await res.json().catch(() => ({})), res));
     const reader = res.body.getReader();
     const decoder = new TextDecoder();
     let buffer = '';
-    let reply = null;
-    let text = '';
+    let reply = resumed ? resumed.el : null;
+    let text = resumed ? resumed.text : '';
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
@@ -228,14 +242,14 @@ form button:disabled{opacity:.5;cursor:default}
     }
   };
 
-  const send = async (content) => {
+  /** Runs a streamed call with the panel in its busy state (Stop shown, Send disabled). */
+  const busyWhile = async (task) => {
     busy = true;
-    setReady(true);
+    setReady(Boolean(state));
     stopButton.hidden = false;
     showError('');
-    bubble('USER', content);
     try {
-      await stream(content);
+      await task();
     } catch (error) {
       showError(error instanceof TypeError ? 'Connection lost; please try again.' : error.message);
     } finally {
@@ -268,6 +282,11 @@ form button:disabled{opacity:.5;cursor:default}
       $('form').requestSubmit();
     }
   });
+  const send = (content) => {
+    bubble('USER', content);
+    return busyWhile(() => stream('chat.streamMessage', { chatSessionId: state.sessionId, content }));
+  };
+
   $('form').addEventListener('submit', (event) => {
     event.preventDefault();
     const content = input.value.trim();

@@ -242,6 +242,29 @@ describe('embeddable widget', { timeout: 300_000 }, () => {
     assert.equal(await launcher().getAttribute('aria-expanded'), 'false');
   });
 
+  it('lets the visitor stop a reply while it streams', async () => {
+    await launcher().click();
+    const replies = await bubbles('ASSISTANT').count();
+    const words = Array.from({ length: 30 }, (_, i) => `word${i}`).join(' ');
+    await page.getByRole('textbox', { name: 'Your message' }).fill(`Please repeat: ${words}`);
+    await page.getByRole('button', { name: 'Send' }).click();
+    const streaming = bubbles('ASSISTANT').nth(replies);
+    await waitUntil('the reply to start streaming', async () =>
+      (await streaming.count()) > 0
+        ? streaming.evaluate((el) => el.hasAttribute('aria-busy') && (el.textContent?.length ?? 0) > 0)
+        : false,
+    );
+    // The whole echo (under the offline model's 300-character quote limit) would end with word29.
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await waitUntil('the stopped note', async () =>
+      (await page.locator('[data-persona-widget] .msg.note').allTextContents()).includes('Reply stopped.'),
+    );
+    const stopped = (await streaming.textContent()) ?? '';
+    assert.doesNotMatch(stopped, /word29/, 'the reply ran to its end despite Stop');
+    assert.equal(await page.getByRole('button', { name: 'Stop' }).isVisible(), false);
+    await page.keyboard.press('Escape');
+  });
+
   it('refuses a page on an origin the key does not allow, with a clear message and no session', async () => {
     const started: string[] = [];
     page.on('request', (req) => {
