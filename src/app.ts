@@ -15,6 +15,7 @@ import { healthRoutes } from './routes/health';
 import { playgroundRoutes } from './routes/playground';
 import { uiChatRoutes } from './routes/ui-chat';
 import { widgetRoutes } from './routes/widget';
+import { widgetPreviewRoutes } from './routes/widget-preview';
 import { createServices, type ServiceOverrides } from './services';
 import type { Context } from './trpc/context';
 import { appRouter } from './trpc/router';
@@ -28,6 +29,7 @@ export function createApp(options: AppOptions = {}) {
   const app = new Hono<HonoEnv>();
 
   app.route('/', playgroundRoutes);
+  app.route('/', widgetPreviewRoutes);
 
   // Closed by default: browsers may call the API only from origins listed in CORS_ORIGINS.
   app.use('/api/*', async (c, next) => {

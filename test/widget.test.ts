@@ -38,9 +38,9 @@ async function widget(
   path: string,
   kind: Kind,
   input: unknown,
-  opts: { origin?: string | null; token?: string } = {},
+  opts: { origin?: string | null; token?: string; headers?: Record<string, string> } = {},
 ) {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...opts.headers };
   const origin = opts.origin === undefined ? SHOP : opts.origin;
   if (origin) headers.origin = origin;
   if (opts.token) headers['x-visitor-token'] = opts.token;
@@ -162,6 +162,16 @@ describe('publishable keys', () => {
     expect((await widget(wk.key, 'widget.startSession', 'mutation', { personaId }, { origin: null })).status).toBe(403);
     const unknown = await widget(`pub_${'x'.repeat(32)}`, 'widget.startSession', 'mutation', { personaId });
     expect(unknown.status).toBe(401);
+  });
+
+  it('takes a same-origin page (no Origin on GET, Sec-Fetch-Site: same-origin) as the API origin', async () => {
+    const own = await createWidgetKey(tenant, [personaId], { allowedOrigins: [BASE] });
+    const sameOrigin = { origin: null, headers: { 'sec-fetch-site': 'same-origin' } };
+    expect((await widget(own.key, 'widget.startSession', 'mutation', { personaId }, sameOrigin)).status).toBe(200);
+    // The shop's key does not allow the API's origin; a cross-site request without Origin is no page at all.
+    expect((await widget(wk.key, 'widget.startSession', 'mutation', { personaId }, sameOrigin)).status).toBe(403);
+    const crossSite = { origin: null, headers: { 'sec-fetch-site': 'cross-site' } };
+    expect((await widget(own.key, 'widget.startSession', 'mutation', { personaId }, crossSite)).status).toBe(403);
   });
 
   it('answers 403 on every procedure a visitor must not call, with or without a visitor token', async () => {
@@ -467,5 +477,24 @@ describe('widget CORS', () => {
     expect(await res.text()).toContain('attachShadow');
     const again = await worker.fetch(`${BASE}/widget.js`, { headers: { 'if-none-match': etag } });
     expect(again.status).toBe(304);
+  });
+});
+
+describe('widget preview page', () => {
+  it('embeds the widget for a key and persona, taking only values that match their patterns', async () => {
+    const res = await worker.fetch(`${BASE}/playground/widget?key=pub_abc-DEF_123&persona=persona_01X&color=%230f766e`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-security-policy')).toMatch(/script-src 'self'/);
+    const html = await res.text();
+    expect(html).toContain(
+      '<script src="/widget.js" data-key="pub_abc-DEF_123" data-persona="persona_01X" data-color="#0f766e" async>',
+    );
+    const hostile = await worker.fetch(
+      `${BASE}/playground/widget?key=${encodeURIComponent('pub_x"><img src=x onerror=alert(1)>')}&persona=p`,
+    );
+    const page = await hostile.text();
+    expect(page).not.toContain('<img');
+    expect(page).not.toContain('src="/widget.js"');
+    expect(page).toContain('role="alert"');
   });
 });

@@ -53,6 +53,17 @@ export async function lookupPublishableKey(db: Db, env: Env, key: string): Promi
   return row && row.revokedAt === null ? row : null;
 }
 
+/**
+ * The origin of the page making a request. Browsers send Origin on every cross-origin request and on
+ * same-origin POSTs, but not on same-origin GETs (a page on the API's own origin, like the playground's
+ * widget preview); those carry `Sec-Fetch-Site: same-origin`, which pages cannot set.
+ */
+export function pageOrigin(headers: Headers, requestUrl: string): string | null {
+  const origin = headers.get('origin');
+  if (origin) return origin;
+  return headers.get('sec-fetch-site') === 'same-origin' ? new URL(requestUrl).origin : null;
+}
+
 export function originAllowed(row: PublishableKeyRow, origin: string | null | undefined): boolean {
   return Boolean(origin && row.allowedOrigins.includes(origin));
 }
@@ -66,11 +77,11 @@ export async function authenticatePublishable(ctx: {
   db: Db;
   env: Env;
   headers: Headers;
-  widgetKey: string;
+  widget: { key: string; origin: string | null };
 }): Promise<PublishableAuth> {
-  const row = await lookupPublishableKey(ctx.db, ctx.env, ctx.widgetKey);
+  const row = await lookupPublishableKey(ctx.db, ctx.env, ctx.widget.key);
   if (!row) throw new AppError('UNAUTHORIZED', 'Invalid or revoked publishable key.');
-  const origin = ctx.headers.get('origin');
+  const origin = ctx.widget.origin;
   if (!originAllowed(row, origin)) {
     throw new AppError(
       'FORBIDDEN',

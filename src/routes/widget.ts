@@ -2,7 +2,7 @@ import { trpcServer } from '@hono/trpc-server';
 import { Hono, type Context as HonoContext } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { sha256Hex } from '../auth/keys';
-import { lookupPublishableKey, originAllowed } from '../auth/publishable';
+import { lookupPublishableKey, originAllowed, pageOrigin } from '../auth/publishable';
 import { AppError } from '../errors';
 import type { HonoEnv } from '../hono-env';
 import { requestContext } from '../request-context';
@@ -71,7 +71,7 @@ widgetRoutes.use('/widget/v1/:key/*', async (c, next) => {
  * on a blocked request.
  */
 widgetRoutes.get('/widget/v1/:key/check', async (c) => {
-  const origin = c.req.header('origin');
+  const origin = pageOrigin(c.req.raw.headers, c.req.url) ?? undefined;
   const row = c.env.VISITOR_TOKEN_SECRET ? await lookupPublishableKey(c.var.db, c.env, c.req.param('key')) : null;
   const persona = c.req.query('persona');
   let message = '';
@@ -104,7 +104,10 @@ widgetRoutes.use('/widget/v1/:key/trpc/*', (c: HonoContext<HonoEnv>, next) => {
     endpoint: `/widget/v1/${key}/trpc`,
     router: appRouter,
     allowMethodOverride: true,
-    createContext: (_opts, c): Context => ({ ...requestContext(c), widgetKey: key }),
+    createContext: (_opts, c): Context => ({
+      ...requestContext(c),
+      widget: { key, origin: pageOrigin(c.req.raw.headers, c.req.url) },
+    }),
     responseMeta: ({ errors }) => {
       const retryAfter = errors.find((e): e is AppError => e instanceof AppError && e.retryAfter !== undefined);
       return retryAfter ? { headers: new Headers({ 'retry-after': String(retryAfter.retryAfter) }) } : {};

@@ -14,8 +14,11 @@ export type Context = {
   waitUntil: (promise: Promise<unknown>) => void;
   /** Aborted when the client disconnects. */
   signal: AbortSignal;
-  /** Set under /widget/v1/<key>/trpc: the publishable key from the path (src/routes/widget.ts). */
-  widgetKey?: string;
+  /**
+   * Set under /widget/v1/<key>/trpc (src/routes/widget.ts): the publishable key from the path and the
+   * page's origin (see pageOrigin in src/auth/publishable.ts).
+   */
+  widget?: { key: string; origin: string | null };
 };
 
 /** `publishable` and `visitor` are set when a widget visitor calls (src/auth/publishable.ts). */

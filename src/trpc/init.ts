@@ -50,8 +50,8 @@ export const publicProcedure = t.procedure.use(mapErrors);
  * key plus what a visitor may do (src/auth/publishable.ts); `ctx.auth` is then always set.
  */
 export const authedProcedure = publicProcedure.use(async ({ ctx, next, path, getRawInput }) => {
-  if (ctx.widgetKey !== undefined) {
-    const publishable = await authenticatePublishable({ ...ctx, widgetKey: ctx.widgetKey });
+  if (ctx.widget !== undefined) {
+    const publishable = await authenticatePublishable({ ...ctx, widget: ctx.widget });
     const visitor = await authorizeVisitor(ctx, publishable, path, await getRawInput());
     const auth = { organizationId: publishable.organizationId, apiKeyId: publishable.apiKeyId };
     return next({ ctx: { ...ctx, auth, publishable, visitor } });

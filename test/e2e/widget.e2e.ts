@@ -285,6 +285,21 @@ describe('embeddable widget', { timeout: 300_000 }, () => {
     assert.equal(direct.headers.get('access-control-allow-origin'), null);
   });
 
+  it('previews the widget on the playground page for a key that allows the API origin', async () => {
+    const { adminToken } = JSON.parse(readFileSync(join(runDir, 'state', 'state.json'), 'utf8'));
+    const orgId = (await api(`/admin/v1/organizations`, { headers: { authorization: `Bearer ${adminToken}` } })).find(
+      (o: { name: string }) => o.name === 'Widget shop',
+    ).id;
+    const preview = await api(`/admin/v1/organizations/${orgId}/publishable-keys`, {
+      headers: { authorization: `Bearer ${adminToken}` },
+      body: { name: 'Preview', allowedOrigins: [apiBase], personaIds: [personaId] },
+    });
+    await page.goto(`${apiBase}/playground/widget?key=${preview.key}&persona=${personaId}`);
+    await launcher().click();
+    await waitUntil('the greeting in the preview', async () => (await bubbles('ASSISTANT').count()) === 1);
+    assert.equal(await bubbles('ASSISTANT').first().textContent(), 'Hello! Ask me about your order.');
+  });
+
   it('raised no page errors', () => {
     assert.deepEqual(pageErrors, []);
   });
