@@ -1,5 +1,5 @@
 /** Secrets that must never reach logs, error messages or responses. */
-const SECRET_BINDINGS = ['DATABASE_URL', 'OPENAI_API_KEY', 'ADMIN_TOKEN'] as const;
+const SECRET_BINDINGS = ['DATABASE_URL', 'OPENAI_API_KEY', 'ADMIN_TOKEN', 'VISITOR_TOKEN_SECRET'] as const;
 
 /**
  * Replaces secret values (and anything shaped like an API key or a connection string's password)
