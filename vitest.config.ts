@@ -19,6 +19,7 @@ export default defineConfig({
           ADMIN_TOKEN: 'test-admin-token-0123456789abcdef-long-enough',
           // Many tests send wrong keys from the same (absent) client IP; test/throttle.test.ts sets its own.
           AUTH_FAILURES_PER_MINUTE: '100000',
+          VISITOR_TOKEN_SECRET: 'test-visitor-token-secret-0123456789',
           MODEL_TIMEOUT_MS: '10000',
           MODEL_MAX_RETRIES: '2',
           TEST_DATABASE_KIND: inject('databaseKind'),

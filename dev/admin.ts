@@ -19,6 +19,11 @@ const usage = `usage: npm run admin -- <command>
   create-key ORG_ID NAME
   list-keys ORG_ID
   revoke-key ORG_ID KEY_ID
+  create-widget-key ORG_ID NAME --origin ORIGIN... --persona PERSONA_ID... [--max-message-chars N]
+                    [--daily-messages N] [--visitor-requests-per-minute N]
+  list-widget-keys ORG_ID
+  revoke-widget-key ORG_ID KEY_ID
+  widget-identity-secret ORG_ID        the secret the organization's backend signs user ids with
 ADMIN_BASE_URL and ADMIN_TOKEN override the local dev server's address and token.`;
 
 class CliError extends Error {}
@@ -95,6 +100,11 @@ async function run(argv: string[]): Promise<void> {
       'daily-cap': { type: 'string' },
       'idle-days': { type: 'string' },
       yes: { type: 'boolean' },
+      origin: { type: 'string', multiple: true },
+      persona: { type: 'string', multiple: true },
+      'max-message-chars': { type: 'string' },
+      'daily-messages': { type: 'string' },
+      'visitor-requests-per-minute': { type: 'string' },
     },
   });
   const [command, a, b] = positionals;
@@ -132,6 +142,32 @@ async function run(argv: string[]): Promise<void> {
       return call('GET', `/organizations/${id(a)}/api-keys`);
     case 'revoke-key':
       return call('POST', `/organizations/${id(a)}/api-keys/${id(b)}/revoke`);
+    case 'create-widget-key': {
+      if (!values.origin?.length || !values.persona?.length) {
+        throw new CliError('create-widget-key needs at least one --origin and one --persona.');
+      }
+      const limit = (flag: string) => {
+        const value = override(flag, values[flag as 'daily-messages']);
+        return value === null ? undefined : value;
+      };
+      const visitorLimits = {
+        maxMessageChars: limit('max-message-chars'),
+        dailyMessages: limit('daily-messages'),
+        requestsPerMinute: limit('visitor-requests-per-minute'),
+      };
+      return call('POST', `/organizations/${id(a)}/publishable-keys`, {
+        name: need(b),
+        allowedOrigins: values.origin,
+        personaIds: values.persona,
+        visitorLimits: Object.fromEntries(Object.entries(visitorLimits).filter(([, v]) => v !== undefined)),
+      });
+    }
+    case 'list-widget-keys':
+      return call('GET', `/organizations/${id(a)}/publishable-keys`);
+    case 'revoke-widget-key':
+      return call('POST', `/organizations/${id(a)}/publishable-keys/${id(b)}/revoke`);
+    case 'widget-identity-secret':
+      return call('GET', `/organizations/${id(a)}/widget-identity-secret`);
     default:
       throw new CliError(usage);
   }

@@ -47,6 +47,8 @@ export const DEV_SETTINGS = {
   MAX_BODY_BYTES: int(1),
   CORS_ORIGINS: { kind: 'origins' },
   AUTH_FAILURES_PER_MINUTE: int(1),
+  VISITOR_TOKEN_SECRET: { kind: 'text' },
+  VISITOR_TOKEN_TTL_SECONDS: int(60),
 } as const satisfies Record<string, Rule>;
 
 export type DevSettingName = keyof typeof DEV_SETTINGS;

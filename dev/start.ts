@@ -114,12 +114,19 @@ function freePort(): Promise<number> {
   });
 }
 
-function localState(): { adminToken: string } {
+type LocalState = { adminToken: string; visitorTokenSecret?: string };
+
+function localState(): Required<LocalState> {
   const file = join(stateDir, 'state.json');
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as { adminToken: string };
-  const state = { adminToken: `adm_${randomBytes(24).toString('base64url')}` };
-  writeFileSync(file, JSON.stringify(state, null, 2));
-  return state;
+  const state: LocalState = existsSync(file)
+    ? (JSON.parse(readFileSync(file, 'utf8')) as LocalState)
+    : { adminToken: `adm_${randomBytes(24).toString('base64url')}` };
+  // Older state files predate the widget: add its signing secret once, so visitor tokens survive restarts.
+  if (!state.visitorTokenSecret || !existsSync(file)) {
+    state.visitorTokenSecret ??= randomBytes(32).toString('base64url');
+    writeFileSync(file, JSON.stringify(state, null, 2));
+  }
+  return { adminToken: state.adminToken, visitorTokenSecret: state.visitorTokenSecret };
 }
 
 async function waitForHealth(deadlineMs: number): Promise<void> {
@@ -246,7 +253,7 @@ async function main() {
     secret,
   });
   console.log(`[dev] database ready, migrations applied (${Date.now() - started} ms)`);
-  const { adminToken } = localState();
+  const { adminToken, visitorTokenSecret } = localState();
   assertAdminToken(adminToken);
   const demoEndpoint = await startDemoEndpoint(secret);
 
@@ -258,6 +265,8 @@ async function main() {
     // Without OPENAI_API_KEY the built-in offline model answers; a deployment never sets this.
     OFFLINE_MODEL: '1',
     ADMIN_TOKEN: adminToken,
+    // Generated once into .dev/state.json unless set like any other setting (below overrides it).
+    VISITOR_TOKEN_SECRET: visitorTokenSecret,
     // Dev only: lets the playground at / pre-fill the demo credentials (src/routes/playground.ts).
     PLAYGROUND_DEMO_URL: demoEndpoint.url,
   };

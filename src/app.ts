@@ -2,6 +2,7 @@ import { trpcServer } from '@hono/trpc-server';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
+import { refuseForeignBrowserOrigins } from './auth/browser-origin';
 import { createDb } from './db/client';
 import { intSetting } from './env';
 import { AppError } from './errors';
@@ -14,6 +15,8 @@ import { healthRoutes } from './routes/health';
 import { openApiRoutes } from './routes/openapi';
 import { playgroundRoutes } from './routes/playground';
 import { uiChatRoutes } from './routes/ui-chat';
+import { widgetRoutes } from './routes/widget';
+import { widgetPreviewRoutes } from './routes/widget-preview';
 import { createServices, type ServiceOverrides } from './services';
 import type { Context } from './trpc/context';
 import { appRouter } from './trpc/router';
@@ -30,6 +33,7 @@ export function createApp(options: AppOptions = {}) {
   const app = new Hono<HonoEnv>();
 
   app.route('/', playgroundRoutes);
+  app.route('/', widgetPreviewRoutes);
 
   // Closed by default: browsers may call the API only from origins listed in CORS_ORIGINS.
   app.use('/api/*', async (c, next) => {
@@ -45,6 +49,9 @@ export function createApp(options: AppOptions = {}) {
       maxAge: 600,
     })(c, next);
   });
+  // Secret keys and the admin token never work from a page on an origin not allowed above.
+  app.use('/api/*', refuseForeignBrowserOrigins);
+  app.use('/admin/*', refuseForeignBrowserOrigins);
 
   // Per-request clients from env: nothing lives at module scope.
   app.use('*', async (c, next) => {
@@ -55,6 +62,7 @@ export function createApp(options: AppOptions = {}) {
 
   app.route('/', healthRoutes);
   app.route('/', openApiRoutes);
+  app.route('/', widgetRoutes);
   app.route('/admin/v1', adminRoutes);
 
   // Oversized bodies are refused from Content-Length (or while streaming) before anything parses them.

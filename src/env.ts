@@ -65,6 +65,13 @@ export type Env = {
   /** Comma-separated origins allowed to call the API from a browser; none by default. */
   CORS_ORIGINS?: string;
   /**
+   * Signs widget visitor tokens and derives each organization's identity secret (HMAC-SHA256 key,
+   * at least 16 characters). Secret; the widget endpoints answer 404 while it is unset.
+   */
+  VISITOR_TOKEN_SECRET?: string;
+  /** Seconds a widget visitor token is valid (default 86400: a visitor can come back the same day). */
+  VISITOR_TOKEN_TTL_SECONDS?: string;
+  /**
    * Idle-session archival (src/scheduled/archive-idle-sessions.ts). Days without activity after which
    * an ACTIVE session is archived (default 30); an organization's `idle_archive_days` overrides it.
    */

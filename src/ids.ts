@@ -16,6 +16,7 @@ export const idPrefixes = {
   session: 'session',
   message: 'msg',
   attachment: 'att',
+  publishableKey: 'pubkey',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

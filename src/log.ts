@@ -1,5 +1,5 @@
 /** Secrets that must never reach logs, error messages or responses. */
-const SECRET_BINDINGS = ['DATABASE_URL', 'OPENAI_API_KEY', 'ADMIN_TOKEN'] as const;
+const SECRET_BINDINGS = ['DATABASE_URL', 'OPENAI_API_KEY', 'ADMIN_TOKEN', 'VISITOR_TOKEN_SECRET'] as const;
 
 /**
  * Replaces secret values (and anything shaped like an API key or a connection string's password)
@@ -13,7 +13,7 @@ export function redact(text: string, env: Record<string, unknown>): string {
     if (typeof value === 'string' && value.length >= 4) out = out.split(value).join(`[${name}]`);
   }
   return out
-    .replace(/pk_[A-Za-z0-9_-]{16,}/g, 'pk_[redacted]')
+    .replace(/\b(pk|sk)_[A-Za-z0-9_-]{16,}/g, '$1_[redacted]')
     .replace(/(postgres(?:ql)?:\/\/[^:/\s]+:)[^@\s]+@/g, '$1[redacted]@');
 }
 

@@ -58,7 +58,7 @@ describe('API key authentication', () => {
     const tenant = await createTenant();
     const second = await admin(`/organizations/${tenant.organizationId}/api-keys`, { name: 'second' });
     expect(second.status).toBe(201);
-    expect(second.body.key).toMatch(/^pk_[A-Za-z0-9_-]{32}$/);
+    expect(second.body.key).toMatch(/^sk_[A-Za-z0-9_-]{32}$/);
     const list = await admin(`/organizations/${tenant.organizationId}/api-keys`);
     expect(list.status).toBe(200);
     expect(list.body).toHaveLength(2);

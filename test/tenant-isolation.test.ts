@@ -92,6 +92,8 @@ const matrix: Record<string, Entry> = {
     input: (v) => ({ personaId: v.personaId, messages: [{ role: 'USER', content: 'planted' }] }),
     expectOwn: 404,
   },
+  // Publishable keys only (test/widget.test.ts covers them): a secret key, even the organization's own, gets 403.
+  'widget.startSession': { kind: 'mutation', input: (v) => ({ personaId: v.personaId }), expectOwn: 403 },
 };
 
 /** Plain HTTP routes under /api besides tRPC, with what another organization's ids must get. */

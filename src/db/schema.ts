@@ -5,6 +5,7 @@ export * from './schema/idempotency';
 export * from './schema/messages';
 export * from './schema/organizations';
 export * from './schema/personas';
+export * from './schema/publishable-keys';
 export * from './schema/search';
 export * from './schema/sessions';
 export * from './schema/usage';

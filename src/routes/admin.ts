@@ -18,6 +18,7 @@ import type { HonoEnv } from '../hono-env';
 import { newId } from '../ids';
 import { describeIssues } from '../validation';
 import { isoOrNull } from '../views/dates';
+import { publishableKeyAdminRoutes } from './admin-publishable-keys';
 
 /**
  * The operator API: organizations (create, list, update, delete) and their API keys. Protected by ADMIN_TOKEN (a Worker secret);
@@ -208,3 +209,6 @@ adminRoutes.post('/organizations/:orgId/api-keys/:keyId/revoke', async (c) => {
   forgetCachedKey(row.id);
   return c.json(keyView(row));
 });
+
+// Widget (publishable) keys: their own file, behind the same ADMIN_TOKEN check as everything above.
+adminRoutes.route('/', publishableKeyAdminRoutes);

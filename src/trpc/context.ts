@@ -1,4 +1,6 @@
 import type { Auth } from '../auth/authenticate';
+import type { PublishableAuth } from '../auth/publishable';
+import type { VisitorClaims } from '../auth/visitor-token';
 import type { Db } from '../db/client';
 import type { Env } from '../env';
 import type { Services } from '../services';
@@ -12,6 +14,12 @@ export type Context = {
   waitUntil: (promise: Promise<unknown>) => void;
   /** Aborted when the client disconnects. */
   signal: AbortSignal;
+  /**
+   * Set under /widget/v1/<key>/trpc (src/routes/widget.ts): the publishable key from the path and the
+   * page's origin (see pageOrigin in src/auth/publishable.ts).
+   */
+  widget?: { key: string; origin: string | null };
 };
 
-export type AuthedContext = Context & { auth: Auth };
+/** `publishable` and `visitor` are set when a widget visitor calls (src/auth/publishable.ts). */
+export type AuthedContext = Context & { auth: Auth; publishable?: PublishableAuth; visitor?: VisitorClaims };

@@ -2,6 +2,8 @@ import { initTRPC } from '@trpc/server';
 import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import { ZodError } from 'zod';
 import { authenticateRequest } from '../auth/authenticate';
+import { PUBLISHABLE_KEY_PREFIX } from '../auth/keys';
+import { authenticatePublishable, authorizeVisitor } from '../auth/publishable';
 import { AppError, appCodeFromTrpc } from '../errors';
 import { mapKnownError } from '../errors-map';
 import { describeIssues } from '../validation';
@@ -55,8 +57,20 @@ const mapErrors = t.middleware(async ({ next }) => {
 
 export const publicProcedure = t.procedure.use(mapErrors);
 
-/** Requires X-API-Key + X-Organization-ID; `ctx.auth` is then always set. */
-export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {
+/**
+ * Requires X-API-Key + X-Organization-ID (a secret key), or, under /widget/v1/<key>/trpc, a publishable
+ * key plus what a visitor may do (src/auth/publishable.ts); `ctx.auth` is then always set.
+ */
+export const authedProcedure = publicProcedure.use(async ({ ctx, next, path, getRawInput }) => {
+  if (ctx.widget !== undefined) {
+    const publishable = await authenticatePublishable({ ...ctx, widget: ctx.widget });
+    const visitor = await authorizeVisitor(ctx, publishable, path, await getRawInput());
+    const auth = { organizationId: publishable.organizationId, apiKeyId: publishable.apiKeyId };
+    return next({ ctx: { ...ctx, auth, publishable, visitor } });
+  }
+  if (ctx.headers.get('x-api-key')?.trim().startsWith(PUBLISHABLE_KEY_PREFIX)) {
+    throw new AppError('FORBIDDEN', 'A publishable key works only through the widget endpoint, /widget/v1/<key>/trpc.');
+  }
   const auth = await authenticateRequest(ctx);
   return next({ ctx: { ...ctx, auth } });
 });

@@ -4,6 +4,7 @@ import { exportRouter } from './routers/export';
 import { feedbackRouter } from './routers/feedback';
 import { personaRouter } from './routers/persona';
 import { searchRouter } from './routers/search';
+import { widgetRouter } from './routers/widget';
 
 export const appRouter = router({
   chat: chatRouter,
@@ -11,6 +12,7 @@ export const appRouter = router({
   feedback: feedbackRouter,
   search: searchRouter,
   export: exportRouter,
+  widget: widgetRouter,
 });
 
 export type AppRouter = typeof appRouter;
