@@ -1,3 +1,5 @@
+import type { SourceJob } from './sources/job';
+
 /**
  * Bindings the Worker receives. Secrets are set with `wrangler secret put`; locally `npm run dev`
  * passes them as vars. Everything optional has a documented default in the README.
@@ -34,6 +36,17 @@ export type Env = {
   ATTACHMENTS_MAX_TOTAL_BYTES?: string;
   PDF_MAX_PAGES?: string;
   ATTACHMENT_MAX_CHARS?: string;
+  /** Knowledge sources (src/sources): original bytes, and the ingestion queue (wrangler.toml). */
+  SOURCE_BLOBS?: R2Bucket;
+  SOURCE_QUEUE?: Queue<SourceJob>;
+  /** Knowledge-source limits; defaults in src/sources/limits.ts and the README. */
+  SOURCES_MAX_PER_PERSONA?: string;
+  SOURCE_MAX_BYTES?: string;
+  SOURCES_MAX_TOTAL_BYTES?: string;
+  SOURCE_MAX_PAGES?: string;
+  SOURCE_MAX_CHARS?: string;
+  /** Tokens of retrieved passages a USER turn may add to the prompt (default: a quarter of CONTEXT_TOKEN_BUDGET). */
+  KNOWLEDGE_TOKEN_BUDGET?: string;
   /** Largest request body under /api, bytes (default 28 MiB: 20 MiB of base64 attachments and their JSON). */
   MAX_BODY_BYTES?: string;
   /** Cloudflare Rate Limiting binding: requests per API key (wrangler.toml [[ratelimits]]). */

@@ -13,6 +13,8 @@ export const idPrefixes = {
   session: 'session',
   message: 'msg',
   attachment: 'att',
+  source: 'src',
+  chunk: 'chunk',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

@@ -1,10 +1,13 @@
 import { createApp } from './app';
 import type { Env } from './env';
 import { scheduled } from './scheduled';
+import { queue } from './sources/ingest';
 
 const app = createApp();
 
 export default {
   fetch: app.fetch,
   scheduled,
+  // Knowledge-source ingestion (src/sources/ingest.ts), off the request path.
+  queue,
 } satisfies ExportedHandler<Env>;

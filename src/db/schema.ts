@@ -5,4 +5,5 @@ export * from './schema/messages';
 export * from './schema/organizations';
 export * from './schema/personas';
 export * from './schema/sessions';
+export * from './schema/sources';
 export * from './schema/usage';

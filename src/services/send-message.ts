@@ -13,6 +13,7 @@ import { newId } from '../ids';
 import type { AuthedContext } from '../trpc/context';
 import { type MessageView, messageView } from '../views/message';
 import { registerReply, unregisterReply } from './reply-registry';
+import { retrieveForTurn } from './retrieval';
 
 export type SendMessageInput = {
   chatSessionId: string;
@@ -211,7 +212,9 @@ export async function runTurn(ctx: AuthedContext, input: SendMessageInput, hooks
 
   const persona = begun.session.persona;
   const budget = intSetting(env.CONTEXT_TOKEN_BUDGET, DEFAULT_CONTEXT_TOKENS);
-  const prompt = buildPrompt(persona, begun.history, budget);
+  // Knowledge (issue 17): passages of the persona's sources for this USER turn, and what was used.
+  const knowledge = await retrieveForTurn(db, env, auth.organizationId, persona.id, input.content, budget);
+  const prompt = buildPrompt(persona, begun.history, budget, { knowledge: knowledge.passages });
   const model = ctx.services.resolveModel(persona);
 
   // Stop requests: the caller's signal, one landing in this isolate, or one seen in the database.
@@ -270,6 +273,8 @@ export async function runTurn(ctx: AuthedContext, input: SendMessageInput, hooks
     latencyMs: outcome.latencyMs,
     timeToFirstTokenMs: outcome.timeToFirstTokenMs,
     context: { ...prompt.context, messagesOmitted: omitted },
+    // Knowledge (issue 17): the passages the model got, for citations.
+    knowledge: { used: knowledge.used, ...(knowledge.error ? { error: knowledge.error } : {}) },
     ...(outcome.error ? { error: { code: outcome.error.appCode, message: outcome.error.message } } : {}),
   };
   const finished = await finishReply(db, auth.organizationId, {
