@@ -36,6 +36,12 @@ export const DEV_SETTINGS = {
   ATTACHMENTS_MAX_TOTAL_BYTES: int(1),
   PDF_MAX_PAGES: int(1),
   ATTACHMENT_MAX_CHARS: int(1),
+  SOURCES_MAX_PER_PERSONA: int(1),
+  SOURCE_MAX_BYTES: int(1),
+  SOURCES_MAX_TOTAL_BYTES: int(1),
+  SOURCE_MAX_PAGES: int(1),
+  SOURCE_MAX_CHARS: int(1),
+  KNOWLEDGE_TOKEN_BUDGET: int(0),
   DAILY_MODEL_CALL_CAP: int(0),
   RATE_LIMIT_PER_MINUTE: int(1),
   MAX_BODY_BYTES: int(1),
@@ -49,6 +55,8 @@ export const MANAGED_SETTINGS = {
   ADMIN_TOKEN: 'npm run dev generates the local admin token (see .dev/state.json)',
   LOCAL_SQL_ENDPOINT: 'npm run dev starts the local SQL endpoint and points the Worker at it',
   API_RATE_LIMITER: 'it is a binding declared in wrangler.toml, not a variable',
+  SOURCE_BLOBS: 'it is a binding declared in wrangler.toml (R2; local in wrangler dev), not a variable',
+  SOURCE_QUEUE: 'it is a binding declared in wrangler.toml (Queues; local in wrangler dev), not a variable',
 } as const;
 
 export type SettingSource = '.dev.vars' | 'environment' | '--var';

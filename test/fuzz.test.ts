@@ -8,7 +8,7 @@ import { readSse } from './helpers/sse';
 
 const worker = (exports as unknown as { default: Fetcher }).default;
 
-type World = { tenant: Tenant; personaId: string; sessionId: string; replyId: string };
+type World = { tenant: Tenant; personaId: string; sessionId: string; replyId: string; sourceId: string };
 
 /** Strings a hostile client would send: ids of both tenants, NUL, lone surrogates, huge, SQL-ish. */
 function strings(victim: World, own: World) {
@@ -17,10 +17,15 @@ function strings(victim: World, own: World) {
       victim.personaId,
       victim.sessionId,
       victim.replyId,
+      victim.sourceId,
       victim.tenant.organizationId,
       own.personaId,
       own.sessionId,
       own.replyId,
+      own.sourceId,
+      'text/plain',
+      'application/pdf',
+      'aGVsbG8=',
       '',
       ' ',
       'a\u0000b',
@@ -78,6 +83,12 @@ const FIELDS = [
   'greeting',
   'avatarUrl',
   'model',
+  'filename',
+  'mimeType',
+  'data',
+  'includeChunks',
+  'chunksFrom',
+  'chunksLimit',
 ];
 
 async function call(path: string, type: string, input: unknown, tenant: Tenant) {
@@ -96,6 +107,7 @@ async function snapshot(w: World) {
   return JSON.stringify([
     data(await query('persona.list', {}, auth)),
     data(await query('chat.getSession', { id: w.sessionId, includeAttachmentText: true }, auth)),
+    data<{ id: string }[]>(await query('source.list', { personaId: w.personaId }, auth)).map((s) => s.id),
   ]);
 }
 
@@ -111,7 +123,14 @@ async function world(name: string): Promise<World> {
   const reply = data<any>(
     await mutate('chat.sendMessage', { chatSessionId: session.id, content: 'hello' }, { tenant }),
   );
-  return { tenant, personaId: persona.id, sessionId: session.id, replyId: reply.id };
+  const source = data<any>(
+    await mutate(
+      'source.add',
+      { personaId: persona.id, filename: 'notes.txt', mimeType: 'text/plain', data: btoa('fuzz notes') },
+      { tenant },
+    ),
+  );
+  return { tenant, personaId: persona.id, sessionId: session.id, replyId: reply.id, sourceId: source.id };
 }
 
 describe('property-based fuzzing of every procedure', () => {
