@@ -22,6 +22,9 @@ export type TurnKnowledge = {
   error?: string;
 };
 
+/** A turn of a persona without READY sources: no retrieval round trip. */
+export const NO_KNOWLEDGE: TurnKnowledge = Object.freeze({ passages: [], used: [], tokenBudget: 0 }) as TurnKnowledge;
+
 function pagesOf(p: Passage): number[] | null {
   if (p.pageStart === null) return null;
   const end = p.pageEnd ?? p.pageStart;

@@ -13,7 +13,7 @@ import { newId } from '../ids';
 import type { AuthedContext } from '../trpc/context';
 import { type MessageView, messageView } from '../views/message';
 import { registerReply, unregisterReply } from './reply-registry';
-import { retrieveForTurn } from './retrieval';
+import { NO_KNOWLEDGE, retrieveForTurn } from './retrieval';
 
 export type SendMessageInput = {
   chatSessionId: string;
@@ -213,7 +213,9 @@ export async function runTurn(ctx: AuthedContext, input: SendMessageInput, hooks
   const persona = begun.session.persona;
   const budget = intSetting(env.CONTEXT_TOKEN_BUDGET, DEFAULT_CONTEXT_TOKENS);
   // Knowledge (issue 17): passages of the persona's sources for this USER turn, and what was used.
-  const knowledge = await retrieveForTurn(db, env, auth.organizationId, persona.id, input.content, budget);
+  const knowledge = begun.session.hasKnowledge
+    ? await retrieveForTurn(db, env, auth.organizationId, persona.id, input.content, budget)
+    : NO_KNOWLEDGE;
   const prompt = buildPrompt(persona, begun.history, budget, { knowledge: knowledge.passages });
   const model = ctx.services.resolveModel(persona);
 
