@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createDb } from '../src/db/client';
 import { queryTerms } from '../src/db/queries/sources';
 import { chunkPages } from '../src/sources/chunk';
-import { queue, SOURCE_DEAD_LETTER_QUEUE } from '../src/sources/ingest';
+import { ingestSource, queue, SOURCE_DEAD_LETTER_QUEUE } from '../src/sources/ingest';
 import { createTenant, data, mutate, query, type Tenant } from './helpers/api';
 import { createPersona, createSession, marker, modelRequests } from './helpers/factories';
 import { type PdfFixtureEntry, pdfFixture, pdfFixtures } from './helpers/pdf-fixtures';
@@ -208,6 +208,39 @@ describe('knowledge sources', () => {
     expect(total.status).toBe(413);
     expect(JSON.stringify(total.body)).toContain('limit of 8 bytes');
     expect(await count()).toBe(1);
+  });
+
+  it('bounds ingestion: SOURCE_MAX_PAGES and SOURCE_MAX_CHARS stop reading and are reported', async () => {
+    const db = createDb(env);
+    const put = async (file: string, bytes: Uint8Array, mimeType: string) => {
+      const id = `src_bound_${crypto.randomUUID().slice(0, 8)}`;
+      const key = `${tenant.organizationId}/${id}`;
+      await env.SOURCE_BLOBS?.put(key, bytes);
+      await db.execute(sql`insert into knowledge_sources
+        (id, organization_id, persona_id, filename, mime_type, byte_size, sha256, blob_key)
+        values (${id}, ${tenant.organizationId}, ${personaId}, ${file}, ${mimeType}, ${bytes.length}, 'x', ${key})`);
+      return id;
+    };
+    const paper = 'multipage-paper_tracemonkey.pdf';
+    const pdfBytes = Uint8Array.from(atob(pdfFixture(paper)), (c) => c.charCodeAt(0));
+    const pdfId = await put(paper, pdfBytes, 'application/pdf');
+    const job = (sourceId: string) => ({ organizationId: tenant.organizationId, sourceId });
+    expect(await ingestSource(db, { ...env, SOURCE_MAX_PAGES: '3' }, job(pdfId))).toBe('READY');
+    const pdf = data<Source>(
+      await query('source.get', { id: pdfId, includeChunks: true, chunksLimit: 100 }, { tenant }),
+    );
+    expect(pdf).toMatchObject({ pageCount: 14, pagesIndexed: 3 });
+    expect(Math.max(...(pdf.chunks ?? []).map((c) => c.pageEnd ?? 0))).toBe(3);
+    // One huge line without spaces: cut to the character limit and into bounded pieces.
+    const hostile = new TextEncoder().encode('x'.repeat(300_000));
+    const textId = await put('wall.txt', hostile, 'text/plain');
+    expect(await ingestSource(db, { ...env, SOURCE_MAX_CHARS: '5000' }, job(textId))).toBe('READY');
+    const wall = data<Source & { charCount: number }>(await query('source.get', { id: textId }, { tenant }));
+    expect(wall.charCount).toBe(5000);
+    expect(wall.chunkCount).toBeLessThanOrEqual(6);
+    // A second delivery of a finished job writes nothing.
+    expect(await ingestSource(db, env, job(textId))).toBe('SKIPPED');
+    expect(await chunkRows(textId)).toBe(wall.chunkCount);
   });
 
   it('retries a job whose storage fails, and the dead-letter queue marks the source FAILED', async () => {
