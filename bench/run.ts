@@ -10,6 +10,7 @@
  *  4. scaling with history and session counts    (bench/lib/load.ts)
  *  5. PDF extraction: our path vs pdfjs-dist     (bench/lib/pdf.ts)
  *  6. bundle size and Worker startup             (bench/lib/bundle.ts)
+ *  7. knowledge retrieval recall@5, per database (bench/lib/retrieval.ts; alone: node bench/retrieval.ts)
  *
  * Settings (environment): BENCH_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/postgres),
  * BENCH_LOAD_SECONDS (10), BENCH_SCALE_SECONDS (5), BENCH_CONNECTIONS (10), BENCH_TTFB_TURNS (300).
@@ -28,6 +29,7 @@ import type { LoadJob } from './lib/load-child.ts';
 import { machine } from './lib/machine.ts';
 import { measurePdf } from './lib/pdf.ts';
 import { createThrowawayDatabase, postgresVersion } from './lib/postgres.ts';
+import { measureRetrieval, type RetrievalResult, retrievalTable } from './lib/retrieval.ts';
 import { measureRoundTrips, type RoundTripRow } from './lib/round-trips.ts';
 import { addApiKeys, seedSessions, sqlBatch } from './lib/seed.ts';
 import { percentile, round } from './lib/stats.ts';
@@ -113,6 +115,7 @@ type Phase = {
   ttfb?: { api: TtfbSummary; floor: TtfbSummary };
   load: LoadRow[];
   scaling: (LoadRow & { size: number; unit: string })[];
+  retrieval: RetrievalResult;
 };
 
 async function databasePhase(database: Db, model: { url: string; port: number }, floor: DevServer): Promise<Phase> {
@@ -181,6 +184,9 @@ async function databasePhase(database: Db, model: { url: string; port: number },
     tenant: rt,
     sessionId: rtSession,
   });
+
+  log(`${database}: knowledge retrieval (fixture PDFs as sources, recall@5)`);
+  const retrieval = await measureRetrieval(app.url);
 
   let ttfb: Phase['ttfb'];
   if (ttfbTenant) {
@@ -310,6 +316,7 @@ async function databasePhase(database: Db, model: { url: string; port: number },
     ...(ttfb ? { ttfb } : {}),
     load,
     scaling,
+    retrieval,
   };
 }
 
@@ -392,6 +399,7 @@ async function main() {
     ttfb: phases.find((p) => p.ttfb)?.ttfb,
     load: { floor: floorLoad, ...Object.fromEntries(phases.map((p) => [p.database, p.load])) },
     scaling: Object.fromEntries(phases.map((p) => [p.database, p.scaling])),
+    retrieval: Object.fromEntries(phases.map((p) => [p.database, p.retrieval])),
     targets,
     pdf,
     bundle: { deployed: bundle, minified: bundleMin, floor: floorBundle },
@@ -701,6 +709,9 @@ function report(
       ],
     ),
   );
+
+  out.push('\n### Knowledge retrieval\n');
+  for (const p of phases) out.push(`${p.database}: ${retrievalTable(p.retrieval)}\n`);
 
   out.push('\n### Targets\n');
   out.push(

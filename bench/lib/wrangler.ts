@@ -74,9 +74,12 @@ export async function startWranglerDev(options: {
   vars?: Record<string, string>;
   extraArgs?: string[];
   timeoutMs?: number;
+  /** Fixed ports (a machine shared by several runs assigns them); free ones otherwise. */
+  port?: number;
+  inspectorPort?: number;
 }): Promise<DevServer> {
-  const port = await freePort();
-  const inspectorPort = await freePort();
+  const port = options.port ?? (await freePort());
+  const inspectorPort = options.inspectorPort ?? (await freePort());
   const args = ['dev', ...(options.extraArgs ?? [])];
   args.push('--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspectorPort));
   args.push('--log-level', 'warn', '--persist-to', options.persistTo, '--show-interactive-dev-session=false');
