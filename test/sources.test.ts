@@ -5,7 +5,7 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { sql } from 'drizzle-orm';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDb } from '../src/db/client';
 import { queryTerms } from '../src/db/queries/sources';
 import { chunkPages } from '../src/sources/chunk';
@@ -13,6 +13,13 @@ import { ingestSource, queue, SOURCE_DEAD_LETTER_QUEUE } from '../src/sources/in
 import { createTenant, data, mutate, query, type Tenant } from './helpers/api';
 import { createPersona, createSession, marker, modelRequests } from './helpers/factories';
 import { type PdfFixtureEntry, pdfFixture, pdfFixtures } from './helpers/pdf-fixtures';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** test/fixtures/docx/*.docx as base64 (test/node/global-setup.ts). */
+    docxFixtures: Record<string, string>;
+  }
+}
 
 const LARGE = 'large-117-pages_GeoTopo-komprimiert.pdf';
 
@@ -274,6 +281,116 @@ describe('knowledge sources', () => {
     expect(source.status).toBe('FAILED');
     expect(source.error?.code).toBe('INGESTION_FAILED');
     expect(await chunkRows(sourceId)).toBe(0);
+  });
+});
+
+describe('Word documents as sources', () => {
+  const DOCX = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
+
+  /** A one-entry ZIP (stored or deflated) holding `word/document.xml`. */
+  async function zipWith(xml: Uint8Array, deflate: boolean): Promise<Uint8Array> {
+    const data = deflate
+      ? new Uint8Array(
+          await new Response(new Blob([xml]).stream().pipeThrough(new CompressionStream('deflate-raw'))).arrayBuffer(),
+        )
+      : xml;
+    const name = new TextEncoder().encode('word/document.xml');
+    const local = new Uint8Array(30 + name.length);
+    const lv = new DataView(local.buffer);
+    lv.setUint32(0, 0x04034b50, true);
+    lv.setUint16(8, deflate ? 8 : 0, true);
+    lv.setUint32(18, data.length, true);
+    lv.setUint32(22, xml.length, true);
+    lv.setUint16(26, name.length, true);
+    local.set(name, 30);
+    const central = new Uint8Array(46 + name.length);
+    const cv = new DataView(central.buffer);
+    cv.setUint32(0, 0x02014b50, true);
+    cv.setUint16(10, deflate ? 8 : 0, true);
+    cv.setUint32(20, data.length, true);
+    // A lie, as a zip bomb would tell it: 1 KiB uncompressed.
+    cv.setUint32(24, 1024, true);
+    cv.setUint16(28, name.length, true);
+    cv.setUint32(42, 0, true);
+    central.set(name, 46);
+    const end = new Uint8Array(22);
+    const ev = new DataView(end.buffer);
+    ev.setUint32(0, 0x06054b50, true);
+    ev.setUint16(8, 1, true);
+    ev.setUint16(10, 1, true);
+    ev.setUint32(12, central.length, true);
+    ev.setUint32(16, local.length + data.length, true);
+    const out = new Uint8Array(local.length + data.length + central.length + end.length);
+    out.set(local, 0);
+    out.set(data, local.length);
+    out.set(central, local.length + data.length);
+    out.set(end, local.length + data.length + central.length);
+    return out;
+  }
+  const base64 = (bytes: Uint8Array) => {
+    let s = '';
+    for (const b of bytes) s += String.fromCharCode(b);
+    return btoa(s);
+  };
+
+  it('reads real .docx files (mammoth.js test data) and retrieves from them like a PDF', {
+    timeout: 120_000,
+  }, async () => {
+    const org = await createTenant('Docx org');
+    const persona = (await createPersona(org)).id;
+    const files = inject('docxFixtures');
+    const ids: Record<string, string> = {};
+    for (const name of ['single-paragraph.docx', 'tables.docx', 'simple-list.docx', 'empty.docx']) {
+      const data64 = files[name];
+      expect(data64, name).toBeDefined();
+      ids[name] = data<Source>(await add(org, persona, name, DOCX, data64 ?? '')).id;
+    }
+    const text = async (name: string) => {
+      const s = await settled(org, ids[name] ?? '');
+      expect(s.status, name).toBe('READY');
+      const got = data<Source>(await query('source.get', { id: s.id, includeChunks: true }, { tenant: org }));
+      return got.chunks?.map((c) => c.text).join('\n');
+    };
+    expect(await text('single-paragraph.docx')).toBe('Walking on imported air');
+    expect(await text('tables.docx')).toBe('Above\nTop left\nTop right\nBottom left\nBottom right\nBelow');
+    expect(await text('simple-list.docx')).toBe('Apple\nBanana');
+    const empty = await settled(org, ids['empty.docx'] ?? '');
+    expect(empty).toMatchObject({ status: 'FAILED', error: { code: 'NO_TEXT' } });
+
+    const session = await createSession(org, persona);
+    const mark = marker('docx');
+    const reply = data<any>(
+      await mutate(
+        'chat.sendMessage',
+        { chatSessionId: session.id, content: `What was walked on, imported? ${mark}` },
+        { tenant: org },
+      ),
+    );
+    expect(JSON.stringify((await modelRequests(mark))[0]?.body)).toContain('Walking on imported air');
+    expect(reply.metadata.knowledge.used[0]).toMatchObject({ filename: 'single-paragraph.docx', pages: null });
+  });
+
+  it('stops inflating a ZIP bomb at the limit, and refuses what is not a Word file', { timeout: 60_000 }, async () => {
+    const org = await createTenant('Docx bomb org');
+    const persona = (await createPersona(org)).id;
+    // 64 MiB of the same paragraph deflates to well under 1 MiB; the archive claims 1 KiB.
+    const paragraph = new TextEncoder().encode('<w:p><w:r><w:t>boom</w:t></w:r></w:p>');
+    const xml = new Uint8Array(64 * 1024 * 1024);
+    for (let i = 0; i + paragraph.length <= xml.length; i += paragraph.length) xml.set(paragraph, i);
+    const bomb = await zipWith(xml, true);
+    expect(bomb.length).toBeLessThan(1024 * 1024);
+    const bombId = data<Source>(await add(org, persona, 'bomb.docx', DOCX, base64(bomb))).id;
+    const notZip = data<Source>(await add(org, persona, 'fake.docx', DOCX, b64('just text'))).id;
+    const small = await zipWith(new TextEncoder().encode('<w:p><w:t>Stored &amp; fine</w:t></w:p>'), false);
+    const storedId = data<Source>(await add(org, persona, 'stored.docx', DOCX, base64(small))).id;
+    const b = await settled(org, bombId);
+    expect(b).toMatchObject({ status: 'FAILED', error: { code: 'UNREADABLE' } });
+    expect(b.error?.message).toContain('expands to more than 16000000 bytes');
+    expect(await settled(org, notZip)).toMatchObject({ status: 'FAILED', error: { code: 'UNREADABLE' } });
+    const stored = data<Source>(
+      await query('source.get', { id: (await settled(org, storedId)).id, includeChunks: true }, { tenant: org }),
+    );
+    expect(stored.chunks?.[0]?.text).toBe('Stored & fine');
   });
 });
 

@@ -5,7 +5,11 @@ import { deleteSource, insertSourceWithinLimits, type SourceRow } from '../db/qu
 import { AppError } from '../errors';
 import { newId } from '../ids';
 import type { AuthedContext } from '../trpc/context';
+import { DOCX_TYPE } from './extract';
 import { sourceLimits } from './limits';
+
+/** The attachment types, and Word documents. */
+const SOURCE_TYPES = [...SUPPORTED_TYPES, DOCX_TYPE];
 
 export type AddSourceInput = { personaId: string; filename: string; mimeType: string; data: string };
 
@@ -39,10 +43,10 @@ export async function addSource(ctx: AuthedContext, input: AddSourceInput): Prom
   }
   const limits = sourceLimits(env);
   const { type } = parseMimeType(input.mimeType);
-  if (!SUPPORTED_TYPES.includes(type)) {
+  if (!SOURCE_TYPES.includes(type)) {
     throw new AppError(
       'UNSUPPORTED_MEDIA_TYPE',
-      `Source "${input.filename}" has unsupported type "${input.mimeType}". Supported: ${SUPPORTED_TYPES.join(', ')}.`,
+      `Source "${input.filename}" has unsupported type "${input.mimeType}". Supported: ${SOURCE_TYPES.join(', ')}.`,
     );
   }
   const size = base64DecodedLength(base64Payload(input.data));

@@ -1,7 +1,15 @@
 import { extractAttachments } from '../attachments/extract';
 import type { Env } from '../env';
 import { AppError } from '../errors';
+import { extractDocx } from './docx';
 import type { SourceLimits } from './limits';
+
+/** Word documents: sources only for now (message attachments do not take them yet). */
+export const DOCX_TYPE = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
+
+/** Decompressed document.xml allowed per character indexed (Word's XML is ~10x its text), capped at 32 MiB. */
+const DOCX_XML_BYTES_PER_CHAR = 16;
+const DOCX_MAX_XML_BYTES = 32 * 1024 * 1024;
 
 /** Text of a source, page by page (one "page" for documents without pages). */
 export type SourcePages = { pages: string[]; paged: boolean; pageCount: number | null };
@@ -89,8 +97,13 @@ export async function extractSource(
   env: Env,
   limits: SourceLimits,
 ): Promise<SourcePages> {
-  const isPdf = input.mimeType.split(';')[0]?.trim().toLowerCase() === 'application/pdf';
-  const result = isPdf ? await pdfPages(input.filename, input.bytes, limits) : await textPages(input, env, limits);
+  const type = input.mimeType.split(';')[0]?.trim().toLowerCase();
+  let result: SourcePages;
+  if (type === 'application/pdf') result = await pdfPages(input.filename, input.bytes, limits);
+  else if (type === DOCX_TYPE) {
+    const maxXml = Math.min(DOCX_MAX_XML_BYTES, limits.maxChars * DOCX_XML_BYTES_PER_CHAR);
+    result = { pages: [await extractDocx(input.filename, input.bytes, maxXml)], paged: false, pageCount: null };
+  } else result = await textPages(input, env, limits);
   if (!result.pages.some((p) => p.trim() !== '')) {
     throw new SourceFailure(
       'NO_TEXT',
