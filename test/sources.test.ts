@@ -5,21 +5,15 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { sql } from 'drizzle-orm';
-import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createDb } from '../src/db/client';
 import { queryTerms } from '../src/db/queries/sources';
 import { chunkPages } from '../src/sources/chunk';
 import { ingestSource, queue, SOURCE_DEAD_LETTER_QUEUE } from '../src/sources/ingest';
 import { createTenant, data, mutate, query, type Tenant } from './helpers/api';
+import { docxFixture } from './helpers/docx-fixtures';
 import { createPersona, createSession, marker, modelRequests } from './helpers/factories';
 import { type PdfFixtureEntry, pdfFixture, pdfFixtures } from './helpers/pdf-fixtures';
-
-declare module 'vitest' {
-  export interface ProvidedContext {
-    /** test/fixtures/docx/*.docx as base64 (test/node/global-setup.ts). */
-    docxFixtures: Record<string, string>;
-  }
-}
 
 const LARGE = 'large-117-pages_GeoTopo-komprimiert.pdf';
 
@@ -338,12 +332,9 @@ describe('Word documents as sources', () => {
   }, async () => {
     const org = await createTenant('Docx org');
     const persona = (await createPersona(org)).id;
-    const files = inject('docxFixtures');
     const ids: Record<string, string> = {};
     for (const name of ['single-paragraph.docx', 'tables.docx', 'simple-list.docx', 'empty.docx']) {
-      const data64 = files[name];
-      expect(data64, name).toBeDefined();
-      ids[name] = data<Source>(await add(org, persona, name, DOCX, data64 ?? '')).id;
+      ids[name] = data<Source>(await add(org, persona, name, DOCX, docxFixture(name))).id;
     }
     const text = async (name: string) => {
       const s = await settled(org, ids[name] ?? '');
