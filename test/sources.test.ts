@@ -186,14 +186,10 @@ describe('knowledge sources', () => {
     const persona = (await createPersona(org)).id;
     const count = async () =>
       data<Source[]>(await query('source.list', { personaId: persona }, { tenant: org })).length;
-    const bad = await add(
-      org,
-      persona,
-      'x.docx',
-      'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
-      b64('PK'),
-    );
+    // Legacy Word (.doc) is not read; .docx is (below).
+    const bad = await add(org, persona, 'x.doc', 'application/msword', b64('legacy'));
     expect(bad.status).toBe(415);
+    expect(JSON.stringify(bad.body)).toContain('wordprocessingml');
     expect((await add(org, persona, 'x.txt', 'text/plain', '###')).status).toBe(400);
     expect((await add(org, persona, 'x.txt', 'text/plain', '')).status).toBe(400);
     expect((await add(org, 'persona_nope', 'x.txt', 'text/plain', b64('hi'))).status).toBe(404);
