@@ -15,6 +15,7 @@
  *
  * `npm run bench -- --only=send-memory` runs section 7 alone (no servers; about a minute) and prints
  * its table without touching bench/results.json.
+ *  8. knowledge retrieval recall@5, per database (bench/lib/retrieval.ts; alone: node bench/retrieval.ts)
  *
  * Settings (environment): BENCH_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/postgres),
  * BENCH_LOAD_SECONDS (10), BENCH_SCALE_SECONDS (5), BENCH_CONNECTIONS (10), BENCH_TTFB_TURNS (300).
@@ -34,6 +35,7 @@ import type { LoadJob } from './lib/load-child.ts';
 import { machine } from './lib/machine.ts';
 import { measurePdf } from './lib/pdf.ts';
 import { createThrowawayDatabase, postgresVersion } from './lib/postgres.ts';
+import { measureRetrieval, type RetrievalResult, retrievalTable } from './lib/retrieval.ts';
 import { measureRoundTrips, type RoundTripRow } from './lib/round-trips.ts';
 import { addApiKeys, type SqlEndpoint, seedSessions, sqlBatch } from './lib/seed.ts';
 import { measureSendMemory, type SendMemoryRow } from './lib/send-memory.ts';
@@ -124,6 +126,7 @@ type Phase = {
   ttfb?: { api: TtfbSummary; floor: TtfbSummary };
   load: LoadRow[];
   scaling: (LoadRow & { size: number; unit: string })[];
+  retrieval: RetrievalResult;
 };
 
 async function databasePhase(database: Db, model: { url: string; port: number }, floor: DevServer): Promise<Phase> {
@@ -199,6 +202,8 @@ async function databasePhase(database: Db, model: { url: string; port: number },
     log(`${database}: stop latency`);
     stop = await measureStop(app.url, rt, rtSession);
   }
+  log(`${database}: knowledge retrieval (fixture PDFs as sources, recall@5)`);
+  const retrieval = await measureRetrieval(app.url);
 
   let ttfb: Phase['ttfb'];
   if (ttfbTenant) {
@@ -329,6 +334,7 @@ async function databasePhase(database: Db, model: { url: string; port: number },
     ...(ttfb ? { ttfb } : {}),
     load,
     scaling,
+    retrieval,
   };
 }
 
@@ -416,6 +422,7 @@ async function main() {
     stop: phases.find((p) => p.stop)?.stop,
     load: { floor: floorLoad, ...Object.fromEntries(phases.map((p) => [p.database, p.load])) },
     scaling: Object.fromEntries(phases.map((p) => [p.database, p.scaling])),
+    retrieval: Object.fromEntries(phases.map((p) => [p.database, p.retrieval])),
     targets,
     pdf,
     sendMemory,
@@ -752,6 +759,8 @@ function report(
   );
 
   out.push(`\n${sendMemoryReport(results.sendMemory as SendMemoryRow[])}`);
+  out.push('\n### Knowledge retrieval\n');
+  for (const p of phases) out.push(`${p.database}: ${retrievalTable(p.retrieval)}\n`);
 
   out.push('\n### Targets\n');
   out.push(

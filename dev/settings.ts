@@ -42,6 +42,12 @@ export const DEV_SETTINGS = {
   PDF_MAX_OPERATIONS: int(1),
   PDF_MAX_MS: int(1),
   ATTACHMENT_MAX_CHARS: int(1),
+  SOURCES_MAX_PER_PERSONA: int(1),
+  SOURCE_MAX_BYTES: int(1),
+  SOURCES_MAX_TOTAL_BYTES: int(1),
+  SOURCE_MAX_PAGES: int(1),
+  SOURCE_MAX_CHARS: int(1),
+  KNOWLEDGE_TOKEN_BUDGET: int(0),
   DAILY_MODEL_CALL_CAP: int(0),
   RATE_LIMIT_PER_MINUTE: int(1),
   MAX_BODY_BYTES: int(1),
@@ -61,6 +67,8 @@ export const MANAGED_SETTINGS = {
   CHAT_SESSIONS: 'it is a Durable Object binding declared in wrangler.toml, not a variable',
   LOCAL_DEV_SECRET: 'npm run dev makes a new one at every start for its local endpoints',
   OFFLINE_MODEL: 'npm run dev always enables the offline model for when no OPENAI_API_KEY is set',
+  SOURCE_BLOBS: 'it is a binding declared in wrangler.toml (R2; local in wrangler dev), not a variable',
+  SOURCE_QUEUE: 'it is a binding declared in wrangler.toml (Queues; local in wrangler dev), not a variable',
 } as const;
 
 export type SettingSource = '.dev.vars' | 'environment' | '--var';

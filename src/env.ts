@@ -1,4 +1,5 @@
 import type { ChatSession } from './durable/chat-session';
+import type { SourceJob } from './sources/job';
 
 /**
  * Bindings the Worker receives. Secrets are set with `wrangler secret put`; locally `npm run dev`
@@ -52,6 +53,17 @@ export type Env = {
   PDF_MAX_DECODED_BYTES?: string;
   PDF_MAX_OPERATIONS?: string;
   PDF_MAX_MS?: string;
+  /** Knowledge sources (src/sources): original bytes, and the ingestion queue (wrangler.toml). */
+  SOURCE_BLOBS?: R2Bucket;
+  SOURCE_QUEUE?: Queue<SourceJob>;
+  /** Knowledge-source limits; defaults in src/sources/limits.ts and the README. */
+  SOURCES_MAX_PER_PERSONA?: string;
+  SOURCE_MAX_BYTES?: string;
+  SOURCES_MAX_TOTAL_BYTES?: string;
+  SOURCE_MAX_PAGES?: string;
+  SOURCE_MAX_CHARS?: string;
+  /** Tokens of retrieved passages a USER turn may add to the prompt (default: a quarter of CONTEXT_TOKEN_BUDGET). */
+  KNOWLEDGE_TOKEN_BUDGET?: string;
   /** Largest request body under /api, bytes (default 14 MiB: 10 MiB of base64 attachments and their JSON). */
   MAX_BODY_BYTES?: string;
   /** Cloudflare Rate Limiting binding: requests per API key (wrangler.toml [[ratelimits]]). */

@@ -17,6 +17,8 @@ export const idPrefixes = {
   message: 'msg',
   attachment: 'att',
   publishableKey: 'pubkey',
+  source: 'src',
+  chunk: 'chunk',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

@@ -8,7 +8,7 @@ import { readSse } from './helpers/sse';
 
 const worker = (exports as unknown as { default: Fetcher }).default;
 
-type World = { tenant: Tenant; personaId: string; sessionId: string; replyId: string };
+type World = { tenant: Tenant; personaId: string; sessionId: string; replyId: string; sourceId: string };
 
 /** Strings a hostile client would send: ids of both tenants, NUL, lone surrogates, huge, SQL-ish. */
 function strings(victim: World, own: World) {
@@ -17,10 +17,15 @@ function strings(victim: World, own: World) {
       victim.personaId,
       victim.sessionId,
       victim.replyId,
+      victim.sourceId,
       victim.tenant.organizationId,
       own.personaId,
       own.sessionId,
       own.replyId,
+      own.sourceId,
+      'text/plain',
+      'application/pdf',
+      'aGVsbG8=',
       '',
       ' ',
       'a\u0000b',
@@ -91,6 +96,12 @@ const FIELDS = [
   'to',
   'messages',
   'session',
+  'filename',
+  'mimeType',
+  'data',
+  'includeChunks',
+  'chunksFrom',
+  'chunksLimit',
 ];
 
 async function call(path: string, type: string, input: unknown, tenant: Tenant) {
@@ -111,6 +122,7 @@ async function snapshot(w: World) {
     data(await query('chat.getSession', { id: w.sessionId, includeAttachmentText: true }, auth)),
     data(await query('feedback.listForSession', { chatSessionId: w.sessionId }, auth)),
     data(await query('chat.listSessions', {}, auth)),
+    data<{ id: string }[]>(await query('source.list', { personaId: w.personaId }, auth)).map((s) => s.id),
   ]);
 }
 
@@ -126,7 +138,14 @@ async function world(name: string): Promise<World> {
   const reply = data<any>(
     await mutate('chat.sendMessage', { chatSessionId: session.id, content: 'hello' }, { tenant }),
   );
-  return { tenant, personaId: persona.id, sessionId: session.id, replyId: reply.id };
+  const source = data<any>(
+    await mutate(
+      'source.add',
+      { personaId: persona.id, filename: 'notes.txt', mimeType: 'text/plain', data: btoa('fuzz notes') },
+      { tenant },
+    ),
+  );
+  return { tenant, personaId: persona.id, sessionId: session.id, replyId: reply.id, sourceId: source.id };
 }
 
 describe('property-based fuzzing of every procedure', () => {

@@ -46,6 +46,31 @@ describe('database round trips', () => {
     expect(calls).toEqual(['db', 'model', 'db']);
   });
 
+  it('sendMessage to a persona with knowledge: 2 before (the retrieval search) and 1 after', async () => {
+    const tenant = await createTenant();
+    const { persona, session } = await conversation(tenant);
+    const source = data<any>(
+      await mutate(
+        'source.add',
+        { personaId: persona.id, filename: 'kb.txt', mimeType: 'text/plain', data: btoa('The zorbulator is blue.') },
+        { tenant },
+      ),
+    );
+    for (let i = 0; i < 400; i++) {
+      if (data<any>(await query('source.get', { id: source.id }, { tenant })).status === 'READY') break;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    const { result, trace: calls } = await traced(tenant, (t) =>
+      mutate(
+        'chat.sendMessage',
+        { chatSessionId: session.id, content: 'what colour is the zorbulator' },
+        { tenant: t, ...local },
+      ),
+    );
+    expect(data<any>(result).metadata.knowledge.used[0].filename).toBe('kb.txt');
+    expect(calls).toEqual(['db', 'db', 'model', 'db']);
+  });
+
   it('sendMessage with an attachment: 2 before (the session is checked before parsing) and 1 after', async () => {
     const tenant = await createTenant();
     const { session } = await conversation(tenant);

@@ -12,7 +12,7 @@ const worker = (exports as unknown as { default: Fetcher }).default;
 const BASE = 'http://api.test';
 
 /** `replyId` is a reply still being generated (STREAMING), so stop and resume have something to act on. */
-type Victim = { tenant: Tenant; personaId: string; sessionId: string; replyId: string };
+type Victim = { tenant: Tenant; personaId: string; sessionId: string; replyId: string; sourceId: string };
 type Kind = 'query' | 'mutation' | 'subscription';
 type Entry = {
   kind: Kind;
@@ -41,6 +41,23 @@ const matrix: Record<string, Entry> = {
   'persona.get': { kind: 'query', input: (v) => ({ id: v.personaId }), expectOwn: 404 },
   'persona.update': { kind: 'mutation', input: (v) => ({ id: v.personaId, name: 'Hacked' }), expectOwn: 404 },
   'persona.delete': { kind: 'mutation', input: (v) => ({ id: v.personaId }), expectOwn: 404 },
+  'source.add': {
+    kind: 'mutation',
+    input: (v) => ({
+      personaId: v.personaId,
+      filename: 'intruder.txt',
+      mimeType: 'text/plain',
+      data: btoa('intruder'),
+    }),
+    expectOwn: 404,
+  },
+  'source.list': {
+    kind: 'query',
+    input: (v) => ({ personaId: v.personaId }),
+    expectOwn: (body) => expect(body.result.data).toEqual([]),
+  },
+  'source.get': { kind: 'query', input: (v) => ({ id: v.sourceId, includeChunks: true }), expectOwn: 404 },
+  'source.delete': { kind: 'mutation', input: (v) => ({ id: v.sourceId }), expectOwn: 404 },
   'chat.createSession': { kind: 'mutation', input: (v) => ({ personaId: v.personaId }), expectOwn: 404 },
   'chat.listSessions': {
     kind: 'query',
@@ -149,6 +166,8 @@ async function snapshot(v: Victim) {
     data(await query('chat.listSessions', {}, auth)),
     data(await query('chat.getSession', { id: v.sessionId, includeAttachmentText: true }, auth)),
     data(await query('feedback.listForSession', { chatSessionId: v.sessionId }, auth)),
+    data(await query('source.list', { personaId: v.personaId }, auth)),
+    data(await query('source.get', { id: v.sourceId, includeChunks: true }, auth)),
   ]);
 }
 
@@ -170,7 +189,19 @@ describe('tenant isolation matrix', () => {
     // A rated reply (the greeting), so rate/remove have a victim's rating to try to change.
     const greeting = data<any>(await query('chat.getSession', { id: session.id }, { tenant })).messages[0];
     data(await mutate('feedback.rate', { messageId: greeting.id, rating: 'UP' }, { tenant }));
-    victim = { tenant, personaId: persona.id, sessionId: session.id, replyId: reply.id };
+    const source = data<any>(
+      await mutate(
+        'source.add',
+        { personaId: persona.id, filename: 'secret.txt', mimeType: 'text/plain', data: btoa('victim secret') },
+        { tenant },
+      ),
+    );
+    // Settled before snapshots are compared, so the queue finishing mid-test is not mistaken for a change.
+    for (let i = 0; i < 400; i++) {
+      if (data<any>(await query('source.get', { id: source.id }, { tenant })).status !== 'PENDING') break;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    victim = { tenant, personaId: persona.id, sessionId: session.id, replyId: reply.id, sourceId: source.id };
     attacker = await createTenant('Attacker');
     revoked = await createTenant('Revoked');
     await admin(`/organizations/${revoked.organizationId}/api-keys/${revoked.apiKeyId}/revoke`, {});

@@ -8,4 +8,5 @@ export * from './schema/personas';
 export * from './schema/publishable-keys';
 export * from './schema/search';
 export * from './schema/sessions';
+export * from './schema/sources';
 export * from './schema/usage';

@@ -15,6 +15,7 @@ import { newId } from '../ids';
 import type { AuthedContext } from '../trpc/context';
 import { type MessageView, messageView } from '../views/message';
 import type { Services } from '.';
+import { NO_KNOWLEDGE, retrieveForTurn } from './retrieval';
 import { newHistoryMessage, promptKey, type TurnCache, WARM_MS, windowHistory } from './turn-cache';
 
 export type SendMessageInput = {
@@ -322,8 +323,13 @@ async function runTurnAfterEarlyStart(
   const persona = begun.session.persona;
   let prompt: BuiltPrompt;
   let model: ResolvedModel;
+  // Knowledge (issue 17): passages of the persona's sources for this USER turn, and what was used.
+  const knowledge = begun.session.hasKnowledge
+    ? await retrieveForTurn(db, env, organizationId, persona.id, input.content, budget)
+    : NO_KNOWLEDGE;
   let outcome: ReplyOutcome;
-  if (early && early.key === promptKey(persona, begun.history)) {
+  // The early call knows no passages: a persona with knowledge always gets a fresh call.
+  if (early && !begun.session.hasKnowledge && early.key === promptKey(persona, begun.history)) {
     // The early call was made with exactly this turn's persona and history: its text is released
     // only now, after the message committed.
     ({ prompt, model } = early);
@@ -331,7 +337,7 @@ async function runTurnAfterEarlyStart(
     outcome = await early.run;
   } else {
     early?.cancel();
-    prompt = buildPrompt(persona, begun.history, budget);
+    prompt = buildPrompt(persona, begun.history, budget, { knowledge: knowledge.passages });
     model = deps.resolveModel(persona);
     outcome = await generateReply({
       model,
@@ -356,6 +362,8 @@ async function runTurnAfterEarlyStart(
     latencyMs: outcome.latencyMs,
     timeToFirstTokenMs: outcome.timeToFirstTokenMs,
     context: { ...prompt.context, messagesOmitted: omitted },
+    // Knowledge (issue 17): the passages the model got, for citations.
+    knowledge: { used: knowledge.used, ...(knowledge.error ? { error: knowledge.error } : {}) },
     ...(outcome.error ? { error: { code: outcome.error.appCode, message: outcome.error.message } } : {}),
   };
   const finished = await finishReply(db, organizationId, {
@@ -366,7 +374,8 @@ async function runTurnAfterEarlyStart(
   });
   const reply = finished ? messageView(finished) : null;
   deps.remember?.(
-    finished
+    // Sessions whose persona has knowledge are not called early (their prompt needs retrieval first).
+    finished && !begun.session.hasKnowledge
       ? {
           persona,
           history: windowHistory(

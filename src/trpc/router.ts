@@ -4,6 +4,7 @@ import { exportRouter } from './routers/export';
 import { feedbackRouter } from './routers/feedback';
 import { personaRouter } from './routers/persona';
 import { searchRouter } from './routers/search';
+import { sourceRouter } from './routers/source';
 import { widgetRouter } from './routers/widget';
 
 export const appRouter = router({
@@ -13,6 +14,7 @@ export const appRouter = router({
   search: searchRouter,
   export: exportRouter,
   widget: widgetRouter,
+  source: sourceRouter,
 });
 
 export type AppRouter = typeof appRouter;

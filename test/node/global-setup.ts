@@ -20,6 +20,8 @@ declare module 'vitest' {
     openaiUrl: string;
     databaseKind: string;
     pdfFixtures: PdfFixtures;
+    /** test/fixtures/docx/*.docx as base64, by file name (knowledge sources, issue 17). */
+    docxFixtures: Record<string, string>;
   }
 }
 
@@ -77,6 +79,12 @@ export default async function setup(project: TestProject) {
   project.provide('openaiUrl', openai.url);
   project.provide('databaseKind', database ? 'postgresql' : 'pglite');
   project.provide('pdfFixtures', await loadPdfFixtures(project.config.root));
+  const docxDir = resolve(project.config.root, 'test/fixtures/docx');
+  const docx: Record<string, string> = {};
+  for (const name of (await readdir(docxDir)).filter((n) => n.endsWith('.docx'))) {
+    docx[name] = (await readFile(resolve(docxDir, name))).toString('base64');
+  }
+  project.provide('docxFixtures', docx);
   console.log(`tests use ${database ? `PostgreSQL (${database.url})` : 'embedded PGlite'}`);
   return async () => {
     await openai.close();

@@ -27,6 +27,8 @@ export type TurnSession = {
   /** Model calls the organization made today (UTC) and its daily cap. */
   modelCallsToday: number;
   dailyModelCallCap: number;
+  /** The persona has READY knowledge sources (issue 17): only then does a turn search them. */
+  hasKnowledge: boolean;
   persona: {
     id: string;
     name: string;
@@ -156,7 +158,10 @@ export async function beginTurn(db: Db, organizationId: string, input: BeginTurn
       p.id as persona_id, p.name, p.instructions, p.model, p.temperature, p.max_output_tokens, p.version,
       coalesce((select u.model_calls from usage_counters u where u.organization_id = ${organizationId}
                 and u.day = (now() at time zone 'utc')::date), 0) as model_calls_today,
-      ${cap} as daily_model_call_cap
+      ${cap} as daily_model_call_cap,
+      -- Knowledge (issue 17): whether this turn needs a retrieval round trip at all.
+      exists (select 1 from knowledge_sources k where k.organization_id = ${organizationId}
+              and k.persona_id = p.id and k.status = 'READY') as has_knowledge
     from chat_sessions s
     join personas p on p.id = s.persona_id and p.organization_id = ${organizationId}
     where s.id = ${chatSessionId} and s.organization_id = ${organizationId}`);
@@ -216,6 +221,7 @@ export async function beginTurn(db: Db, organizationId: string, input: BeginTurn
           personaDeleted: sessionRow.persona_deleted === true,
           modelCallsToday: Number(sessionRow.model_calls_today),
           dailyModelCallCap: Number(sessionRow.daily_model_call_cap),
+          hasKnowledge: sessionRow.has_knowledge === true,
           persona: {
             id: sessionRow.persona_id as string,
             name: sessionRow.name as string,

@@ -1,0 +1,117 @@
+/**
+ * Retrieval quality (issue 17): the fixture PDFs with text are added as one persona's knowledge
+ * sources through the API (queue ingestion included), then each question is sent as a USER turn and
+ * the reply's `metadata.knowledge.used` (the passages the model got, best first) is checked for the
+ * page that answers it. recall@5: the share of questions whose page is among the first 5 passages.
+ * Questions are written from the documents' own text (the answer page's wording), deep pages included.
+ * Full-text only: there are no embeddings yet, so there is no hybrid column.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { authHeaders, createTenant, trpcMutation, trpcQuery } from './api.ts';
+import { fixturesDir } from './pdf.ts';
+import { sleep } from './proc.ts';
+
+const PAPER = 'multipage-paper_tracemonkey.pdf';
+const GEO = 'large-117-pages_GeoTopo-komprimiert.pdf';
+const LOREM = 'simple-onepage_minimal-document.pdf';
+
+/** Question → the file and (1-based PDF) page whose text answers it. */
+export const QUESTIONS: { file: string; page: number; question: string }[] = [
+  { file: PAPER, page: 2, question: 'How does the VM record a trace tree covering all the hot paths through a loop?' },
+  { file: PAPER, page: 5, question: 'Which two representations for numbers does TraceMonkey support?' },
+  { file: PAPER, page: 8, question: 'What does the constant folding filter do in the forward filter pipeline?' },
+  { file: PAPER, page: 11, question: 'How many times faster than the SpiderMonkey interpreter is the best benchmark?' },
+  { file: PAPER, page: 13, question: 'Which figure shows the fraction of time spent on major VM activities?' },
+  { file: GEO, page: 10, question: 'Wann heißt eine Abbildung zwischen metrischen Räumen eine Isometrie?' },
+  { file: GEO, page: 40, question: 'Welche Eulerzahl (Euler-Charakteristik) haben Ikosaeder und Oktaeder-Oberfläche?' },
+  { file: GEO, page: 55, question: 'Was besagt der Satz von Seifert und van Kampen für den Torus?' },
+  { file: GEO, page: 62, question: 'Wann heißt U eine Umgebungsbasis von x?' },
+  { file: GEO, page: 70, question: 'Was fordern das Bewegungsaxiom und das Parallelenaxiom?' },
+  {
+    file: GEO,
+    page: 75,
+    question: 'Existenz der Parallelen: gibt es zu jeder Geraden und jedem Punkt eine Parallele?',
+  },
+  { file: GEO, page: 80, question: 'Wie ist der Fußpunkt des Lots von P auf g1 in der euklidischen Ebene definiert?' },
+  { file: GEO, page: 88, question: "Was folgt mit der Regel von L'Hospital für das Doppelverhältnis?" },
+  { file: GEO, page: 95, question: 'Was ist die Normalkrümmung von S in s in Richtung x?' },
+  { file: GEO, page: 105, question: 'Wann heißt eine Abbildung zwischen Gruppen ein Homomorphismus?' },
+  { file: GEO, page: 112, question: 'Was bezeichnen Homöomorphismengruppe, Isometriengruppe und Permutationsgruppe?' },
+  { file: LOREM, page: 1, question: 'Lorem ipsum dolor sit amet, consetetur sadipscing elitr' },
+];
+
+export type RetrievalRow = { file: string; questions: number; hits: number; recallAt5: number };
+export type RetrievalResult = { rows: RetrievalRow[]; overall: RetrievalRow; ingestMs: number; misses: string[] };
+
+type Used = { sourceId: string; filename: string; pages: number[] | null; score: number };
+
+export async function measureRetrieval(base: string): Promise<RetrievalResult> {
+  const tenant = await createTenant(base, 'bench: retrieval');
+  const headers = authHeaders(tenant, tenant.apiKey);
+  const manifest = JSON.parse(readFileSync(join(fixturesDir, 'MANIFEST.json'), 'utf8')) as {
+    file: string;
+    expect: string;
+  }[];
+  const started = performance.now();
+  const ids: string[] = [];
+  // Every fixture with text is a source of the same persona: the others are distractors.
+  for (const entry of manifest.filter((e) => e.expect === 'text')) {
+    const data = readFileSync(join(fixturesDir, entry.file)).toString('base64');
+    const source = await trpcMutation(base, headers, 'source.add', {
+      personaId: tenant.personaId,
+      filename: entry.file,
+      mimeType: 'application/pdf',
+      data,
+    });
+    ids.push(source.id);
+  }
+  for (const id of ids) {
+    const deadline = performance.now() + 300_000;
+    for (;;) {
+      const source = await trpcQuery(base, headers, 'source.get', { id });
+      if (source.status === 'READY') break;
+      if (source.status === 'FAILED') throw new Error(`source ${source.filename} FAILED: ${source.error?.message}`);
+      if (performance.now() > deadline) throw new Error(`source ${id} still PENDING after 300 s`);
+      await sleep(250);
+    }
+  }
+  const ingestMs = performance.now() - started;
+  const session = await trpcMutation(base, headers, 'chat.createSession', { personaId: tenant.personaId });
+  const byFile = new Map<string, RetrievalRow>();
+  const misses: string[] = [];
+  for (const q of QUESTIONS) {
+    const reply = await trpcMutation(base, headers, 'chat.sendMessage', {
+      chatSessionId: session.id,
+      content: q.question,
+    });
+    const used = ((reply.metadata?.knowledge?.used ?? []) as Used[]).slice(0, 5);
+    const hit = used.some((u) => u.filename === q.file && (u.pages ?? [1]).includes(q.page));
+    const row = byFile.get(q.file) ?? { file: q.file, questions: 0, hits: 0, recallAt5: 0 };
+    row.questions++;
+    if (hit) row.hits++;
+    else
+      misses.push(
+        `${q.file} p.${q.page}: got ${used.map((u) => `${u.filename.slice(0, 12)} ${u.pages?.join('-')}`).join(', ')}`,
+      );
+    byFile.set(q.file, row);
+  }
+  const rows = [...byFile.values()].map((r) => ({ ...r, recallAt5: r.hits / r.questions }));
+  const questions = rows.reduce((n, r) => n + r.questions, 0);
+  const hits = rows.reduce((n, r) => n + r.hits, 0);
+  return { rows, overall: { file: 'all', questions, hits, recallAt5: hits / questions }, ingestMs, misses };
+}
+
+/** The Markdown table `npm run bench` prints. */
+export function retrievalTable(result: RetrievalResult): string {
+  const line = (r: RetrievalRow) => `| ${r.file} | ${r.questions} | ${r.hits} | ${r.recallAt5.toFixed(2)} |`;
+  return [
+    `Retrieval recall@5, full-text (tsvector + ts_rank; no embeddings yet), ${result.overall.questions} questions; all text fixtures ingested through the queue in ${(result.ingestMs / 1000).toFixed(1)} s`,
+    '',
+    '| document | questions | found in top 5 | recall@5 |',
+    '|---|---|---|---|',
+    ...result.rows.map(line),
+    line({ ...result.overall, file: '**overall**' }),
+    ...(result.misses.length ? ['', 'Misses:', ...result.misses.map((m) => `- ${m}`)] : []),
+  ].join('\n');
+}

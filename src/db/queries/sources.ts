@@ -1,0 +1,317 @@
+import { and, asc, desc, eq, sql } from 'drizzle-orm';
+import type { Chunk } from '../../sources/chunk';
+import type { SourceLimits } from '../../sources/limits';
+import type { Db } from '../client';
+import { knowledgeChunks, knowledgeSources, personas } from '../schema';
+
+/** Every column but none that is large: sources are listed often, chunks are read only on request. */
+export const sourceColumns = {
+  id: knowledgeSources.id,
+  organizationId: knowledgeSources.organizationId,
+  personaId: knowledgeSources.personaId,
+  filename: knowledgeSources.filename,
+  mimeType: knowledgeSources.mimeType,
+  byteSize: knowledgeSources.byteSize,
+  sha256: knowledgeSources.sha256,
+  blobKey: knowledgeSources.blobKey,
+  status: knowledgeSources.status,
+  failureCode: knowledgeSources.failureCode,
+  failureReason: knowledgeSources.failureReason,
+  pageCount: knowledgeSources.pageCount,
+  pagesIndexed: knowledgeSources.pagesIndexed,
+  charCount: knowledgeSources.charCount,
+  chunkCount: knowledgeSources.chunkCount,
+  attempts: knowledgeSources.attempts,
+  createdAt: knowledgeSources.createdAt,
+  updatedAt: knowledgeSources.updatedAt,
+  readyAt: knowledgeSources.readyAt,
+};
+
+export type SourceRow = NonNullable<Awaited<ReturnType<typeof getSource>>>;
+
+export type NewSource = {
+  id: string;
+  personaId: string;
+  filename: string;
+  mimeType: string;
+  byteSize: number;
+  sha256: string;
+  blobKey: string;
+};
+
+export type InsertRefusal = 'PERSONA_NOT_FOUND' | 'TOO_MANY_SOURCES' | 'TOTAL_BYTES';
+
+/**
+ * Inserts a PENDING source when its persona exists (not deleted) and the organization's limits
+ * allow it, in one statement. Otherwise nothing is written and the refusal says why. Two adds racing
+ * for the last place may both pass (the counts are read in each statement's snapshot): the limits
+ * can be overshot by the number of concurrent adds, never more.
+ */
+export async function insertSourceWithinLimits(
+  db: Db,
+  organizationId: string,
+  source: NewSource,
+  limits: SourceLimits,
+): Promise<{ row: SourceRow } | { refusal: InsertRefusal; count: number; totalBytes: number }> {
+  const inserted = await db
+    .insert(knowledgeSources)
+    .select(
+      db
+        .select({
+          id: sql<string>`${source.id}`.as('id'),
+          organizationId: personas.organizationId,
+          personaId: personas.id,
+          filename: sql<string>`${source.filename}`.as('filename'),
+          mimeType: sql<string>`${source.mimeType}`.as('mime_type'),
+          byteSize: sql<number>`${source.byteSize}::integer`.as('byte_size'),
+          sha256: sql<string>`${source.sha256}`.as('sha256'),
+          blobKey: sql<string>`${source.blobKey}`.as('blob_key'),
+          status: sql<string>`'PENDING'`.as('status'),
+          failureCode: sql<null>`null`.as('failure_code'),
+          failureReason: sql<null>`null`.as('failure_reason'),
+          pageCount: sql<null>`null::integer`.as('page_count'),
+          pagesIndexed: sql<null>`null::integer`.as('pages_indexed'),
+          charCount: sql<null>`null::integer`.as('char_count'),
+          chunkCount: sql<number>`0`.as('chunk_count'),
+          attempts: sql<number>`0`.as('attempts'),
+          createdAt: sql<Date>`now()`.as('created_at'),
+          updatedAt: sql<Date>`now()`.as('updated_at'),
+          readyAt: sql<null>`null::timestamptz`.as('ready_at'),
+        })
+        .from(personas)
+        .where(
+          and(
+            eq(personas.organizationId, organizationId),
+            eq(personas.id, source.personaId),
+            sql`${personas.deletedAt} is null`,
+            sql`(select count(*) from knowledge_sources k where k.organization_id = ${organizationId}
+                   and k.persona_id = ${source.personaId}) < ${limits.maxPerPersona}`,
+            sql`(select coalesce(sum(k.byte_size), 0) from knowledge_sources k
+                   where k.organization_id = ${organizationId}) + ${source.byteSize} <= ${limits.maxTotalBytes}`,
+          ),
+        ),
+    )
+    .returning(sourceColumns);
+  const row = inserted[0];
+  if (row) return { row };
+  const result = await db.execute(sql`
+    select exists (select 1 from personas p where p.id = ${source.personaId}
+             and p.organization_id = ${organizationId} and p.deleted_at is null) as persona,
+           (select count(*) from knowledge_sources k where k.organization_id = ${organizationId}
+             and k.persona_id = ${source.personaId})::integer as count,
+           (select coalesce(sum(k.byte_size), 0) from knowledge_sources k
+             where k.organization_id = ${organizationId})::bigint as total`);
+  const stats = result.rows[0] ?? {};
+  const count = Number(stats.count ?? 0);
+  const totalBytes = Number(stats.total ?? 0);
+  if (stats.persona !== true) return { refusal: 'PERSONA_NOT_FOUND', count, totalBytes };
+  if (count >= limits.maxPerPersona) return { refusal: 'TOO_MANY_SOURCES', count, totalBytes };
+  return { refusal: 'TOTAL_BYTES', count, totalBytes };
+}
+
+export async function getSource(db: Db, organizationId: string, id: string) {
+  const [row] = await db
+    .select(sourceColumns)
+    .from(knowledgeSources)
+    .where(and(eq(knowledgeSources.organizationId, organizationId), eq(knowledgeSources.id, id)))
+    .limit(1);
+  return row;
+}
+
+/** A persona's sources, newest first, keyset-paginated by the last id of the previous page. */
+export function listSources(
+  db: Db,
+  organizationId: string,
+  input: { personaId: string; limit: number; cursor?: string | undefined },
+) {
+  const after = input.cursor
+    ? sql`(${knowledgeSources.createdAt}, ${knowledgeSources.id}) < (select k2.created_at, k2.id from knowledge_sources k2
+           where k2.id = ${input.cursor} and k2.organization_id = ${organizationId})`
+    : undefined;
+  return db
+    .select(sourceColumns)
+    .from(knowledgeSources)
+    .where(
+      and(eq(knowledgeSources.organizationId, organizationId), eq(knowledgeSources.personaId, input.personaId), after),
+    )
+    .orderBy(desc(knowledgeSources.createdAt), desc(knowledgeSources.id))
+    .limit(input.limit);
+}
+
+/** The first chunks of a source, in document order, from ordinal `from`. */
+export function listChunks(db: Db, organizationId: string, sourceId: string, input: { from: number; limit: number }) {
+  return db
+    .select({
+      ordinal: knowledgeChunks.ordinal,
+      pageStart: knowledgeChunks.pageStart,
+      pageEnd: knowledgeChunks.pageEnd,
+      heading: knowledgeChunks.heading,
+      text: knowledgeChunks.text,
+    })
+    .from(knowledgeChunks)
+    .where(
+      and(
+        eq(knowledgeChunks.organizationId, organizationId),
+        eq(knowledgeChunks.sourceId, sourceId),
+        sql`${knowledgeChunks.ordinal} >= ${input.from}`,
+      ),
+    )
+    .orderBy(asc(knowledgeChunks.ordinal))
+    .limit(input.limit);
+}
+
+/** Deletes a source; its chunks go with it (foreign key, on delete cascade) in the same statement. */
+export async function deleteSource(db: Db, organizationId: string, id: string) {
+  const [row] = await db
+    .delete(knowledgeSources)
+    .where(and(eq(knowledgeSources.organizationId, organizationId), eq(knowledgeSources.id, id)))
+    .returning({ id: knowledgeSources.id, blobKey: knowledgeSources.blobKey });
+  return row;
+}
+
+/** Counts a delivery of a PENDING source's ingestion job; undefined when it is gone or done. */
+export async function claimSourceAttempt(db: Db, organizationId: string, id: string) {
+  const [row] = await db
+    .update(knowledgeSources)
+    .set({ attempts: sql`${knowledgeSources.attempts} + 1`, updatedAt: sql`now()` })
+    .where(
+      and(
+        eq(knowledgeSources.organizationId, organizationId),
+        eq(knowledgeSources.id, id),
+        eq(knowledgeSources.status, 'PENDING'),
+      ),
+    )
+    .returning(sourceColumns);
+  return row;
+}
+
+/** Marks a PENDING source FAILED; a source already READY (or deleted) is left alone. */
+export async function failSource(db: Db, organizationId: string, id: string, code: string, reason: string) {
+  const [row] = await db
+    .update(knowledgeSources)
+    .set({ status: 'FAILED', failureCode: code, failureReason: reason.slice(0, 1_000), updatedAt: sql`now()` })
+    .where(
+      and(
+        eq(knowledgeSources.organizationId, organizationId),
+        eq(knowledgeSources.id, id),
+        eq(knowledgeSources.status, 'PENDING'),
+      ),
+    )
+    .returning({ id: knowledgeSources.id });
+  return row !== undefined;
+}
+
+/**
+ * Writes a source's chunks and marks it READY in ONE statement: either all of it is indexed and
+ * READY, or nothing is. Only a PENDING source is completed, so a repeated delivery writes nothing.
+ * Chunks travel as one JSON parameter (bounded by SOURCE_MAX_CHARS, well under Neon's 10 MiB).
+ */
+export async function completeSource(
+  db: Db,
+  organizationId: string,
+  id: string,
+  result: { chunks: Chunk[]; pageCount: number | null; pagesIndexed: number | null; charCount: number },
+): Promise<boolean> {
+  const rows = result.chunks.map((c) => ({
+    ordinal: c.ordinal,
+    page_start: c.pageStart,
+    page_end: c.pageEnd,
+    heading: c.heading,
+    text: c.text,
+  }));
+  const outcome = await db.execute(sql`
+    with src as (
+      update knowledge_sources set status = 'READY', failure_code = null, failure_reason = null,
+        page_count = ${result.pageCount}::integer, pages_indexed = ${result.pagesIndexed}::integer,
+        char_count = ${result.charCount}::integer, chunk_count = ${rows.length}::integer,
+        ready_at = now(), updated_at = now()
+      where id = ${id} and organization_id = ${organizationId} and status = 'PENDING'
+      returning id, organization_id, persona_id
+    ), ins as (
+      insert into knowledge_chunks (id, organization_id, persona_id, source_id, ordinal, page_start, page_end, heading, text)
+      select src.id || '_' || r.ordinal, src.organization_id, src.persona_id, src.id, r.ordinal, r.page_start,
+        r.page_end, r.heading, r.text
+      from src, jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+        as r(ordinal integer, page_start integer, page_end integer, heading text, text text)
+      returning 1
+    )
+    select (select count(*) from src)::integer as updated, (select count(*) from ins)::integer as inserted`);
+  return Number(outcome.rows[0]?.updated ?? 0) === 1;
+}
+
+export type Passage = {
+  chunkId: string;
+  sourceId: string;
+  filename: string;
+  pageStart: number | null;
+  pageEnd: number | null;
+  heading: string | null;
+  text: string;
+  score: number;
+};
+
+/** Words too common to rank by (English and German, the languages of our users' documents so far). */
+const STOPWORDS = new Set(
+  (
+    'the and for are but not you all any can had her was one our out has have him his how its may new now see ' +
+    'two who did get let say she too use what when where which while with this that these those from into than ' +
+    'then there their them they will would should could about does page pages text document ' +
+    'der die das und ist nicht ein eine einer eines dem den des mit von für auf aus bei sich sie wie was wer ' +
+    'wird werden auch als oder aber nur noch nach über unter sind war hat haben dass zum zur im am'
+  ).split(' '),
+);
+const MAX_QUERY_TERMS = 32;
+
+/**
+ * The words of a question as an OR'ed tsquery. Only letters and digits pass (no tsquery operator
+ * can be formed from user text), at most MAX_QUERY_TERMS distinct words, so the query's cost does
+ * not grow with the message.
+ */
+export function queryTerms(question: string): string | null {
+  const words = new Set<string>();
+  for (const match of question
+    .slice(0, 4_000)
+    .toLowerCase()
+    .matchAll(/[\p{L}\p{N}]+/gu)) {
+    const w = match[0];
+    if (w.length < 3 || STOPWORDS.has(w)) continue;
+    words.add(w.slice(0, 60));
+    if (words.size >= MAX_QUERY_TERMS) break;
+  }
+  return words.size === 0 ? null : [...words].join(' | ');
+}
+
+/**
+ * Full-text search over one persona's READY sources: the chunks matching any of the question's
+ * words, ranked by ts_rank (normalised by length), best first. Uses the GIN index on
+ * knowledge_chunks.search; always filtered by organization and persona.
+ */
+export async function searchKnowledge(
+  db: Db,
+  organizationId: string,
+  personaId: string,
+  question: string,
+  limit: number,
+): Promise<Passage[]> {
+  const terms = queryTerms(question);
+  if (terms === null) return [];
+  const result = await db.execute(sql`
+    select c.id, c.source_id, s.filename, c.page_start, c.page_end, c.heading, c.text,
+      ts_rank(c.search, q.query, 1)::float8 as score
+    from to_tsquery('simple'::regconfig, ${terms}) as q(query),
+      knowledge_chunks c join knowledge_sources s on s.id = c.source_id and s.organization_id = c.organization_id
+    where c.organization_id = ${organizationId} and c.persona_id = ${personaId} and s.status = 'READY'
+      and c.search @@ q.query
+    order by score desc, c.id
+    limit ${limit}`);
+  return result.rows.map((r) => ({
+    chunkId: String(r.id),
+    sourceId: String(r.source_id),
+    filename: String(r.filename),
+    pageStart: r.page_start === null ? null : Number(r.page_start),
+    pageEnd: r.page_end === null ? null : Number(r.page_end),
+    heading: r.heading === null ? null : String(r.heading),
+    text: String(r.text),
+    score: Number(r.score),
+  }));
+}

@@ -1,0 +1,76 @@
+import { estimateTokens, type KnowledgePassage } from '../ai/prompt';
+import type { Db } from '../db/client';
+import { type Passage, searchKnowledge } from '../db/queries/sources';
+import { type Env, intSetting } from '../env';
+
+/** Passages ranked per turn; those that fit the knowledge budget are sent. */
+export const RETRIEVAL_CANDIDATES = 8;
+
+/** What the reply's metadata says was used, so a client can show citations. */
+export type KnowledgeCitation = {
+  sourceId: string;
+  filename: string;
+  pages: number[] | null;
+  score: number;
+};
+
+export type TurnKnowledge = {
+  passages: KnowledgePassage[];
+  used: KnowledgeCitation[];
+  tokenBudget: number;
+  /** Set when retrieval failed: the reply is then generated without knowledge rather than lost. */
+  error?: string;
+};
+
+/** A turn of a persona without READY sources: no retrieval round trip. */
+export const NO_KNOWLEDGE: TurnKnowledge = Object.freeze({ passages: [], used: [], tokenBudget: 0 }) as TurnKnowledge;
+
+function pagesOf(p: Passage): number[] | null {
+  if (p.pageStart === null) return null;
+  const end = p.pageEnd ?? p.pageStart;
+  const out: number[] = [];
+  for (let n = p.pageStart; n <= end && out.length < 10; n++) out.push(n);
+  return out;
+}
+
+/**
+ * The persona's knowledge for one USER turn: full-text search of its READY sources with the user's
+ * message, best first, kept while they fit KNOWLEDGE_TOKEN_BUDGET (default a quarter of the
+ * context budget; the history gets the rest). One indexed query per turn.
+ */
+export async function retrieveForTurn(
+  db: Db,
+  env: Env,
+  organizationId: string,
+  personaId: string,
+  question: string,
+  contextTokenBudget: number,
+): Promise<TurnKnowledge> {
+  const tokenBudget = intSetting(env.KNOWLEDGE_TOKEN_BUDGET, Math.floor(contextTokenBudget / 4));
+  if (tokenBudget <= 0) return { passages: [], used: [], tokenBudget };
+  let found: Passage[];
+  try {
+    found = await searchKnowledge(db, organizationId, personaId, question, RETRIEVAL_CANDIDATES);
+  } catch (error) {
+    console.warn('knowledge retrieval failed; answering without it', { personaId, error: String(error) });
+    return { passages: [], used: [], tokenBudget, error: 'Knowledge retrieval failed for this turn.' };
+  }
+  const passages: KnowledgePassage[] = [];
+  const used: KnowledgeCitation[] = [];
+  let spent = 0;
+  for (const p of found) {
+    // Delimiters and attributes cost about 40 tokens on top of the text.
+    const cost = estimateTokens(p.text) + 40;
+    if (spent + cost > tokenBudget) continue;
+    spent += cost;
+    passages.push({
+      sourceId: p.sourceId,
+      filename: p.filename,
+      pageStart: p.pageStart,
+      pageEnd: p.pageEnd,
+      text: p.text,
+    });
+    used.push({ sourceId: p.sourceId, filename: p.filename, pages: pagesOf(p), score: Number(p.score.toFixed(6)) });
+  }
+  return { passages, used, tokenBudget };
+}

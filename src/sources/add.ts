@@ -1,0 +1,102 @@
+import { base64Payload, parseMimeType, SUPPORTED_TYPES } from '../attachments/extract';
+import { base64DecodedLength } from '../attachments/limits';
+import { sha256Hex } from '../auth/keys';
+import { deleteSource, insertSourceWithinLimits, type SourceRow } from '../db/queries/sources';
+import { AppError } from '../errors';
+import { newId } from '../ids';
+import type { AuthedContext } from '../trpc/context';
+import { DOCX_TYPE } from './extract';
+import { sourceLimits } from './limits';
+
+/** The attachment types, and Word documents. */
+const SOURCE_TYPES = [...SUPPORTED_TYPES, DOCX_TYPE];
+
+export type AddSourceInput = { personaId: string; filename: string; mimeType: string; data: string };
+
+function decodeBase64(filename: string, data: string): Uint8Array {
+  const clean = base64Payload(data).replace(/\s/g, '');
+  if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(clean) || clean.replace(/=+$/, '').length % 4 === 1) {
+    throw new AppError('BAD_REQUEST', `Source "${filename}": "data" is not valid base64.`);
+  }
+  try {
+    const binary = atob(clean.replaceAll('-', '+').replaceAll('_', '/'));
+    const bytes = new Uint8Array(binary.length);
+    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+    return bytes;
+  } catch {
+    throw new AppError('BAD_REQUEST', `Source "${filename}": "data" is not valid base64.`);
+  }
+}
+
+/**
+ * Adds a knowledge source: checks what is cheap to check (type, size, base64, limits), stores the
+ * bytes in R2 and a PENDING row, and enqueues its ingestion. Parsing happens on the queue, so this
+ * answers at once whatever the document's size. If storing the bytes or enqueueing fails, the row
+ * and the blob are removed again: the request leaves nothing behind.
+ */
+export async function addSource(ctx: AuthedContext, input: AddSourceInput): Promise<SourceRow> {
+  const { env, db, auth } = ctx;
+  const blobs = env.SOURCE_BLOBS;
+  const jobs = env.SOURCE_QUEUE;
+  if (!blobs || !jobs) {
+    throw new AppError('INTERNAL', 'Knowledge sources are not configured (SOURCE_BLOBS / SOURCE_QUEUE bindings).');
+  }
+  const limits = sourceLimits(env);
+  const { type } = parseMimeType(input.mimeType);
+  if (!SOURCE_TYPES.includes(type)) {
+    throw new AppError(
+      'UNSUPPORTED_MEDIA_TYPE',
+      `Source "${input.filename}" has unsupported type "${input.mimeType}". Supported: ${SOURCE_TYPES.join(', ')}.`,
+    );
+  }
+  const size = base64DecodedLength(base64Payload(input.data));
+  if (size > limits.maxBytes) {
+    throw new AppError(
+      'PAYLOAD_TOO_LARGE',
+      `Source "${input.filename}" is ${size} bytes; the limit is ${limits.maxBytes} bytes per source.`,
+    );
+  }
+  const bytes = decodeBase64(input.filename, input.data);
+  if (bytes.length === 0) throw new AppError('BAD_REQUEST', `Source "${input.filename}" is empty.`);
+
+  const id = newId('source');
+  const blobKey = `${auth.organizationId}/${id}`;
+  const result = await insertSourceWithinLimits(
+    db,
+    auth.organizationId,
+    {
+      id,
+      personaId: input.personaId,
+      filename: input.filename,
+      mimeType: input.mimeType,
+      byteSize: bytes.length,
+      sha256: await sha256Hex(bytes),
+      blobKey,
+    },
+    limits,
+  );
+  if ('refusal' in result) {
+    if (result.refusal === 'PERSONA_NOT_FOUND')
+      throw new AppError('NOT_FOUND', `Persona ${input.personaId} not found.`);
+    if (result.refusal === 'TOO_MANY_SOURCES') {
+      throw new AppError(
+        'CONFLICT',
+        `Persona ${input.personaId} has ${result.count} sources; the limit is ${limits.maxPerPersona} per persona. Delete one first.`,
+      );
+    }
+    throw new AppError(
+      'PAYLOAD_TOO_LARGE',
+      `This organization's sources total ${result.totalBytes} bytes; adding ${bytes.length} more would pass the limit of ${limits.maxTotalBytes} bytes.`,
+    );
+  }
+  try {
+    await blobs.put(blobKey, bytes, { httpMetadata: { contentType: input.mimeType } });
+    await jobs.send({ organizationId: auth.organizationId, sourceId: id }, { contentType: 'json' });
+  } catch (error) {
+    await Promise.allSettled([deleteSource(db, auth.organizationId, id), blobs.delete(blobKey)]);
+    throw new AppError('DATABASE_UNAVAILABLE', 'The document could not be stored for ingestion; please retry.', {
+      cause: error,
+    });
+  }
+  return result.row;
+}
