@@ -54,6 +54,7 @@ const matrix: Record<string, Entry> = {
     expectOwn: 404,
   },
   'chat.deleteSession': { kind: 'mutation', input: (v) => ({ id: v.sessionId }), expectOwn: 404 },
+  'chat.deleteMessage': { kind: 'mutation', input: (v) => ({ messageId: v.replyId }), expectOwn: 404 },
   'chat.listMessages': { kind: 'query', input: (v) => ({ chatSessionId: v.sessionId }), expectOwn: 404 },
   'chat.sendMessage': {
     kind: 'mutation',

@@ -22,6 +22,7 @@ const summaries: Record<string, string> = {
   'chat.getSession': 'Get a session with all its messages',
   'chat.updateSession': 'Rename, archive or reactivate a session',
   'chat.deleteSession': 'Delete a session with its messages',
+  'chat.deleteMessage': 'Delete one message (a user message with its replies) from the history',
   'chat.listMessages': "Page through a session's messages",
   'chat.sendMessage': 'Send a message and get the stored reply',
   'chat.streamMessage': 'Send a message and stream the reply (SSE)',
