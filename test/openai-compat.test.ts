@@ -198,6 +198,21 @@ describe('OpenAI-compatible endpoint', () => {
     ).rejects.toBeInstanceOf(OpenAI.NotFoundError);
   });
 
+  it('refuses an oversized body (413) and a session of another persona (400), in OpenAI’s shape', async () => {
+    const small = client(tenant.apiKey, { env: { MAX_BODY_BYTES: '2000' } });
+    const big = await small.chat.completions
+      .create({ model: personaId, messages: [{ role: 'user', content: 'x'.repeat(5000) }] })
+      .catch((e: unknown) => e);
+    expect(big).toBeInstanceOf(OpenAI.APIError);
+    expect((big as InstanceType<typeof OpenAI.APIError>).status).toBe(413);
+    const { session } = await conversation(tenant, { name: 'Another persona' });
+    const mismatch = await client(tenant.apiKey, { headers: { 'X-Chat-Session-ID': session.id } })
+      .chat.completions.create({ model: personaId, messages: [{ role: 'user', content: 'hi' }] })
+      .catch((e: unknown) => e);
+    expect(mismatch).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(data<any>(await query('chat.getSession', { id: session.id }, { tenant })).messages).toHaveLength(0);
+  });
+
   it('counts stateless calls against the daily model-call cap', async () => {
     const capped = await createTenant('Capped org');
     const persona = await createPersona(capped, { name: 'Capped' });
