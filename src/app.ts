@@ -12,6 +12,7 @@ import { requestContext } from './request-context';
 import { adminRoutes } from './routes/admin';
 import { errorResponse } from './routes/errors';
 import { healthRoutes } from './routes/health';
+import { openAiRoutes } from './routes/openai';
 import { openApiRoutes } from './routes/openapi';
 import { playgroundRoutes } from './routes/playground';
 import { uiChatRoutes } from './routes/ui-chat';
@@ -64,6 +65,8 @@ export function createApp(options: AppOptions = {}) {
   app.route('/', openApiRoutes);
   app.route('/', widgetRoutes);
   app.route('/admin/v1', adminRoutes);
+  // OpenAI-compatible (Bearer key, errors in OpenAI's shape, its own body limit): src/routes/openai.ts.
+  app.route('/v1', openAiRoutes);
 
   // Oversized bodies are refused from Content-Length (or while streaming) before anything parses them.
   app.use('/api/*', (c, next) => {

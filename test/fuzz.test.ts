@@ -179,4 +179,53 @@ describe('property-based fuzzing of every procedure', () => {
       expect(await snapshot(victim)).toBe(victimBefore);
     });
   }
+
+  it('POST /v1/chat/completions: no 500, no cross-tenant effect, no partial write on refusal', async () => {
+    const victim = await withFreshKey(victimWorld);
+    const own = await withFreshKey(ownWorld);
+    const victimBefore = await snapshot(victim);
+    const s = strings(victim, own);
+    const message = fc.record(
+      {
+        role: fc.oneof(fc.constantFrom('user', 'assistant', 'system', 'developer', 'tool'), s),
+        content: fc.oneof(s, fc.constant(null), fc.array(fc.record({ type: s, text: s }), { maxLength: 2 })),
+      },
+      { requiredKeys: [] },
+    );
+    const body = fc.record(
+      {
+        model: fc.oneof(fc.constantFrom(victim.personaId, own.personaId), s, values(victim, own)),
+        messages: fc.oneof(fc.array(message, { maxLength: 3 }), values(victim, own)),
+        stream: fc.oneof(fc.boolean(), values(victim, own)),
+        n: values(victim, own),
+        tools: values(victim, own),
+      },
+      { requiredKeys: [] },
+    );
+    const sessionHeader = fc.option(fc.oneof(fc.constantFrom(victim.sessionId, own.sessionId), s), { nil: undefined });
+    await fc.assert(
+      fc.asyncProperty(body, sessionHeader, async (payload, session) => {
+        const before = await snapshot(own);
+        const headers: Record<string, string> = {
+          authorization: `Bearer ${own.tenant.apiKey}`,
+          'content-type': 'application/json',
+        };
+        // Header values must be ByteStrings: what cannot be sent as a header is not a test of the API.
+        if (session !== undefined && /^[\x20-\x7e]*$/.test(session)) headers['x-chat-session-id'] = session;
+        const res = await worker.fetch('http://api.test/v1/chat/completions', {
+          method: 'POST',
+          headers,
+          body: JSON.stringify(payload),
+        });
+        const text = await res.text();
+        expect(res.status, `${JSON.stringify(payload)?.slice(0, 200)} ${text.slice(0, 200)}`).toBeLessThan(500);
+        if (res.status >= 400) {
+          expect(JSON.parse(text).error).toMatchObject({ message: expect.any(String), code: expect.any(String) });
+          expect(await snapshot(own)).toBe(before);
+        }
+      }),
+      { numRuns: 40, seed: 20261203 },
+    );
+    expect(await snapshot(victim)).toBe(victimBefore);
+  });
 });

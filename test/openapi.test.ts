@@ -21,7 +21,14 @@ describe('OpenAPI document', () => {
       expect(doc.components.schemas[`${name}.input`], name as string).toBeTypeOf('object');
     }
     expect(Object.keys(doc.paths)).toEqual(
-      expect.arrayContaining(['/api/chat', '/api/chat/{sessionId}/stream', '/health']),
+      expect.arrayContaining([
+        '/api/chat',
+        '/api/chat/{sessionId}/stream',
+        '/health',
+        '/v1/chat/completions',
+        '/v1/models',
+        '/v1/models/{id}',
+      ]),
     );
 
     // Generated from the zod schemas: the bounds the API enforces are the ones documented.
@@ -34,6 +41,9 @@ describe('OpenAPI document', () => {
     const send = doc.components.schemas['chat.sendMessage.input'];
     expect(send.properties.content.maxLength).toBe(100_000);
     expect(send.properties.role.default).toBe('USER');
+    const completion = doc.paths['/v1/chat/completions'].post.requestBody.content['application/json'].schema;
+    expect(completion.required).toEqual(expect.arrayContaining(['model', 'messages']));
+    expect(completion.properties.messages.maxItems).toBe(1_000);
     const list = doc.paths['/api/trpc/chat.listSessions'].get;
     expect(list.parameters[0]).toMatchObject({ name: 'input', in: 'query' });
     expect(doc.components.securitySchemes.apiKey).toEqual({ type: 'apiKey', in: 'header', name: 'X-API-Key' });

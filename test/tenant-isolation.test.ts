@@ -71,6 +71,7 @@ const matrix: Record<string, Entry> = {
     expectOwn: 404,
   },
   'chat.deleteSession': { kind: 'mutation', input: (v) => ({ id: v.sessionId }), expectOwn: 404 },
+  'chat.deleteMessage': { kind: 'mutation', input: (v) => ({ messageId: v.replyId }), expectOwn: 404 },
   'chat.listMessages': { kind: 'query', input: (v) => ({ chatSessionId: v.sessionId }), expectOwn: 404 },
   'chat.sendMessage': {
     kind: 'mutation',
@@ -139,6 +140,38 @@ const routes: Record<string, { call: (v: Victim, headers: Record<string, string>
       own: 204,
     },
   };
+
+/**
+ * The OpenAI-compatible routes: the key alone names the organization (Authorization: Bearer), so
+ * another organization's ids are simply unknown to it (404), personas and sessions alike.
+ */
+const bearerRoutes: Record<string, (v: Victim, key: string | undefined) => Promise<Response>> = {
+  'GET /v1/models': async (v, key) => {
+    const res = await worker.fetch(`${BASE}/v1/models`, { headers: key ? { authorization: `Bearer ${key}` } : {} });
+    if (res.status !== 200) return res;
+    const body = (await res.json()) as { data: { id: string }[] };
+    // Listing is the attacker's own: the victim's persona must not be in it (answered as 404 here).
+    return new Response(null, { status: body.data.some((m) => m.id === v.personaId) ? 200 : 404 });
+  },
+  'GET /v1/models/:id': (v, key) =>
+    worker.fetch(`${BASE}/v1/models/${v.personaId}`, { headers: key ? { authorization: `Bearer ${key}` } : {} }),
+  'POST /v1/chat/completions': (v, key) =>
+    worker.fetch(`${BASE}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
+      body: JSON.stringify({ model: v.personaId, messages: [{ role: 'user', content: 'planted' }] }),
+    }),
+  'POST /v1/chat/completions (X-Chat-Session-ID)': (v, key) =>
+    worker.fetch(`${BASE}/v1/chat/completions`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-chat-session-id': v.sessionId,
+        ...(key ? { authorization: `Bearer ${key}` } : {}),
+      },
+      body: JSON.stringify({ model: v.personaId, messages: [{ role: 'user', content: 'planted' }] }),
+    }),
+};
 
 /** Status of a call; for subscriptions, the status carried by the stream's error event. */
 async function call(path: string, kind: Kind, input: unknown, headers: Record<string, string>) {
@@ -213,6 +246,11 @@ describe('tenant isolation matrix', () => {
       .routes.filter((r) => r.path.startsWith('/api/') && !r.path.startsWith('/api/trpc') && r.method !== 'ALL')
       .map((r) => `${r.method} ${r.path.replace(/\/$/, '')}`);
     expect([...new Set(apiRoutes)].sort()).toEqual(Object.keys(routes).sort());
+    const v1Routes = createApp()
+      .routes.filter((r) => r.path.startsWith('/v1/') && r.method !== 'ALL')
+      .map((r) => `${r.method} ${r.path}`);
+    const bearerKeys = Object.keys(bearerRoutes).map((k) => k.replace(/ \(.*\)$/, ''));
+    expect([...new Set(v1Routes)].sort()).toEqual([...new Set(bearerKeys)].sort());
   });
 
   for (const [path, entry] of Object.entries(matrix)) {
@@ -253,6 +291,19 @@ describe('tenant isolation matrix', () => {
           .status,
       ).toBe(403);
       expect((await entry.call(victim, authHeaders(attacker))).status).toBe(entry.own);
+      expect(await snapshot(victim)).toBe(before);
+    });
+  }
+
+  for (const [route, callRoute] of Object.entries(bearerRoutes)) {
+    it(`${route}: rejects bad credentials and hides other organizations' objects`, async () => {
+      const before = await snapshot(victim);
+      expect((await callRoute(victim, undefined)).status).toBe(401);
+      expect((await callRoute(victim, 'pk_wrongwrongwrongwrongwrongwrongwr')).status).toBe(401);
+      expect((await callRoute(victim, revoked.apiKey)).status).toBe(401);
+      expect((await callRoute(victim, attacker.apiKey)).status).toBe(404);
+      // The victim's own key does reach them: the 404 above is about the organization, not the route.
+      if (!route.startsWith('POST')) expect((await callRoute(victim, victim.tenant.apiKey)).status).toBe(200);
       expect(await snapshot(victim)).toBe(before);
     });
   }

@@ -26,28 +26,19 @@ export function forgetCachedKey(apiKeyId: string): void {
 const MAX_KEY_LENGTH = 200;
 const MAX_ORG_ID_LENGTH = 200;
 
-export async function authenticate(
-  headers: Headers,
-  deps: {
-    db: Db;
-    ttlMs: number;
-    waitUntil: (promise: Promise<unknown>) => void;
-    env?: Pick<Env, 'AUTH_FAILURES_PER_MINUTE'>;
-  },
-): Promise<Auth> {
-  const key = headers.get('x-api-key')?.trim();
-  const organizationId = headers.get('x-organization-id')?.trim();
-  if (!key) throw new AppError('UNAUTHORIZED', 'Missing API key: send it in the X-API-Key header.');
-  if (!organizationId) {
-    throw new AppError('UNAUTHORIZED', 'Missing organization: send its id in the X-Organization-ID header.');
-  }
+type KeyDeps = {
+  db: Db;
+  ttlMs: number;
+  waitUntil: (promise: Promise<unknown>) => void;
+  env?: Pick<Env, 'AUTH_FAILURES_PER_MINUTE'> | undefined;
+};
+
+/** A presented key's organization and id, from the cache or one lookup by hash; throws when unknown or revoked. */
+async function verifyKey(key: string, headers: Headers, deps: KeyDeps): Promise<CacheEntry> {
   const ip = clientIp(headers);
   if (key.length > MAX_KEY_LENGTH) {
     recordFailure(ip);
     throw new AppError('UNAUTHORIZED', 'Invalid API key.');
-  }
-  if (organizationId.length > MAX_ORG_ID_LENGTH) {
-    throw new AppError('FORBIDDEN', 'This API key is not valid for the organization in X-Organization-ID.');
   }
 
   const hash = await sha256Hex(key);
@@ -87,6 +78,20 @@ export async function authenticate(
     }
   }
   if (entry.revoked) throw new AppError('UNAUTHORIZED', 'This API key has been revoked.');
+  return entry;
+}
+
+export async function authenticate(headers: Headers, deps: KeyDeps): Promise<Auth> {
+  const key = headers.get('x-api-key')?.trim();
+  const organizationId = headers.get('x-organization-id')?.trim();
+  if (!key) throw new AppError('UNAUTHORIZED', 'Missing API key: send it in the X-API-Key header.');
+  if (!organizationId) {
+    throw new AppError('UNAUTHORIZED', 'Missing organization: send its id in the X-Organization-ID header.');
+  }
+  if (key.length <= MAX_KEY_LENGTH && organizationId.length > MAX_ORG_ID_LENGTH) {
+    throw new AppError('FORBIDDEN', 'This API key is not valid for the organization in X-Organization-ID.');
+  }
+  const entry = await verifyKey(key, headers, deps);
   if (entry.organizationId !== organizationId) {
     throw new AppError('FORBIDDEN', 'This API key is not valid for the organization in X-Organization-ID.');
   }
@@ -108,4 +113,26 @@ export async function authenticateRequest(ctx: {
   });
   await enforceRateLimit(ctx.env, auth.apiKeyId);
   return auth;
+}
+
+/**
+ * For the OpenAI-compatible routes: the key as `Authorization: Bearer <key>`, the organization the
+ * key's own (OpenAI clients send no organization header of ours), then the key's rate limit.
+ */
+export async function authenticateBearerRequest(ctx: {
+  headers: Headers;
+  db: Db;
+  env: Env;
+  waitUntil: (promise: Promise<unknown>) => void;
+}): Promise<Auth> {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(ctx.headers.get('authorization') ?? '');
+  if (!match?.[1]) throw new AppError('UNAUTHORIZED', 'Missing API key: send it as Authorization: Bearer <key>.');
+  const entry = await verifyKey(match[1], ctx.headers, {
+    db: ctx.db,
+    ttlMs: intSetting(ctx.env.AUTH_CACHE_TTL_SECONDS, 30) * 1000,
+    waitUntil: ctx.waitUntil,
+    env: ctx.env,
+  });
+  await enforceRateLimit(ctx.env, entry.apiKeyId);
+  return { organizationId: entry.organizationId, apiKeyId: entry.apiKeyId };
 }

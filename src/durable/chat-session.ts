@@ -129,6 +129,8 @@ export class ChatSession extends DurableObject<Env> {
   /** The last turn's persona and history, so a warm session's next model call need not wait (turn-cache.ts). */
   private cache: TurnCache | undefined;
   private cacheSettings = '';
+  /** Bumped by forgetHistory: a turn that started before may not remember its (stale) history. */
+  private historyEpoch = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -191,6 +193,16 @@ export class ChatSession extends DurableObject<Env> {
     return { known: true, reply: await live.finished };
   }
 
+  /**
+   * Drops the memory of the last turn's history (chat.deleteMessage changed it), so the next turn's
+   * early model call cannot send a deleted message to the provider, even to be discarded.
+   */
+  async forgetHistory(): Promise<void> {
+    this.cache = undefined;
+    // A turn running now read its history before the deletion: what it would remember is stale too.
+    this.historyEpoch++;
+  }
+
   /** Whether this object is generating `replyId` now (the cron sweeper asks before closing). */
   async isGenerating(organizationId: string, replyId: string): Promise<boolean> {
     return this.live?.organizationId === organizationId && this.live.replyId === replyId;
@@ -225,6 +237,7 @@ export class ChatSession extends DurableObject<Env> {
     let replayId = '';
     /** False while a started reply is not yet stored: its saved state must then outlive this instance. */
     let settled = true;
+    const epoch = this.historyEpoch;
     try {
       const result = await executeTurn(
         {
@@ -235,6 +248,7 @@ export class ChatSession extends DurableObject<Env> {
           // Settings from the request shape the prompt; a cache made under other settings is not used.
           cache: this.cache && this.cacheSettings === JSON.stringify(request.settings) ? this.cache : undefined,
           remember: (cache) => {
+            if (this.historyEpoch !== epoch) return;
             this.cache = cache;
             this.cacheSettings = JSON.stringify(request.settings);
           },

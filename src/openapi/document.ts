@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { completionRequest } from '../services/openai-compat';
 import { appRouter } from '../trpc/router';
 
 /**
@@ -21,6 +22,7 @@ const summaries: Record<string, string> = {
   'chat.getSession': 'Get a session with all its messages',
   'chat.updateSession': 'Rename, archive or reactivate a session',
   'chat.deleteSession': 'Delete a session with its messages',
+  'chat.deleteMessage': 'Delete one message (a user message with its replies) from the history',
   'chat.listMessages': "Page through a session's messages",
   'chat.sendMessage': 'Send a message and get the stored reply',
   'chat.streamMessage': 'Send a message and stream the reply (SSE)',
@@ -173,6 +175,72 @@ function build() {
       },
     },
   };
+  // OpenAI-compatible routes: Bearer key (the organization is the key's), errors in OpenAI's shape.
+  const bearer = [{ bearer: [] }];
+  const openAiError = {
+    default: {
+      description: 'Error (4xx/5xx) in OpenAI’s shape: {error:{message,type,code,param}}',
+      content: { 'application/json': { schema: { type: 'object' } } },
+    },
+  };
+  const { $schema: _s, ...completionSchema } = z.toJSONSchema(completionRequest, {
+    io: 'input',
+    unrepresentable: 'any',
+  }) as Record<string, unknown>;
+  paths['/v1/chat/completions'] = {
+    post: {
+      operationId: 'openAiChatCompletions',
+      summary: 'OpenAI-compatible chat completion with a persona (model = persona id), streamed or not',
+      tags: ['openai'],
+      security: bearer,
+      parameters: [
+        {
+          name: 'X-Chat-Session-ID',
+          in: 'header',
+          required: false,
+          description:
+            'Store the turn in this session (only the last user message is sent; the session holds the history).',
+          schema: { type: 'string', maxLength: 100 },
+        },
+      ],
+      requestBody: { required: true, content: { 'application/json': { schema: completionSchema } } },
+      responses: {
+        200: {
+          description: 'chat.completion, or with stream: true an SSE stream of chat.completion.chunk ending in [DONE]',
+          content: {
+            'application/json': { schema: { type: 'object' } },
+            'text/event-stream': { schema: { type: 'string' } },
+          },
+        },
+        ...openAiError,
+      },
+    },
+  };
+  paths['/v1/models'] = {
+    get: {
+      operationId: 'openAiListModels',
+      summary: "The organization's personas as OpenAI models",
+      tags: ['openai'],
+      security: bearer,
+      responses: {
+        200: { description: 'A list of models', content: { 'application/json': { schema: { type: 'object' } } } },
+        ...openAiError,
+      },
+    },
+  };
+  paths['/v1/models/{id}'] = {
+    get: {
+      operationId: 'openAiGetModel',
+      summary: 'One persona as an OpenAI model',
+      tags: ['openai'],
+      security: bearer,
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', maxLength: 100 } }],
+      responses: {
+        200: { description: 'A model', content: { 'application/json': { schema: { type: 'object' } } } },
+        ...openAiError,
+      },
+    },
+  };
   paths['/health'] = {
     get: {
       operationId: 'health',
@@ -198,12 +266,14 @@ function build() {
       { name: 'feedback' },
       { name: 'search' },
       { name: 'export' },
+      { name: 'openai' },
       { name: 'operations' },
     ],
     components: {
       securitySchemes: {
         apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
         organization: { type: 'apiKey', in: 'header', name: 'X-Organization-ID' },
+        bearer: { type: 'http', scheme: 'bearer', description: 'An API key, for the /v1 OpenAI-compatible routes' },
       },
       schemas,
     },

@@ -87,7 +87,7 @@ export async function prepareAttachments(
 }
 
 /** Seconds until the next UTC midnight, when daily model-call counts start again. */
-function secondsUntilUtcMidnight(now = new Date()): number {
+export function secondsUntilUtcMidnight(now = new Date()): number {
   const midnight = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1);
   return Math.ceil((midnight - now.getTime()) / 1000);
 }

@@ -163,3 +163,8 @@ export async function stopCurrentReply(ctx: AuthedContext, chatSessionId: string
   const stopped = (await sessionObject(ctx.env, org, chatSessionId).stop(org, null)) as unknown as StopResult;
   return stopped.reply;
 }
+
+/** Tells the session's object its history changed under it (a message was deleted). */
+export async function forgetSessionHistory(ctx: AuthedContext, chatSessionId: string): Promise<void> {
+  await sessionObject(ctx.env, ctx.auth.organizationId, chatSessionId).forgetHistory();
+}

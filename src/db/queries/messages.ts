@@ -156,3 +156,52 @@ export async function closeAbandonedReplies(db: Db, ids: string[]) {
 }
 
 export type { NewAttachment } from './turns';
+
+/**
+ * Deletes one message for good, with its replies when it is a user message (their attachments and
+ * ratings go with them through ON DELETE CASCADE), and takes them off the session's message count,
+ * in one statement. Nothing is deleted while the message or one of its replies is being generated
+ * (`streaming`). Later turns read their history from the table, so the model no longer sees them.
+ * `found` is false for an id that is not the organization's.
+ */
+export async function deleteMessageWithReplies(
+  db: Db,
+  organizationId: string,
+  id: string,
+): Promise<{ found: boolean; streaming: boolean; chatSessionId: string | null; deletedIds: string[] }> {
+  const result = await db.execute(sql`
+    with target as (
+      select m.id, m.chat_session_id, m.role from messages m
+      where m.id = ${id} and m.organization_id = ${organizationId}
+    ), doomed as (
+      select m.id, m.status from messages m join target t on m.chat_session_id = t.chat_session_id
+      where m.organization_id = ${organizationId}
+        and (m.id = t.id or (t.role = 'USER' and m.reply_to_id = t.id and m.role = 'ASSISTANT'))
+    ), removed as (
+      delete from messages
+      where organization_id = ${organizationId} and id in (select id from doomed)
+        and not exists (select 1 from doomed where status = 'STREAMING')
+      returning id
+    ), bump as (
+      update chat_sessions set message_count = greatest(0, message_count - (select count(*) from removed)),
+        updated_at = now()
+      where id = (select chat_session_id from target) and organization_id = ${organizationId}
+        and exists (select 1 from removed)
+      returning id
+    )
+    select exists (select 1 from target) as found,
+      exists (select 1 from doomed where status = 'STREAMING') as streaming,
+      (select chat_session_id from target) as chat_session_id,
+      coalesce((select json_agg(id) from removed), '[]'::json) as deleted_ids`);
+  const row = result.rows[0] as
+    | { found: boolean; streaming: boolean; chat_session_id: string | null; deleted_ids: string[] | string }
+    | undefined;
+  const ids =
+    typeof row?.deleted_ids === 'string' ? (JSON.parse(row.deleted_ids) as string[]) : (row?.deleted_ids ?? []);
+  return {
+    found: row?.found === true,
+    streaming: row?.streaming === true,
+    chatSessionId: row?.chat_session_id ?? null,
+    deletedIds: ids,
+  };
+}

@@ -252,10 +252,12 @@ export async function deleteSession(db: Db, organizationId: string, id: string) 
 /** Whether a session can take a message: its status and whether its persona was deleted. */
 export async function getSessionState(db: Db, organizationId: string, id: string) {
   const [row] = await db
-    .select({ status: chatSessions.status, personaDeletedAt: personas.deletedAt })
+    .select({ status: chatSessions.status, personaId: chatSessions.personaId, personaDeletedAt: personas.deletedAt })
     .from(chatSessions)
     .innerJoin(personas, and(eq(personas.id, chatSessions.personaId), eq(personas.organizationId, organizationId)))
     .where(and(eq(chatSessions.id, id), eq(chatSessions.organizationId, organizationId)))
     .limit(1);
-  return row ? { status: row.status, personaDeleted: row.personaDeletedAt !== null } : undefined;
+  return row
+    ? { status: row.status, personaId: row.personaId, personaDeleted: row.personaDeletedAt !== null }
+    : undefined;
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { assertModelConfigured } from '../../ai/model';
-import { listMessages, messageFromRaw } from '../../db/queries/messages';
+import { deleteMessageWithReplies, listMessages, messageFromRaw } from '../../db/queries/messages';
 import {
   deleteSession,
   getSessionSummary,
@@ -13,7 +13,7 @@ import { platforms, sessionStatuses } from '../../db/schema';
 import { AppError, type AppErrorCode } from '../../errors';
 import { newId } from '../../ids';
 import { assertSameRequest, idempotencyClaim, prepareAttachments } from '../../services/send-message';
-import { runTurn } from '../../services/session-object';
+import { forgetSessionHistory, runTurn } from '../../services/session-object';
 import { messageView } from '../../views/message';
 import { sessionView } from '../../views/session';
 import { authedProcedure, router } from '../init';
@@ -102,6 +102,23 @@ export const chatRouter = router({
     const row = await deleteSession(ctx.db, ctx.auth.organizationId, input.id);
     if (!row) throw notFound(input.id);
     return { id: row.id, deleted: true as const };
+  }),
+
+  /**
+   * Deletes one message for good: a user message with its replies, any other message alone. The next
+   * turn's history is read without them. Refused while one of them is being generated (stop it first).
+   */
+  deleteMessage: authedProcedure.input(z.object({ messageId: id })).mutation(async ({ ctx, input }) => {
+    const result = await deleteMessageWithReplies(ctx.db, ctx.auth.organizationId, input.messageId);
+    if (!result.found) throw new AppError('NOT_FOUND', `Message ${input.messageId} not found.`);
+    if (result.streaming) {
+      throw new AppError(
+        'CONFLICT',
+        `A reply to message ${input.messageId} is being generated; stop it (chat.stopReply) or wait, then delete.`,
+      );
+    }
+    if (result.chatSessionId && result.deletedIds.length > 0) await forgetSessionHistory(ctx, result.chatSessionId);
+    return { chatSessionId: result.chatSessionId, deletedMessageIds: result.deletedIds };
   }),
 
   listMessages: authedProcedure
