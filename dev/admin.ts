@@ -19,6 +19,7 @@ const usage = `usage: npm run admin -- <command>
   create-key ORG_ID NAME
   list-keys ORG_ID
   revoke-key ORG_ID KEY_ID
+  usage ORG_ID --from YYYY-MM-DD [--to YYYY-MM-DD] [--persona PERSONA_ID]   per UTC day and persona
 ADMIN_BASE_URL and ADMIN_TOKEN override the local dev server's address and token.`;
 
 class CliError extends Error {}
@@ -95,6 +96,9 @@ async function run(argv: string[]): Promise<void> {
       'daily-cap': { type: 'string' },
       'idle-days': { type: 'string' },
       yes: { type: 'boolean' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      persona: { type: 'string' },
     },
   });
   const [command, a, b] = positionals;
@@ -132,6 +136,12 @@ async function run(argv: string[]): Promise<void> {
       return call('GET', `/organizations/${id(a)}/api-keys`);
     case 'revoke-key':
       return call('POST', `/organizations/${id(a)}/api-keys/${id(b)}/revoke`);
+    case 'usage': {
+      const from = need(values.from);
+      const query = new URLSearchParams({ from, to: values.to ?? from });
+      if (values.persona) query.set('personaId', values.persona);
+      return call('GET', `/organizations/${id(a)}/usage?${query}`);
+    }
     default:
       throw new CliError(usage);
   }

@@ -4,6 +4,7 @@ import { exportRouter } from './routers/export';
 import { feedbackRouter } from './routers/feedback';
 import { personaRouter } from './routers/persona';
 import { searchRouter } from './routers/search';
+import { usageRouter } from './routers/usage';
 
 export const appRouter = router({
   chat: chatRouter,
@@ -11,6 +12,7 @@ export const appRouter = router({
   feedback: feedbackRouter,
   search: searchRouter,
   export: exportRouter,
+  usage: usageRouter,
 });
 
 export type AppRouter = typeof appRouter;
