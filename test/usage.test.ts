@@ -75,7 +75,7 @@ async function reported(tenant: Tenant, personaId?: string) {
   const perPersona: Record<string, Counts> = {};
   for (const row of report.days) {
     const { day: _day, personaId: id, ...counts } = row;
-    const sum = (perPersona[id] ??= {
+    const sum = perPersona[id] ?? {
       sessionsStarted: 0,
       messages: 0,
       replies: 0,
@@ -83,7 +83,8 @@ async function reported(tenant: Tenant, personaId?: string) {
       inputTokens: 0,
       outputTokens: 0,
       attachmentBytes: 0,
-    });
+    };
+    perPersona[id] = sum;
     for (const k of Object.keys(sum) as (keyof Counts)[]) sum[k] += counts[k];
   }
   return { report, perPersona };
