@@ -24,6 +24,7 @@ const usage = `usage: npm run admin -- <command>
   list-widget-keys ORG_ID
   revoke-widget-key ORG_ID KEY_ID
   widget-identity-secret ORG_ID        the secret the organization's backend signs user ids with
+  usage ORG_ID --from YYYY-MM-DD [--to YYYY-MM-DD] [--persona PERSONA_ID]   per UTC day and persona
 ADMIN_BASE_URL and ADMIN_TOKEN override the local dev server's address and token.`;
 
 class CliError extends Error {}
@@ -105,6 +106,8 @@ async function run(argv: string[]): Promise<void> {
       'max-message-chars': { type: 'string' },
       'daily-messages': { type: 'string' },
       'visitor-requests-per-minute': { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
     },
   });
   const [command, a, b] = positionals;
@@ -168,6 +171,13 @@ async function run(argv: string[]): Promise<void> {
       return call('POST', `/organizations/${id(a)}/publishable-keys/${id(b)}/revoke`);
     case 'widget-identity-secret':
       return call('GET', `/organizations/${id(a)}/widget-identity-secret`);
+    case 'usage': {
+      const from = need(values.from);
+      const query = new URLSearchParams({ from, to: values.to ?? from });
+      const persona = values.persona?.[0];
+      if (persona) query.set('personaId', persona);
+      return call('GET', `/organizations/${id(a)}/usage?${query}`);
+    }
     default:
       throw new CliError(usage);
   }

@@ -19,6 +19,13 @@ async function orphan(organizationId: string, id: string, minutes: number) {
     .where(and(eq(messages.id, id), eq(messages.organizationId, organizationId)));
 }
 
+async function repliesCounted(organizationId: string): Promise<number> {
+  const result = await db.execute(
+    sql`select coalesce(sum(replies), 0)::int as n from usage_daily where organization_id = ${organizationId}`,
+  );
+  return result.rows[0]?.n as number;
+}
+
 describe('closing replies whose generator died', () => {
   it('marks long-silent STREAMING replies INCOMPLETE with their text, and leaves live ones alone', async () => {
     const tenant = await createTenant();
@@ -27,6 +34,7 @@ describe('closing replies whose generator died', () => {
     const live = data<any>(await mutate('chat.sendMessage', { chatSessionId: session.id, content: 'two' }, { tenant }));
     await orphan(tenant.organizationId, dead.id, 10);
     await orphan(tenant.organizationId, live.id, 0);
+    const repliesBefore = await repliesCounted(tenant.organizationId);
 
     const ctx = createExecutionContext();
     await worker.scheduled(createScheduledController({ cron: EVERY_15_MINUTES, scheduledTime: Date.now() }), env, ctx);
@@ -40,5 +48,8 @@ describe('closing replies whose generator died', () => {
       metadata: { error: { code: 'ABANDONED' } },
     });
     expect(byId.get(live.id)).toMatchObject({ status: 'STREAMING' });
+    // The sweep's statement counts the reply it closed in the usage, and only that one. (Both were
+    // counted once already when first finished: `orphan` reopens finished replies.)
+    expect(await repliesCounted(tenant.organizationId)).toBe(repliesBefore + 1);
   });
 });

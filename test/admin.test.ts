@@ -35,7 +35,8 @@ async function rowsOf(orgId: string) {
       (select count(*) from messages where organization_id = ${orgId})::int as messages,
       (select count(*) from attachments where organization_id = ${orgId})::int as attachments,
       (select count(*) from idempotency_keys where organization_id = ${orgId})::int as idempotency,
-      (select count(*) from usage_counters where organization_id = ${orgId})::int as usage`);
+      (select count(*) from usage_counters where organization_id = ${orgId})::int as usage,
+      (select count(*) from usage_daily where organization_id = ${orgId})::int as usage_daily`);
   return result.rows[0] as Record<string, number>;
 }
 
@@ -121,7 +122,16 @@ describe('operator API: delete an organization', () => {
     const { tenant, sessionId } = await populated();
     const other = await populated();
     const before = await rowsOf(tenant.organizationId);
-    for (const table of ['api_keys', 'personas', 'sessions', 'messages', 'attachments', 'idempotency', 'usage']) {
+    for (const table of [
+      'api_keys',
+      'personas',
+      'sessions',
+      'messages',
+      'attachments',
+      'idempotency',
+      'usage',
+      'usage_daily',
+    ]) {
       expect(before[table], table).toBeGreaterThan(0);
     }
     const otherBefore = await rowsOf(other.tenant.organizationId);
@@ -130,7 +140,7 @@ describe('operator API: delete an organization', () => {
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ deleted: { id: tenant.organizationId, name: 'Populated', apiKeys: 1 } });
 
-    expect(Object.values(await rowsOf(tenant.organizationId))).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
+    expect(Object.values(await rowsOf(tenant.organizationId))).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0]);
     expect(await rowsOf(other.tenant.organizationId)).toEqual(otherBefore);
     // The key was verified (and cached) moments ago; it stops at once.
     const gone = await query('chat.getSession', { id: sessionId }, { tenant });

@@ -251,11 +251,19 @@ describe('the session object owns its turns', () => {
     expect(reply).toMatchObject({ id: replyId, status: 'INCOMPLETE', metadata: { error: { code: 'ABANDONED' } } });
     expect(reply.content.length).toBeGreaterThan(0);
     expect(received.startsWith(reply.content)).toBe(true);
+    // The statement that closed it counted it as a finished reply in the usage.
+    const usage = async () => {
+      const today = new Date().toISOString().slice(0, 10);
+      const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+      return data<any>(await query('usage.get', { from: yesterday, to: today }, { tenant })).totals;
+    };
+    expect(await usage()).toMatchObject({ messages: 1, modelCalls: 1, replies: 1 });
     // The session takes the next message normally.
     const next = data<any>(
       await mutate('chat.sendMessage', { chatSessionId: session.id, content: 'again' }, { tenant }),
     );
     expect(next.status).toBe('COMPLETE');
+    expect(await usage()).toMatchObject({ messages: 2, modelCalls: 2, replies: 2 });
   });
 
   it(`refuses sends beyond ${MAX_WAITING_TURNS} waiting on one session with 429, storing nothing for them`, async () => {

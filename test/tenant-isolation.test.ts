@@ -105,6 +105,19 @@ const matrix: Record<string, Entry> = {
   },
   'export.session': { kind: 'query', input: (v) => ({ chatSessionId: v.sessionId }), expectOwn: 404 },
   'export.markdown': { kind: 'query', input: (v) => ({ chatSessionId: v.sessionId }), expectOwn: 404 },
+  // The victim's persona named, today's range: the attacker's usage only (none for that persona).
+  'usage.get': {
+    kind: 'query',
+    input: (v) => {
+      const today = new Date().toISOString().slice(0, 10);
+      return { from: '2026-01-01' < today ? '2026-01-01' : today, to: today, personaId: v.personaId };
+    },
+    expectOwn: (body, v) => {
+      expect(body.result.data.days).toEqual([]);
+      expect(body.result.data.totals.sessionsStarted).toBe(0);
+      expect(JSON.stringify(body)).not.toContain(v.tenant.organizationId);
+    },
+  },
   'export.importSession': {
     kind: 'mutation',
     input: (v) => ({ personaId: v.personaId, messages: [{ role: 'USER', content: 'planted' }] }),

@@ -16,6 +16,7 @@ import {
 import { AppError } from '../errors';
 import type { HonoEnv } from '../hono-env';
 import { newId } from '../ids';
+import { usageInput, usageReport } from '../services/usage';
 import { describeIssues } from '../validation';
 import { isoOrNull } from '../views/dates';
 import { publishableKeyAdminRoutes } from './admin-publishable-keys';
@@ -212,3 +213,15 @@ adminRoutes.post('/organizations/:orgId/api-keys/:keyId/revoke', async (c) => {
 
 // Widget (publishable) keys: their own file, behind the same ADMIN_TOKEN check as everything above.
 adminRoutes.route('/', publishableKeyAdminRoutes);
+/** An organization's usage (as the API's usage.get gives it): `?from=YYYY-MM-DD&to=YYYY-MM-DD[&personaId=]`. */
+adminRoutes.get('/organizations/:orgId/usage', async (c) => {
+  const orgId = c.req.param('orgId');
+  const parsed = usageInput.safeParse({
+    from: c.req.query('from'),
+    to: c.req.query('to'),
+    personaId: c.req.query('personaId'),
+  });
+  if (!parsed.success) throw new AppError('BAD_REQUEST', describeIssues(parsed.error));
+  await requireOrganization(c.var.db, orgId);
+  return c.json(await usageReport(c.var.db, orgId, parsed.data));
+});

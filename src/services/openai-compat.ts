@@ -4,10 +4,11 @@ import { buildPrompt, type HistoryMessage } from '../ai/prompt';
 import { generateReply, type ReplyUsage } from '../ai/reply';
 import { getPersona } from '../db/queries/personas';
 import { getSessionState } from '../db/queries/sessions';
-import { claimModelCall } from '../db/queries/usage';
+import { addCallTokens, claimModelCall } from '../db/queries/usage';
 import { intSetting } from '../env';
 import { AppError, type AppErrorCode } from '../errors';
 import { newId } from '../ids';
+import { describeError } from '../log';
 import type { AuthedContext } from '../trpc/context';
 import { describeIssues } from '../validation';
 import {
@@ -154,7 +155,12 @@ async function stateless(ctx: AuthedContext, request: CompletionRequest): Promis
   });
   const instructions = [persona.instructions.trim(), ...systemTexts.map((t) => t.trim())].filter(Boolean).join('\n\n');
 
-  const quota = await claimModelCall(ctx.db, org, intSetting(ctx.env.DAILY_MODEL_CALL_CAP, DEFAULT_DAILY_MODEL_CALLS));
+  const quota = await claimModelCall(
+    ctx.db,
+    org,
+    persona.id,
+    intSetting(ctx.env.DAILY_MODEL_CALL_CAP, DEFAULT_DAILY_MODEL_CALLS),
+  );
   if (!quota.allowed) {
     throw new AppError(
       'RATE_LIMITED',
@@ -178,6 +184,14 @@ async function stateless(ctx: AuthedContext, request: CompletionRequest): Promis
     stopSignal: ctx.signal,
     onDelta: (text) => out.push({ type: 'delta', text }),
   }).then((outcome) => {
+    // Usage (issue 19): the call was counted with the quota; its tokens once they are known.
+    if (outcome.usage.inputTokens || outcome.usage.outputTokens) {
+      ctx.waitUntil(
+        addCallTokens(ctx.db, org, persona.id, outcome.usage).catch((error: unknown) =>
+          console.warn("could not count a stateless call's tokens", describeError(error)),
+        ),
+      );
+    }
     out.push({
       type: 'done',
       text: outcome.text,

@@ -5,6 +5,7 @@ import { feedbackRouter } from './routers/feedback';
 import { personaRouter } from './routers/persona';
 import { searchRouter } from './routers/search';
 import { sourceRouter } from './routers/source';
+import { usageRouter } from './routers/usage';
 import { widgetRouter } from './routers/widget';
 
 export const appRouter = router({
@@ -15,6 +16,7 @@ export const appRouter = router({
   export: exportRouter,
   widget: widgetRouter,
   source: sourceRouter,
+  usage: usageRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { wellFormed } from '../../text';
 import type { Db } from '../client';
+import { addUsage } from './usage';
 
 export type MessageRole = 'USER' | 'ASSISTANT' | 'SYSTEM';
 export type MessageStatus = 'COMPLETE' | 'STREAMING' | 'INCOMPLETE' | 'STOPPED';
@@ -121,10 +122,15 @@ const abandoned = (message: string) =>
  */
 export async function closeOrphanedReply(db: Db, organizationId: string, id: string, text: string) {
   const result = await db.execute(sql`
-    update messages set status = 'INCOMPLETE', content = ${wellFormed(text)}, updated_at = now(),
-      metadata = metadata || ${abandoned('Generation stopped unexpectedly (the session was restarted); the text is what had been generated.')}
-    where id = ${id} and organization_id = ${organizationId} and status = 'STREAMING'
-    returning id`);
+    with closed as (
+      update messages set status = 'INCOMPLETE', content = ${wellFormed(text)}, updated_at = now(),
+        metadata = metadata || ${abandoned('Generation stopped unexpectedly (the session was restarted); the text is what had been generated.')}
+      where id = ${id} and organization_id = ${organizationId} and status = 'STREAMING'
+      returning id, chat_session_id
+    ), usage as (${addUsage(sql`
+      select ${organizationId}::text, s.persona_id, 0, 0, 1, 0, 0, 0, 0
+      from closed join chat_sessions s on s.id = closed.chat_session_id and s.organization_id = ${organizationId}`)})
+    select id from closed`);
   return result.rows.length > 0;
 }
 
@@ -145,13 +151,19 @@ export async function findStaleStreamingReplies(db: Db, staleSeconds: number, li
 export async function closeAbandonedReplies(db: Db, ids: string[]) {
   if (ids.length === 0) return 0;
   const result = await db.execute(sql`
-    update messages set status = 'INCOMPLETE', updated_at = now(),
-      metadata = metadata || ${abandoned('Generation stopped unexpectedly; the text is what had arrived.')}
-    where id in (
-      select id from messages where status = 'STREAMING'
-        and id in (select jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb))
-      for update skip locked)
-    returning id`);
+    with closed as (
+      update messages set status = 'INCOMPLETE', updated_at = now(),
+        metadata = metadata || ${abandoned('Generation stopped unexpectedly; the text is what had arrived.')}
+      where id in (
+        select id from messages where status = 'STREAMING'
+          and id in (select jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb))
+        for update skip locked)
+      returning id, organization_id, chat_session_id
+    ), usage as (${addUsage(sql`
+      select closed.organization_id, s.persona_id, 0, 0, count(*)::int, 0, 0, 0, 0
+      from closed join chat_sessions s on s.id = closed.chat_session_id and s.organization_id = closed.organization_id
+      group by closed.organization_id, s.persona_id`)})
+    select id from closed`);
   return result.rows.length;
 }
 

@@ -3,6 +3,7 @@ import { batchRaw, type Db } from '../client';
 import type { platforms, sessionStatuses } from '../schema';
 import { chatSessions, personas } from '../schema';
 import { claimKey, type IdempotencyClaim, type IdempotencyRecord, readKey, recordFromRaw } from './idempotency';
+import { addUsage } from './usage';
 
 type Platform = (typeof platforms)[number];
 type SessionStatus = (typeof sessionStatuses)[number];
@@ -101,7 +102,7 @@ export async function insertSession(
              jsonb_build_object('greeting', true, 'personaVersion', p.version)
       from s, p where coalesce(p.greeting, '') <> ''
       returning id
-    )
+    ), usage as (${addUsage(sql`select s.organization_id, s.persona_id, 1, 0, 0, 0, 0, 0, 0 from s`)})
     select s.*, p.name as persona_name, p.avatar_url as persona_avatar_url from s, p`);
   if (!values.idempotency) {
     const row = (await insert).rows[0];

@@ -4,6 +4,7 @@ import { wellFormed } from '../../text';
 import { batchRaw, type Db } from '../client';
 import { claimKey, type IdempotencyClaim, type IdempotencyRecord, readKey, recordFromRaw } from './idempotency';
 import { type MessageRole, type MessageRow, type MessageStatus, messageFromRaw, returning } from './messages';
+import { addUsage } from './usage';
 
 export type NewAttachment = {
   id: string;
@@ -82,6 +83,7 @@ export async function beginTurn(db: Db, organizationId: string, input: BeginTurn
   const claim = idempotency ? sql`, claim as (${claimKey(organizationId, idempotency, sql`allowed`)})` : sql``;
   const claimed = idempotency ? sql`exists (select 1 from claim)` : sql`true`;
   const cap = sql`(select coalesce(o.daily_model_call_cap, ${input.defaultDailyModelCalls}) from organizations o where o.id = ${organizationId})`;
+  const attachmentBytes = input.attachments.reduce((sum, a) => sum + a.byteSize, 0);
   const insertTurn = db.execute(sql`
     with target as (
       select s.id from chat_sessions s
@@ -123,6 +125,12 @@ export async function beginTurn(db: Db, organizationId: string, input: BeginTurn
              last_activity_at = now(), updated_at = now()
       where id in (select chat_session_id from ins) and organization_id = ${organizationId}
       returning id
+    ), usage as (
+      -- Usage (issue 19): the message, its model call and its attachments' bytes, for the
+      -- session's persona, counted only if the message is stored.
+      ${addUsage(sql`
+        select ${organizationId}::text, s.persona_id, 0, 1, 0, ${wantsReply ? 1 : 0}::int, 0, 0, ${attachmentBytes}::bigint
+        from ins join chat_sessions s on s.id = ins.chat_session_id and s.organization_id = ${organizationId}`)}
     )
     select 'message' as kind, ins.* from ins
     union all
@@ -255,11 +263,25 @@ export async function finishReply(
   organizationId: string,
   input: { id: string; content: string; status: MessageStatus; metadata: Record<string, unknown> },
 ): Promise<MessageRow | undefined> {
+  const tokens = (input.metadata.usage ?? {}) as { inputTokens?: unknown; outputTokens?: unknown };
+  const count = (n: unknown) => (typeof n === 'number' && Number.isSafeInteger(n) && n > 0 ? n : 0);
   const result = await db.execute(sql`
-    update messages set content = ${wellFormed(input.content)}, status = ${input.status},
-      metadata = ${JSON.stringify(input.metadata)}::jsonb, updated_at = now()
-    where id = ${input.id} and organization_id = ${organizationId}
-    returning ${returning}`);
+    with before as (
+      select status from messages where id = ${input.id} and organization_id = ${organizationId}
+    ), done as (
+      update messages set content = ${wellFormed(input.content)}, status = ${input.status},
+        metadata = ${JSON.stringify(input.metadata)}::jsonb, updated_at = now()
+      where id = ${input.id} and organization_id = ${organizationId}
+      returning ${returning}
+    ), usage as (
+      -- Usage (issue 19): the reply and its tokens, once: not if a sweeper closed it meanwhile.
+      ${addUsage(sql`
+        select ${organizationId}::text, s.persona_id, 0, 0, 1, 0,
+          ${count(tokens.inputTokens)}::bigint, ${count(tokens.outputTokens)}::bigint, 0
+        from done join chat_sessions s on s.id = done.chat_session_id and s.organization_id = ${organizationId}
+        where exists (select 1 from before where status in ('STREAMING', 'STOPPED'))`)}
+    )
+    select * from done`);
   const row = result.rows[0];
   return row ? messageFromRaw(row) : undefined;
 }
