@@ -534,6 +534,9 @@ describe('playground page', { timeout: 300_000 }, () => {
   it('rates a reply, finds it by search and exports the session', async () => {
     await page.locator('#sessions .pick', { hasText: 'E2E session (renamed)' }).click();
     await waitUntil('the history', async () => (await text(page.locator('#messages'))).includes('You said'));
+    // The session was on screen already: wait until its reopening (history and ratings) has rendered,
+    // or the click lands on buttons the new render replaces.
+    await page.waitForLoadState('networkidle');
     const helpful = () => lastReply().getByRole('button', { name: '\u{1F44D} Helpful', exact: true });
     await helpful().click();
     await waitUntil('the rating', async () => (await helpful().getAttribute('aria-pressed')) === 'true');
