@@ -2,7 +2,23 @@ import { AppError } from '../errors';
 import { attachBudget, installPdfBudgetHook, PdfBudget } from './pdf-budget';
 import { scanPdfStreams } from './pdf-streams';
 
-export type PdfText = { text: string; pageCount: number; pagesRead: number; budgetReached: boolean };
+export type PdfText = {
+  text: string;
+  /** The same text page by page (page 1 first), so a large attachment can be chunked with its pages. */
+  pages: string[];
+  pageCount: number;
+  pagesRead: number;
+  budgetReached: boolean;
+};
+
+/** The same whitespace normalisation as unpdf's extractText({ mergePages: true }). */
+function normalise(text: string): string {
+  return text
+    .replace(/[^\S\n]+/g, ' ')
+    .replace(/ ?\n ?/g, '\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
+}
 
 export type PdfOptions = {
   maxPages: number;
@@ -86,14 +102,14 @@ export async function extractPdfText(filename: string, bytes: Uint8Array, option
             : `Attachment "${filename}" is refused: its first page needs more than ${options.maxOperations} drawing operations to read (nested forms or an oversized content stream).`,
         );
       }
-      // The same whitespace normalisation as unpdf's extractText({ mergePages: true }).
-      const text = pages
-        .join('\n')
-        .replace(/[^\S\n]+/g, ' ')
-        .replace(/ ?\n ?/g, '\n')
-        .replace(/\n{3,}/g, '\n\n')
-        .trim();
-      return { text, pageCount: pdf.numPages, pagesRead, budgetReached: budget.exceeded !== undefined };
+      const text = normalise(pages.join('\n'));
+      return {
+        text,
+        pages: pages.map(normalise),
+        pageCount: pdf.numPages,
+        pagesRead,
+        budgetReached: budget.exceeded !== undefined,
+      };
     } catch (error) {
       throw error instanceof AppError ? error : pdfError(filename, error);
     } finally {
