@@ -166,7 +166,9 @@ describe('large message attachments are retrieved, not only truncated', () => {
     const included = reply.metadata.context.attachmentsIncluded as { id: string; partial?: true }[];
     expect(included.map((a) => a.partial ?? false)).toEqual([false, false]);
     expect(reply.metadata.knowledge.used).toEqual([]);
-    expect(JSON.stringify((await modelRequests(mark))[0]?.body)).not.toMatch(/<source-[0-9a-f]{16,64} filename=\\"inventory/);
+    expect(JSON.stringify((await modelRequests(mark))[0]?.body)).not.toMatch(
+      /<source-[0-9a-f]{16,64} filename=\\"inventory/,
+    );
     const ids = await createDb(env).execute(
       sql`select a.id, a.filename from attachments a join messages m on m.id = a.message_id
           where m.chat_session_id = ${session.id} order by a.filename`,
