@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createDb } from '../src/db/client';
 import { createTenant, data, mutate, type Tenant } from './helpers/api';
 import { docxFixture } from './helpers/docx-fixtures';
+import { base64, zipWith } from './helpers/docx-zip';
 import { createPersona, createSession, marker, modelRequests } from './helpers/factories';
 import { pdfFixture } from './helpers/pdf-fixtures';
 
@@ -223,6 +224,27 @@ describe('Word documents as message attachments', () => {
     expect(prompt).toContain('Walking on imported air');
     expect(prompt).toContain('Top left\\nTop right\\nBottom left\\nBottom right');
     expect(prompt).toMatch(/filename=\\"single-paragraph.docx\\"/);
+  });
+
+  it('stops inflating a ZIP bomb sent as an attachment at its bound (422), storing nothing', {
+    timeout: 60_000,
+  }, async () => {
+    const tenant = await createTenant('Docx bomb attachment org');
+    const session = await createSession(tenant, (await createPersona(tenant)).id);
+    // 64 MiB of the same paragraph deflates to well under 1 MiB; the archive claims 1 KiB.
+    const paragraph = new TextEncoder().encode('<w:p><w:r><w:t>boom</w:t></w:r></w:p>');
+    const xml = new Uint8Array(64 * 1024 * 1024);
+    for (let i = 0; i + paragraph.length <= xml.length; i += paragraph.length) xml.set(paragraph, i);
+    const bomb = await zipWith(xml, true);
+    expect(bomb.length).toBeLessThan(1024 * 1024);
+    const res = await send(tenant, session.id, 'here', [{ filename: 'bomb.docx', mimeType: DOCX, data: base64(bomb) }]);
+    expect(res.status).toBe(422);
+    // 16 bytes of XML per character kept (300,000 by default): inflation stopped at 4.8 MB, not 64 MiB.
+    expect(JSON.stringify(res.body)).toContain('expands to more than 4800000 bytes');
+    const count = await createDb(env).execute(
+      sql`select count(*)::integer as n from messages where chat_session_id = ${session.id}`,
+    );
+    expect(Number(count.rows[0]?.n)).toBe(0);
   });
 
   it('refuses a file declared as Word that is not one (422), storing nothing', { timeout: 60_000 }, async () => {
