@@ -20,13 +20,13 @@ const DOCX_MAX_XML_BYTES = 32 * 1024 * 1024;
 /** Declared MIME types we accept, and the kind of content each must be. */
 const SUPPORTED: Record<string, Kind> = {
   'application/pdf': 'pdf',
-  'application/vnd.openxmlformats-officedocument.wordprocessingml.document': 'docx',
   'text/plain': 'text',
   'text/markdown': 'markdown',
   'text/x-markdown': 'markdown',
   'text/csv': 'csv',
   'application/json': 'json',
   'text/html': 'html',
+  'application/vnd.openxmlformats-officedocument.wordprocessingml.document': 'docx',
 };
 
 export const SUPPORTED_TYPES = Object.keys(SUPPORTED);
