@@ -208,6 +208,7 @@ export async function extractAttachments(inputs: AttachmentInput[], env: Env): P
         // Pages past the character limits would be cut anyway: stop reading there (CPU). Past the
         // stored text's limit, pages are still read for the chunks that retrieval searches.
         stopAfterChars: Math.max(limits.maxChars, limits.maxIndexedChars),
+        acceptAfterChars: limits.maxChars,
         password: input.password,
         maxStreamBytes: limits.maxPdfStreamBytes,
         maxDecodedBytes: limits.maxPdfDecodedBytes,

@@ -24,6 +24,12 @@ export type PdfOptions = {
   maxPages: number;
   /** Reading stops once more than this many characters were read (they would be cut anyway). */
   stopAfterChars?: number;
+  /**
+   * A budget spent on the first page refuses the file, unless at least this many characters were
+   * read by then (what is stored is all there): reading on past the stored text, for the chunks of
+   * retrieval, must not turn an accepted document into a refused one.
+   */
+  acceptAfterChars?: number;
   password?: string | undefined;
   /** Decoded bytes allowed per stream and per file (pdf-streams.ts). */
   maxStreamBytes: number;
@@ -94,7 +100,9 @@ export async function extractPdfText(filename: string, bytes: Uint8Array, option
       }
       // Spent on the first page: nothing worth keeping, and most likely a file built to do this.
       // Spent later: the pages read are kept and the attachment is marked truncated.
-      if ((budget.exceeded === 'operations' || budget.exceeded === 'time') && pagesRead <= 1) {
+      const enough =
+        pages.reduce((n, page) => n + page.length, 0) >= (options.acceptAfterChars ?? Number.POSITIVE_INFINITY);
+      if ((budget.exceeded === 'operations' || budget.exceeded === 'time') && pagesRead <= 1 && !enough) {
         throw new AppError(
           'UNPROCESSABLE',
           budget.exceeded === 'time'
