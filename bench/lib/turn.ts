@@ -27,7 +27,7 @@ import { freePort } from './proc.ts';
 import { type ProfileSummary, profileWorker } from './profile.ts';
 import { type Runtime, startRuntime } from './runtime.ts';
 import { addApiKeys, seedSessions } from './seed.ts';
-import { round } from './stats.ts';
+import { percentile, round } from './stats.ts';
 import { fixed, table } from './table.ts';
 import { measureTtfb } from './ttfb.ts';
 import { floorProject, root } from './wrangler.ts';
@@ -63,7 +63,13 @@ export async function measureTurn(options: { runtime: Runtime; scratch: string; 
       ? { databaseUrl: throwaway.url, secret: options.secret }
       : { dataDir: join(options.scratch, 'pglite'), secret: options.secret },
   );
-  onCleanup('close SQL endpoint', () => sql.close());
+  let sqlClosed = false;
+  const closeSql = async () => {
+    if (sqlClosed) return;
+    sqlClosed = true;
+    await sql.close();
+  };
+  onCleanup('close SQL endpoint', closeSql);
   const database = throwaway ? 'PostgreSQL' : 'PGlite';
   log(`starting the floor and the API (${database})`);
   const floor = await startRuntime(options.runtime, {
@@ -114,6 +120,26 @@ export async function measureTurn(options: { runtime: Runtime; scratch: string; 
     turns: TTFB_CAP(TURNS),
     warmup: 10,
   });
+  log('one-statement read vs the floor constant JSON, 100 each, alternating');
+  const timed = async (url: string, headers: Record<string, string>) => {
+    const t = performance.now();
+    const res = await fetch(url, { headers });
+    await res.arrayBuffer();
+    if (!res.ok) throw new Error(`HTTP ${res.status} from ${new URL(url).pathname}`);
+    return performance.now() - t;
+  };
+  const readUrl = `${app.url}/api/trpc/chat.getSession?input=${encodeURIComponent(JSON.stringify({ id: sessions[0] }))}`;
+  const reads: number[] = [];
+  const floorReads: number[] = [];
+  for (let i = 0; i < 110; i++) {
+    const a = await timed(readUrl, key(5));
+    const b = await timed(`${floor.url}/json`, {});
+    if (i >= 10) {
+      reads.push(a);
+      floorReads.push(b);
+    }
+  }
+  const read = { apiP50: round(percentile(reads, 50)), floorP50: round(percentile(floorReads, 50)) };
   log(`CPU per turn, ${RUNS} turns per row`);
   const short = await cpuPer(app.pgid, RUNS, stream(1, words(10)));
   const long = await cpuPer(app.pgid, RUNS, stream(2, words(200)));
@@ -127,21 +153,21 @@ export async function measureTurn(options: { runtime: Runtime; scratch: string; 
     floorStreamMs: round(floorCpu),
   };
 
-  let profile: ProfileSummary | undefined;
+  let profile: { short: ProfileSummary; long: ProfileSummary } | undefined;
   if (options.profile && options.runtime === 'workerd') {
-    log(`V8 profile over ${RUNS} ten-word turns`);
-    const once = stream(3, words(10));
-    for (let i = 0; i < 3; i++) await once(i);
-    profile = await profileWorker(
-      { inspectorPort, worker: 'worker', bundlePath: join(options.scratch, 'dist-api', 'index.js') },
-      async () => {
+    log(`V8 profiles over ${RUNS} ten-word and ${RUNS} 200-word turns`);
+    const target = { inspectorPort, worker: 'worker', bundlePath: join(options.scratch, 'dist-api', 'index.js') };
+    const over = async (once: (i: number) => Promise<void>) => {
+      for (let i = 0; i < 3; i++) await once(i);
+      return profileWorker(target, async () => {
         for (let i = 0; i < RUNS; i++) await once(i);
-      },
-    );
+      });
+    };
+    profile = { short: await over(stream(3, words(10))), long: await over(stream(4, words(200))) };
   }
   await app.stop();
   await floor.stop();
-  await sql.close();
+  await closeSql();
   await throwaway?.drop();
   await model.close();
   return {
@@ -150,6 +176,7 @@ export async function measureTurn(options: { runtime: Runtime; scratch: string; 
     machine: machine(pgVersion),
     loadAverage: { before: loadBefore, after: loadavg().map((x) => round(x, 2)) },
     ttfb,
+    read,
     cpu,
     profile,
     runs: RUNS,
@@ -179,6 +206,9 @@ export function turnReport(r: Awaited<ReturnType<typeof measureTurn>>): string {
       ],
     ),
   );
+  out.push(
+    `\nchat.getSession (auth from the warm key cache, 1 statement, tRPC) p50 ${fixed(r.read.apiP50, 2)} ms vs the floor's constant JSON p50 ${fixed(r.read.floorP50, 2)} ms (fetch from Node, 100 each).\n`,
+  );
   out.push(`\nworkerd CPU per turn (${r.runs} turns per row, from /proc):\n`);
   out.push(
     table(
@@ -193,25 +223,40 @@ export function turnReport(r: Awaited<ReturnType<typeof measureTurn>>): string {
     ),
   );
   if (r.profile) {
-    const p = r.profile;
+    const { short, long } = r.profile;
+    const perTurn = (p: ProfileSummary, module: string) =>
+      (p.byModule.find((m) => m.module === module)?.ms ?? 0) / r.runs;
+    const modules = [...new Set([...short.byModule.slice(0, 18), ...long.byModule.slice(0, 18)].map((m) => m.module))];
     out.push(
-      `\nV8 profile of the isolate: ${fixed(p.totalMs / r.runs, 2)} ms of JavaScript per turn; self time by module:\n`,
+      `\nV8 sampling profile of the isolate (wall-clock samples while on CPU: inflated on a loaded machine, compare shares): ${fixed(short.totalMs / r.runs, 2)} ms per 10-word turn, ${fixed(long.totalMs / r.runs, 2)} ms per 200-word turn. Self time by bundled module:\n`,
     );
     out.push(
       table(
-        ['module', 'ms per turn', 'share'],
-        p.byModule
-          .slice(0, 20)
-          .map((m) => [m.module, fixed(m.ms / r.runs, 2), `${fixed((100 * m.ms) / p.totalMs, 0)}%`]),
+        ['module', '10-word turn ms', 'share', 'per extra token ms', 'share'],
+        modules
+          .map((m) => ({ m, s: perTurn(short, m), t: (perTurn(long, m) - perTurn(short, m)) / 190 }))
+          .sort((a, b) => b.s - a.s)
+          .map(({ m, s, t }) => [
+            m,
+            fixed(s, 2),
+            `${fixed((100 * s * r.runs) / short.totalMs, 0)}%`,
+            fixed(t, 3),
+            `${fixed((100 * t * 190 * r.runs) / (long.totalMs - short.totalMs), 0)}%`,
+          ]),
       ),
     );
-    out.push('\nHottest functions (self time):\n');
-    out.push(
-      table(
-        ['function', 'module', 'ms per turn'],
-        p.byFunction.slice(0, 15).map((f) => [f.fn, f.module, fixed(f.ms / r.runs, 3)]),
-      ),
-    );
+    for (const [name, p] of [
+      ['10-word', short],
+      ['200-word', long],
+    ] as const) {
+      out.push(`\nHottest functions, ${name} turns (self time):\n`);
+      out.push(
+        table(
+          ['function', 'module', 'ms per turn'],
+          p.byFunction.slice(0, 15).map((f) => [f.fn, f.module, fixed(f.ms / r.runs, 3)]),
+        ),
+      );
+    }
   }
   return out.join('\n');
 }
