@@ -15,6 +15,9 @@
  *
  * `npm run bench -- --only=send-memory` runs section 7 alone (no servers; about a minute) and prints
  * its table without touching bench/results.json.
+ * `npm run bench -- --only=turn [--runtime=workerd] [--profile]` measures one chat turn (TTFB vs the
+ * floor, Worker CPU per turn, the isolate's CPU profile) on wrangler dev or plain workerd
+ * (bench/lib/turn.ts) and writes bench/turn-results-<runtime>.json.
  *  8. knowledge retrieval recall@5, per database (bench/lib/retrieval.ts; alone: node bench/retrieval.ts)
  *
  * Settings (environment): BENCH_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/postgres),
@@ -43,6 +46,7 @@ import { percentile, round } from './lib/stats.ts';
 import { measureStop, type StopSummary } from './lib/stop.ts';
 import { fixed, kib, mib, table } from './lib/table.ts';
 import { measureTtfb, type TtfbSummary } from './lib/ttfb.ts';
+import { measureTurn, turnReport, writeTurnResults } from './lib/turn.ts';
 import { type DevServer, floorProject, root, setWranglerLogDir, startWranglerDev } from './lib/wrangler.ts';
 
 const LOAD_SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 10);
@@ -806,6 +810,19 @@ try {
   if (process.argv.includes('--only=send-memory')) {
     const rows = await measureSendMemory();
     console.log(sendMemoryReport(rows));
+    await runCleanup();
+    process.exit(0);
+  }
+  if (process.argv.includes('--only=turn')) {
+    const runtime = process.argv.includes('--runtime=workerd') ? 'workerd' : 'wrangler';
+    const result = await measureTurn({
+      runtime,
+      scratch,
+      secret: benchSecret,
+      profile: process.argv.includes('--profile'),
+    });
+    writeTurnResults(result);
+    console.log(turnReport(result));
     await runCleanup();
     process.exit(0);
   }

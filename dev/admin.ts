@@ -21,6 +21,7 @@ const usage = `usage: npm run admin -- <command>
   revoke-key ORG_ID KEY_ID
   create-widget-key ORG_ID NAME --origin ORIGIN... --persona PERSONA_ID... [--max-message-chars N]
                     [--daily-messages N] [--visitor-requests-per-minute N]
+                    [--allow-attachments [--max-attachments N] [--max-attachment-bytes N] [--attachment-type MIME...]]
   list-widget-keys ORG_ID
   revoke-widget-key ORG_ID KEY_ID
   widget-identity-secret ORG_ID        the secret the organization's backend signs user ids with
@@ -108,6 +109,10 @@ async function run(argv: string[]): Promise<void> {
       'visitor-requests-per-minute': { type: 'string' },
       from: { type: 'string' },
       to: { type: 'string' },
+      'allow-attachments': { type: 'boolean' },
+      'max-attachments': { type: 'string' },
+      'max-attachment-bytes': { type: 'string' },
+      'attachment-type': { type: 'string', multiple: true },
     },
   });
   const [command, a, b] = positionals;
@@ -157,7 +162,15 @@ async function run(argv: string[]): Promise<void> {
         maxMessageChars: limit('max-message-chars'),
         dailyMessages: limit('daily-messages'),
         requestsPerMinute: limit('visitor-requests-per-minute'),
+        allowAttachments: values['allow-attachments'],
+        maxAttachments: limit('max-attachments'),
+        maxAttachmentBytes: limit('max-attachment-bytes'),
+        attachmentTypes: values['attachment-type'],
       };
+      const attachmentFlags = ['max-attachments', 'max-attachment-bytes', 'attachment-type'] as const;
+      if (!values['allow-attachments'] && attachmentFlags.some((flag) => values[flag] !== undefined)) {
+        throw new CliError('--max-attachments, --max-attachment-bytes and --attachment-type need --allow-attachments.');
+      }
       return call('POST', `/organizations/${id(a)}/publishable-keys`, {
         name: need(b),
         allowedOrigins: values.origin,

@@ -49,6 +49,8 @@ export type Env = {
   ATTACHMENTS_MAX_TOTAL_BYTES?: string;
   PDF_MAX_PAGES?: string;
   ATTACHMENT_MAX_CHARS?: string;
+  ATTACHMENT_MAX_INDEXED_CHARS?: string;
+  ATTACHMENT_CHUNK_MIN_CHARS?: string;
   PDF_MAX_STREAM_BYTES?: string;
   PDF_MAX_DECODED_BYTES?: string;
   PDF_MAX_OPERATIONS?: string;

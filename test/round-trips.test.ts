@@ -85,6 +85,22 @@ describe('database round trips', () => {
     expect(calls).toEqual(['db', 'db', 'model', 'db']);
   });
 
+  it('sendMessage with a large (chunked) attachment: the retrieval search is one more before the model', async () => {
+    const tenant = await createTenant();
+    const { session } = await conversation(tenant);
+    // Over ATTACHMENT_CHUNK_MIN_CHARS: its chunks are written in the turn's batch, then searched.
+    const text = Array.from({ length: 400 }, (_, i) => `Entry ${i}: the ledger balances.`).join('\n');
+    const attachments = [{ filename: 'ledger.txt', mimeType: 'text/plain', data: btoa(text) }];
+    const { trace: calls } = await traced(tenant, (t) =>
+      mutate(
+        'chat.sendMessage',
+        { chatSessionId: session.id, content: 'does the ledger balance', attachments },
+        { tenant: t, ...local },
+      ),
+    );
+    expect(calls).toEqual(['db', 'db', 'db', 'model', 'db']);
+  });
+
   it('every other chat procedure is one round trip', async () => {
     const tenant = await createTenant();
     const { persona, session } = await conversation(tenant);

@@ -10,7 +10,8 @@ import { visitorProcedures } from '../src/auth/publishable';
 import { createDb } from '../src/db/client';
 import { appRouter } from '../src/trpc/router';
 import { admin, authHeaders, createTenant, data, query, request, type Tenant } from './helpers/api';
-import { createPersona, marker } from './helpers/factories';
+import { createPersona, marker, modelRequests } from './helpers/factories';
+import { pdfFixture } from './helpers/pdf-fixtures';
 import { readSse } from './helpers/sse';
 
 const worker = (exports as unknown as { default: Fetcher }).default;
@@ -462,7 +463,7 @@ describe('widget CORS', () => {
   it('tells any page whether it may use the key (so the widget can say why it cannot start)', async () => {
     const check = (origin: string) =>
       worker.fetch(`${BASE}/widget/v1/${wk.key}/check`, { headers: { origin } }).then((r) => r.json() as any);
-    expect(await check(SHOP)).toEqual({ allowed: true, message: '' });
+    expect(await check(SHOP)).toEqual({ allowed: true, message: '', attachments: null });
     const evil = await check(EVIL);
     expect(evil.allowed).toBe(false);
     expect(evil.message).toMatch(/not available on https:\/\/evil\.example/);
@@ -477,6 +478,136 @@ describe('widget CORS', () => {
     expect(await res.text()).toContain('attachShadow');
     const again = await worker.fetch(`${BASE}/widget.js`, { headers: { 'if-none-match': etag } });
     expect(again.status).toBe(304);
+  });
+});
+
+describe('visitor attachments', () => {
+  let tenant: Tenant;
+  let personaId: string;
+  let open: WidgetKey;
+  let closed: WidgetKey;
+
+  const b64 = (text: string) => {
+    let binary = '';
+    for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
+    return btoa(binary);
+  };
+  const txt = (text: string, filename = 'notes.txt') => ({ filename, mimeType: 'text/plain', data: b64(text) });
+  const messageCount = async (sessionId: string) =>
+    data<any[]>(await query('chat.listMessages', { chatSessionId: sessionId }, { tenant })).length;
+
+  beforeAll(async () => {
+    tenant = await createTenant('Widget files org');
+    personaId = (await createPersona(tenant)).id;
+    open = await createWidgetKey(tenant, [personaId], {
+      visitorLimits: { allowAttachments: true, maxAttachmentBytes: 64 * 1024 },
+    });
+    closed = await createWidgetKey(tenant, [personaId]);
+  });
+
+  const send = (key: string, v: { session: { id: string }; visitorToken: string }, input: Record<string, unknown>) =>
+    widget(
+      key,
+      'chat.streamMessage',
+      'subscription',
+      { chatSessionId: v.session.id, ...input },
+      { token: v.visitorToken },
+    );
+
+  it('says in /check what a key lets visitors attach', async () => {
+    const check = (key: string) =>
+      worker.fetch(`${BASE}/widget/v1/${key}/check`, { headers: { origin: SHOP } }).then((r) => r.json() as any);
+    expect((await check(open.key)).attachments).toEqual({
+      maxCount: 1,
+      maxBytes: 64 * 1024,
+      types: ['application/pdf', 'text/plain'],
+    });
+    expect((await check(closed.key)).attachments).toBeNull();
+  });
+
+  it('accepts a text file on a key that allows it, and its text reaches the model', async () => {
+    const v = await startVisitor(open.key, personaId);
+    const m = marker('wfile');
+    const secret = `${marker('content')} The parcel leaves the warehouse on Tuesday.`;
+    const res = await send(open.key, v, { content: `${m} what does my note say?`, attachments: [txt(secret)] });
+    expect(res.status).toBe(200);
+    const final = res.body.find((e: any) => e.data?.type === 'reply')?.data;
+    expect(final.message.status).toBe('COMPLETE');
+    const prompts = await modelRequests(m);
+    expect(prompts.length).toBeGreaterThanOrEqual(1);
+    expect(JSON.stringify(prompts.at(-1)?.body)).toContain(secret);
+    const stored = data<any[]>(await query('chat.listMessages', { chatSessionId: v.session.id }, { tenant }));
+    expect(stored.find((x) => x.role === 'USER')?.attachments).toEqual([
+      expect.objectContaining({ filename: 'notes.txt', mimeType: 'text/plain' }),
+    ]);
+  });
+
+  it('accepts a PDF, read through the same extraction as secret-key sends', async () => {
+    const v = await startVisitor(open.key, personaId);
+    const m = marker('wpdf');
+    const res = await send(open.key, v, {
+      content: `${m} summarize`,
+      attachments: [
+        { filename: 'doc.pdf', mimeType: 'application/pdf', data: pdfFixture('simple-onepage_minimal-document.pdf') },
+      ],
+    });
+    expect(res.status).toBe(200);
+    expect(JSON.stringify((await modelRequests(m)).at(-1)?.body)).toContain('Lorem ipsum dolor sit amet');
+  });
+
+  it('refuses attachments on a key that does not allow them (403), writing nothing', async () => {
+    const v = await startVisitor(closed.key, personaId);
+    const m = marker('wno');
+    const res = await send(closed.key, v, { content: m, attachments: [txt('hello')] });
+    expect(res.status).toBe(403);
+    expect(JSON.stringify(res.body)).toMatch(/does not accept attachments/);
+    expect(await messageCount(v.session.id)).toBe(0);
+    expect(await modelRequests(m)).toEqual([]);
+  });
+
+  it('refuses a file over the key’s size (413), a type it does not accept (415), too many files (400)', async () => {
+    const v = await startVisitor(open.key, personaId);
+    const big = await send(open.key, v, { content: 'big', attachments: [txt('x'.repeat(64 * 1024 + 1))] });
+    expect(big.status).toBe(413);
+    expect(JSON.stringify(big.body)).toMatch(/too large/);
+    const csv = { filename: 'a.csv', mimeType: 'text/csv', data: b64('a,b\n1,2\n') };
+    const wrong = await send(open.key, v, { content: 'csv', attachments: [csv] });
+    expect(wrong.status).toBe(415);
+    expect(JSON.stringify(wrong.body)).toMatch(/accepted: application\/pdf, text\/plain/);
+    const many = await send(open.key, v, { content: 'two', attachments: [txt('a'), txt('b', 'b.txt')] });
+    expect(many.status).toBe(400);
+    expect(await messageCount(v.session.id)).toBe(0);
+  });
+
+  it('bounds the request body by what the key allows, before parsing', async () => {
+    const v = await startVisitor(open.key, personaId);
+    // Past the key's allowance in base64 plus 64 KiB, the body is refused unread.
+    const huge = await send(open.key, v, { content: 'x', attachments: [txt('y'.repeat(200 * 1024))] });
+    expect(huge.status).toBe(413);
+    expect(JSON.stringify(huge.body)).toMatch(/limited to \d+ bytes/);
+    // A key without attachments keeps the 64 KiB limit.
+    const w = await startVisitor(closed.key, personaId);
+    const plain = await send(closed.key, w, { content: 'x', attachments: [txt('y'.repeat(60 * 1024))] });
+    expect(plain.status).toBe(413);
+  });
+
+  it('validates the attachment settings when a key is created', async () => {
+    const path = `/organizations/${tenant.organizationId}/publishable-keys`;
+    const create = (visitorLimits: Record<string, unknown>) =>
+      admin(path, { name: 'x', allowedOrigins: [SHOP], personaIds: [personaId], visitorLimits });
+    expect((await create({ allowAttachments: true, maxAttachments: 4 })).status).toBe(400);
+    expect((await create({ allowAttachments: true, maxAttachmentBytes: 6 * 1024 * 1024 })).status).toBe(400);
+    expect(
+      (await create({ allowAttachments: true, maxAttachments: 3, maxAttachmentBytes: 5 * 1024 * 1024 })).status,
+    ).toBe(400);
+    expect((await create({ allowAttachments: true, attachmentTypes: ['image/png'] })).status).toBe(400);
+    const ok = await create({ allowAttachments: true, maxAttachments: 2, attachmentTypes: ['text/markdown'] });
+    expect(ok.status).toBe(201);
+    expect(ok.body.visitorLimits).toEqual({
+      allowAttachments: true,
+      maxAttachments: 2,
+      attachmentTypes: ['text/markdown'],
+    });
   });
 });
 

@@ -3,12 +3,19 @@ import type { NewAttachment } from '../db/queries/messages';
 import type { Env } from '../env';
 import { AppError } from '../errors';
 import { newId } from '../ids';
+import { type Chunk, chunkPages } from '../sources/chunk';
+import { extractDocx } from '../sources/docx';
+import { SourceFailure } from '../sources/extract';
 import { htmlToText } from './html';
 import type { AttachmentInput } from './input';
-import { attachmentLimits, base64DecodedLength } from './limits';
+import { type AttachmentLimits, attachmentLimits, base64DecodedLength } from './limits';
 import { extractPdfText } from './pdf';
 
-type Kind = 'pdf' | 'text' | 'markdown' | 'csv' | 'json' | 'html';
+type Kind = 'pdf' | 'docx' | 'text' | 'markdown' | 'csv' | 'json' | 'html';
+
+/** Word's document.xml is ~10x its text: XML allowed per character kept, capped (src/sources/docx.ts). */
+const DOCX_XML_BYTES_PER_CHAR = 16;
+const DOCX_MAX_XML_BYTES = 32 * 1024 * 1024;
 
 /** Declared MIME types we accept, and the kind of content each must be. */
 const SUPPORTED: Record<string, Kind> = {
@@ -19,6 +26,7 @@ const SUPPORTED: Record<string, Kind> = {
   'text/csv': 'csv',
   'application/json': 'json',
   'text/html': 'html',
+  'application/vnd.openxmlformats-officedocument.wordprocessingml.document': 'docx',
 };
 
 export const SUPPORTED_TYPES = Object.keys(SUPPORTED);
@@ -186,6 +194,8 @@ export async function extractAttachments(inputs: AttachmentInput[], env: Env): P
     let text: string;
     let pageCount: number | null = null;
     let pagesTruncated = false;
+    // Page by page for a PDF (the chunks of a large attachment cite their pages), else one "page".
+    let pages: string[] | undefined;
     if (kind === 'pdf') {
       if (detected !== 'application/pdf') {
         throw new AppError(
@@ -195,8 +205,10 @@ export async function extractAttachments(inputs: AttachmentInput[], env: Env): P
       }
       const pdf = await extractPdfText(input.filename, bytes, {
         maxPages: limits.maxPdfPages,
-        // Pages past the character limit would be cut anyway: stop reading there (CPU).
-        stopAfterChars: limits.maxChars,
+        // Pages past the character limits would be cut anyway: stop reading there (CPU). Past the
+        // stored text's limit, pages are still read for the chunks that retrieval searches.
+        stopAfterChars: Math.max(limits.maxChars, limits.maxIndexedChars),
+        acceptAfterChars: limits.maxChars,
         password: input.password,
         maxStreamBytes: limits.maxPdfStreamBytes,
         maxDecodedBytes: limits.maxPdfDecodedBytes,
@@ -204,8 +216,23 @@ export async function extractAttachments(inputs: AttachmentInput[], env: Env): P
         maxMs: limits.maxPdfMs,
       });
       text = cleanText(pdf.text);
+      pages = pdf.pages.map(cleanText);
       pageCount = pdf.pageCount;
       pagesTruncated = pdf.pagesRead < pdf.pageCount || pdf.budgetReached;
+    } else if (kind === 'docx') {
+      // The bounded reader the knowledge sources use: only word/document.xml is inflated, and
+      // inflation stops at a size tied to the characters we keep (a zip bomb costs no more).
+      const keep = Math.max(limits.maxChars, limits.maxIndexedChars);
+      try {
+        text = cleanText(
+          await extractDocx(input.filename, bytes, Math.min(DOCX_MAX_XML_BYTES, keep * DOCX_XML_BYTES_PER_CHAR)),
+        );
+      } catch (error) {
+        if (error instanceof SourceFailure) {
+          throw new AppError('UNPROCESSABLE', `Attachment ${error.message}`, { cause: error });
+        }
+        throw error;
+      }
     } else {
       if (detected === 'application/pdf') {
         throw new AppError(
@@ -231,6 +258,7 @@ export async function extractAttachments(inputs: AttachmentInput[], env: Env): P
     const truncated = pagesTruncated || charCount > limits.maxChars;
     // Never cut a surrogate pair in half.
     const kept = charCount > limits.maxChars ? text.slice(0, limits.maxChars).toWellFormed() : text;
+    const chunks = attachmentChunks(pages ?? [text], pages !== undefined, limits);
     out.push({
       id: newId('attachment'),
       filename: input.filename,
@@ -243,7 +271,28 @@ export async function extractAttachments(inputs: AttachmentInput[], env: Env): P
       text: kept,
       truncated,
       hasText: kept.trim().length > 0,
+      ...(chunks.length > 0 ? { chunks } : {}),
     });
   }
   return out;
+}
+
+/**
+ * Chunks of a large attachment (issue 17), so a turn can retrieve any passage of it, not only what
+ * fits the prompt: the same chunker as knowledge sources, over at most `maxIndexedChars` characters
+ * (whole pages while they fit, then part of the next). Attachments under `chunkMinChars` get none.
+ */
+function attachmentChunks(pages: string[], paged: boolean, limits: AttachmentLimits): Chunk[] {
+  if (limits.maxIndexedChars <= 0) return [];
+  let total = 0;
+  for (const page of pages) total += page.length;
+  if (total < limits.chunkMinChars) return [];
+  const kept: string[] = [];
+  let room = limits.maxIndexedChars;
+  for (const page of pages) {
+    if (room <= 0) break;
+    kept.push(page.length <= room ? page : page.slice(0, room).toWellFormed());
+    room -= page.length;
+  }
+  return chunkPages(kept, paged);
 }

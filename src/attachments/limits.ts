@@ -6,6 +6,14 @@ export type AttachmentLimits = {
   maxTotalBytes: number;
   maxPdfPages: number;
   maxChars: number;
+  /**
+   * Characters of a large attachment chunked for retrieval (issue 17), beyond `maxChars`: the text
+   * stored with the message stays capped, the passages past the cap are still found. 0 turns
+   * chunking off. Bounds the chunks' share of the turn's statement (Neon takes ≤ 10 MiB of JSON).
+   */
+  maxIndexedChars: number;
+  /** Attachments with at least this many characters are chunked; smaller ones fit the prompt whole. */
+  chunkMinChars: number;
   /** Decompressed bytes allowed for one PDF stream, and for all streams of one PDF (pdf-streams.ts). */
   maxPdfStreamBytes: number;
   maxPdfDecodedBytes: number;
@@ -22,6 +30,8 @@ export const DEFAULT_ATTACHMENT_LIMITS: AttachmentLimits = {
   maxTotalBytes: 10 * 1024 * 1024,
   maxPdfPages: 100,
   maxChars: 100_000,
+  maxIndexedChars: 300_000,
+  chunkMinChars: 8_000,
   // pdf.js holds a page's decoded content streams at once, at about 2.5× their size (bench section 7).
   maxPdfStreamBytes: 8 * 1024 * 1024,
   maxPdfDecodedBytes: 24 * 1024 * 1024,
@@ -37,6 +47,8 @@ export function attachmentLimits(env: Env): AttachmentLimits {
     maxTotalBytes: intSetting(env.ATTACHMENTS_MAX_TOTAL_BYTES, d.maxTotalBytes),
     maxPdfPages: intSetting(env.PDF_MAX_PAGES, d.maxPdfPages),
     maxChars: intSetting(env.ATTACHMENT_MAX_CHARS, d.maxChars),
+    maxIndexedChars: intSetting(env.ATTACHMENT_MAX_INDEXED_CHARS, d.maxIndexedChars),
+    chunkMinChars: intSetting(env.ATTACHMENT_CHUNK_MIN_CHARS, d.chunkMinChars),
     maxPdfStreamBytes: intSetting(env.PDF_MAX_STREAM_BYTES, d.maxPdfStreamBytes),
     maxPdfDecodedBytes: intSetting(env.PDF_MAX_DECODED_BYTES, d.maxPdfDecodedBytes),
     maxPdfOperations: intSetting(env.PDF_MAX_OPERATIONS, d.maxPdfOperations),

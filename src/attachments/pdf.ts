@@ -2,12 +2,34 @@ import { AppError } from '../errors';
 import { attachBudget, installPdfBudgetHook, PdfBudget } from './pdf-budget';
 import { scanPdfStreams } from './pdf-streams';
 
-export type PdfText = { text: string; pageCount: number; pagesRead: number; budgetReached: boolean };
+export type PdfText = {
+  text: string;
+  /** The same text page by page (page 1 first), so a large attachment can be chunked with its pages. */
+  pages: string[];
+  pageCount: number;
+  pagesRead: number;
+  budgetReached: boolean;
+};
+
+/** The same whitespace normalisation as unpdf's extractText({ mergePages: true }). */
+function normalise(text: string): string {
+  return text
+    .replace(/[^\S\n]+/g, ' ')
+    .replace(/ ?\n ?/g, '\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
+}
 
 export type PdfOptions = {
   maxPages: number;
   /** Reading stops once more than this many characters were read (they would be cut anyway). */
   stopAfterChars?: number;
+  /**
+   * A budget spent on the first page refuses the file, unless at least this many characters were
+   * read by then (what is stored is all there): reading on past the stored text, for the chunks of
+   * retrieval, must not turn an accepted document into a refused one.
+   */
+  acceptAfterChars?: number;
   password?: string | undefined;
   /** Decoded bytes allowed per stream and per file (pdf-streams.ts). */
   maxStreamBytes: number;
@@ -78,7 +100,9 @@ export async function extractPdfText(filename: string, bytes: Uint8Array, option
       }
       // Spent on the first page: nothing worth keeping, and most likely a file built to do this.
       // Spent later: the pages read are kept and the attachment is marked truncated.
-      if ((budget.exceeded === 'operations' || budget.exceeded === 'time') && pagesRead <= 1) {
+      const enough =
+        pages.reduce((n, page) => n + page.length, 0) >= (options.acceptAfterChars ?? Number.POSITIVE_INFINITY);
+      if ((budget.exceeded === 'operations' || budget.exceeded === 'time') && pagesRead <= 1 && !enough) {
         throw new AppError(
           'UNPROCESSABLE',
           budget.exceeded === 'time'
@@ -86,14 +110,14 @@ export async function extractPdfText(filename: string, bytes: Uint8Array, option
             : `Attachment "${filename}" is refused: its first page needs more than ${options.maxOperations} drawing operations to read (nested forms or an oversized content stream).`,
         );
       }
-      // The same whitespace normalisation as unpdf's extractText({ mergePages: true }).
-      const text = pages
-        .join('\n')
-        .replace(/[^\S\n]+/g, ' ')
-        .replace(/ ?\n ?/g, '\n')
-        .replace(/\n{3,}/g, '\n\n')
-        .trim();
-      return { text, pageCount: pdf.numPages, pagesRead, budgetReached: budget.exceeded !== undefined };
+      const text = normalise(pages.join('\n'));
+      return {
+        text,
+        pages: pages.map(normalise),
+        pageCount: pdf.numPages,
+        pagesRead,
+        budgetReached: budget.exceeded !== undefined,
+      };
     } catch (error) {
       throw error instanceof AppError ? error : pdfError(filename, error);
     } finally {

@@ -10,6 +10,7 @@ import { AppError } from '../errors';
 import { enforceRateLimit } from '../rate-limit';
 import type { Auth } from './authenticate';
 import { PUBLISHABLE_KEY_PREFIX, sha256Hex } from './keys';
+import { checkVisitorAttachments } from './visitor-attachments';
 import { enforceWindow, secondsUntilUtcMidnight } from './visitor-limits';
 import { type VisitorClaims, verifyVisitorToken } from './visitor-token';
 
@@ -165,9 +166,7 @@ export async function authorizeVisitor(
       throw new AppError('FORBIDDEN', 'A visitor can send only USER messages.');
     }
     if (input.metadata !== undefined) throw new AppError('FORBIDDEN', 'A visitor cannot set message metadata.');
-    if (Array.isArray(input.attachments) ? input.attachments.length > 0 : input.attachments !== undefined) {
-      throw new AppError('FORBIDDEN', 'Attachments are not available in the widget.');
-    }
+    checkVisitorAttachments(auth.key, input.attachments);
     if (typeof input.content === 'string' && input.content.length > limits.maxMessageChars) {
       throw new AppError(
         'BAD_REQUEST',

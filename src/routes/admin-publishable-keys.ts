@@ -1,7 +1,9 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { SUPPORTED_TYPES } from '../attachments/extract';
 import { generateApiKey, PUBLISHABLE_KEY_PREFIX, sha256Hex } from '../auth/keys';
 import { forgetCachedPublishableKeys } from '../auth/publishable';
+import { WIDGET_ATTACHMENT_BOUNDS, WIDGET_ATTACHMENT_DEFAULTS } from '../auth/visitor-attachments';
 import { identitySecret } from '../auth/visitor-token';
 import { getOrganization } from '../db/queries/organizations';
 import {
@@ -48,8 +50,24 @@ const createBody = z
         maxMessageChars: z.number().int().min(1).max(100_000).optional(),
         dailyMessages: z.number().int().min(1).max(100_000).optional(),
         requestsPerMinute: z.number().int().min(1).max(10_000).optional(),
+        allowAttachments: z.boolean().optional(),
+        maxAttachments: z.number().int().min(1).max(WIDGET_ATTACHMENT_BOUNDS.maxAttachments).optional(),
+        maxAttachmentBytes: z.number().int().min(1).max(WIDGET_ATTACHMENT_BOUNDS.maxAttachmentBytes).optional(),
+        attachmentTypes: z
+          .array(z.enum(SUPPORTED_TYPES as [string, ...string[]]))
+          .min(1)
+          .max(SUPPORTED_TYPES.length)
+          .transform((types) => [...new Set(types)])
+          .optional(),
       })
       .strict()
+      .refine(
+        (l) =>
+          (l.maxAttachments ?? WIDGET_ATTACHMENT_DEFAULTS.maxAttachments) *
+            (l.maxAttachmentBytes ?? WIDGET_ATTACHMENT_DEFAULTS.maxAttachmentBytes) <=
+          WIDGET_ATTACHMENT_BOUNDS.maxTotalBytes,
+        `maxAttachments × maxAttachmentBytes must be at most ${WIDGET_ATTACHMENT_BOUNDS.maxTotalBytes} bytes`,
+      )
       .default({}),
   })
   .strict();

@@ -134,7 +134,7 @@ const html = `<header>
 <label for="message">Message <span class="muted">(Ctrl+Enter sends)</span></label>
 <textarea id="message" rows="3" maxlength="100000"></textarea>
 <label for="files">Attach PDF or text files</label>
-<input id="files" type="file" multiple accept=".pdf,.txt,.md,.csv,.json,.html,application/pdf,text/plain,text/markdown,text/csv,application/json,text/html">
+<input id="files" type="file" multiple accept=".pdf,.docx,.txt,.md,.csv,.json,.html,application/pdf,application/vnd.openxmlformats-officedocument.wordprocessingml.document,text/plain,text/markdown,text/csv,application/json,text/html">
 <ul id="picked" class="files" aria-label="Files to send"></ul>
 <div class="row"><button class="primary" type="submit" id="send">Send</button><button type="button" id="stop" disabled>Stop reply</button></div>
 </form>
@@ -620,7 +620,7 @@ function readFile(file) {
     r.readAsDataURL(file);
   });
 }
-const TYPES = { pdf: 'application/pdf', txt: 'text/plain', md: 'text/markdown', csv: 'text/csv', json: 'application/json', html: 'text/html', htm: 'text/html' };
+const TYPES = { pdf: 'application/pdf', txt: 'text/plain', md: 'text/markdown', csv: 'text/csv', json: 'application/json', html: 'text/html', htm: 'text/html', docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document' };
 function mimeOf(file) { return file.type || TYPES[file.name.split('.').pop().toLowerCase()] || 'application/octet-stream'; }
 function renderPicked() {
   $('picked').replaceChildren(...state.files.map((f, i) => h('li', {}, f.name + ' \u00b7 ' + fmtBytes(f.size),

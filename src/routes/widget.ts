@@ -3,6 +3,7 @@ import { Hono, type Context as HonoContext } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { sha256Hex } from '../auth/keys';
 import { lookupPublishableKey, originAllowed, pageOrigin } from '../auth/publishable';
+import { visitorAttachmentPolicy, WIDGET_BASE_BODY_BYTES, widgetBodyLimit } from '../auth/visitor-attachments';
 import { AppError } from '../errors';
 import type { HonoEnv } from '../hono-env';
 import { requestContext } from '../request-context';
@@ -13,8 +14,11 @@ import { errorResponse } from './errors';
 
 /** The widget's API version: the script calls /widget/v1/…; its ETag is a hash of its text. */
 export const WIDGET_VERSION = 'v1';
-/** Widget requests are small chat messages: anything bigger than this is refused before parsing. */
-export const WIDGET_MAX_BODY_BYTES = 64 * 1024;
+/**
+ * Widget requests are small chat messages: anything bigger than this is refused before parsing, unless
+ * the key allows attachments (then its allowance in base64 is added, bounded in visitor-attachments.ts).
+ */
+export const WIDGET_MAX_BODY_BYTES = WIDGET_BASE_BODY_BYTES;
 
 const ALLOW_HEADERS = 'content-type, x-visitor-token, last-event-id';
 
@@ -80,23 +84,32 @@ widgetRoutes.get('/widget/v1/:key/check', async (c) => {
   else if (!originAllowed(row, origin)) message = `This chat is not available on ${origin ?? 'this page'}.`;
   else if (persona !== undefined && !row.allowedPersonaIds.includes(persona))
     message = 'This chat widget is not set up for that persona.';
-  return c.json({ allowed: message === '', message }, 200, {
+  // What the visitor may attach, so the widget offers a file button only where it would be accepted.
+  const attachments = message === '' && row ? visitorAttachmentPolicy(row) : null;
+  return c.json({ allowed: message === '', message, attachments }, 200, {
     'access-control-allow-origin': origin ?? '*',
     vary: 'Origin',
     'cache-control': 'no-store',
   });
 });
 
-widgetRoutes.use('/widget/v1/:key/trpc/*', (c, next) =>
-  bodyLimit({
-    maxSize: WIDGET_MAX_BODY_BYTES,
+widgetRoutes.use('/widget/v1/:key/trpc/*', async (c, next) => {
+  // The key is cached per isolate (the CORS middleware above just looked it up): no second query.
+  const maxSize = widgetBodyLimit(await lookupPublishableKey(c.var.db, c.env, c.req.param('key') ?? ''));
+  return bodyLimit({
+    maxSize,
     onError: (c) =>
       errorResponse(
         c,
-        new AppError('PAYLOAD_TOO_LARGE', `Widget requests are limited to ${WIDGET_MAX_BODY_BYTES} bytes.`),
+        new AppError(
+          'PAYLOAD_TOO_LARGE',
+          maxSize > WIDGET_MAX_BODY_BYTES
+            ? `Widget requests with this key are limited to ${maxSize} bytes; the attached file is too large.`
+            : `Widget requests are limited to ${WIDGET_MAX_BODY_BYTES} bytes.`,
+        ),
       ),
-  })(c, next),
-);
+  })(c, next);
+});
 
 widgetRoutes.use('/widget/v1/:key/trpc/*', (c: HonoContext<HonoEnv>, next) => {
   const key = c.req.param('key') ?? '';

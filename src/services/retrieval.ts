@@ -1,4 +1,4 @@
-import { estimateTokens, type KnowledgePassage } from '../ai/prompt';
+import { type ContextAttachment, estimateTokens, type KnowledgePassage } from '../ai/prompt';
 import type { Db } from '../db/client';
 import { type Passage, searchKnowledge } from '../db/queries/sources';
 import { type Env, intSetting } from '../env';
@@ -8,7 +8,9 @@ export const RETRIEVAL_CANDIDATES = 8;
 
 /** What the reply's metadata says was used, so a client can show citations. */
 export type KnowledgeCitation = {
-  sourceId: string;
+  /** One of the two: the persona's source, or the session's message attachment (issue 17). */
+  sourceId?: string;
+  attachmentId?: string;
   filename: string;
   pages: number[] | null;
   score: number;
@@ -34,8 +36,8 @@ function pagesOf(p: Passage): number[] | null {
 }
 
 /**
- * The persona's knowledge for one USER turn: full-text search of its READY sources with the user's
- * message, best first, kept while they fit KNOWLEDGE_TOKEN_BUDGET (default a quarter of the
+ * The knowledge for one USER turn: full-text search of the persona's READY sources and of the
+ * session's chunked attachments (when `chatSessionId` is given) with the user's message, best first, kept while they fit KNOWLEDGE_TOKEN_BUDGET (default a quarter of the
  * context budget; the history gets the rest). One indexed query per turn.
  */
 export async function retrieveForTurn(
@@ -45,12 +47,13 @@ export async function retrieveForTurn(
   personaId: string,
   question: string,
   contextTokenBudget: number,
+  chatSessionId?: string,
 ): Promise<TurnKnowledge> {
   const tokenBudget = intSetting(env.KNOWLEDGE_TOKEN_BUDGET, Math.floor(contextTokenBudget / 4));
   if (tokenBudget <= 0) return { passages: [], used: [], tokenBudget };
   let found: Passage[];
   try {
-    found = await searchKnowledge(db, organizationId, personaId, question, RETRIEVAL_CANDIDATES);
+    found = await searchKnowledge(db, organizationId, personaId, question, RETRIEVAL_CANDIDATES, chatSessionId);
   } catch (error) {
     console.warn('knowledge retrieval failed; answering without it', { personaId, error: String(error) });
     return { passages: [], used: [], tokenBudget, error: 'Knowledge retrieval failed for this turn.' };
@@ -65,12 +68,34 @@ export async function retrieveForTurn(
     spent += cost;
     passages.push({
       sourceId: p.sourceId,
+      attachmentId: p.attachmentId,
       filename: p.filename,
       pageStart: p.pageStart,
       pageEnd: p.pageEnd,
       text: p.text,
     });
-    used.push({ sourceId: p.sourceId, filename: p.filename, pages: pagesOf(p), score: Number(p.score.toFixed(6)) });
+    used.push({
+      ...(p.attachmentId !== null ? { attachmentId: p.attachmentId } : { sourceId: p.sourceId ?? '' }),
+      filename: p.filename,
+      pages: pagesOf(p),
+      score: Number(p.score.toFixed(6)),
+    });
   }
   return { passages, used, tokenBudget };
+}
+
+/**
+ * The knowledge without passages of attachments the prompt already holds whole (a passage would
+ * repeat them); null when nothing is to be dropped. An attachment included only in part, or not at
+ * all, keeps its passages: that is what they are for.
+ */
+export function withoutWholeAttachments(knowledge: TurnKnowledge, included: ContextAttachment[]): TurnKnowledge | null {
+  const whole = new Set(included.filter((a) => !a.partial).map((a) => a.id));
+  const drop = knowledge.passages.map((p) => typeof p.attachmentId === 'string' && whole.has(p.attachmentId));
+  if (!drop.includes(true)) return null;
+  return {
+    ...knowledge,
+    passages: knowledge.passages.filter((_, i) => !drop[i]),
+    used: knowledge.used.filter((_, i) => !drop[i]),
+  };
 }

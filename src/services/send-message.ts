@@ -15,7 +15,7 @@ import { newId } from '../ids';
 import type { AuthedContext } from '../trpc/context';
 import { type MessageView, messageView } from '../views/message';
 import type { Services } from '.';
-import { NO_KNOWLEDGE, retrieveForTurn } from './retrieval';
+import { NO_KNOWLEDGE, retrieveForTurn, withoutWholeAttachments } from './retrieval';
 import { newHistoryMessage, promptKey, type TurnCache, WARM_MS, windowHistory } from './turn-cache';
 
 export type SendMessageInput = {
@@ -324,8 +324,9 @@ async function runTurnAfterEarlyStart(
   let prompt: BuiltPrompt;
   let model: ResolvedModel;
   // Knowledge (issue 17): passages of the persona's sources for this USER turn, and what was used.
-  const knowledge = begun.session.hasKnowledge
-    ? await retrieveForTurn(db, env, organizationId, persona.id, input.content, budget)
+  // Issue 17: the session's chunked attachments are searched too (passages past what fits whole).
+  let knowledge = begun.session.hasKnowledge
+    ? await retrieveForTurn(db, env, organizationId, persona.id, input.content, budget, input.chatSessionId)
     : NO_KNOWLEDGE;
   let outcome: ReplyOutcome;
   // The early call knows no passages: a persona with knowledge always gets a fresh call.
@@ -338,6 +339,12 @@ async function runTurnAfterEarlyStart(
   } else {
     early?.cancel();
     prompt = buildPrompt(persona, begun.history, budget, { knowledge: knowledge.passages });
+    // Issue 17: passages of an attachment the prompt holds whole are dropped (the build is pure and cheap).
+    const trimmed = withoutWholeAttachments(knowledge, prompt.context.attachmentsIncluded);
+    if (trimmed) {
+      knowledge = trimmed;
+      prompt = buildPrompt(persona, begun.history, budget, { knowledge: knowledge.passages });
+    }
     model = deps.resolveModel(persona);
     outcome = await generateReply({
       model,

@@ -4,7 +4,7 @@ import { AppError } from '../errors';
 import { extractDocx } from './docx';
 import type { SourceLimits } from './limits';
 
-/** Word documents: sources only for now (message attachments do not take them yet). */
+/** Word documents, for sources and message attachments alike (both read with src/sources/docx.ts). */
 export const DOCX_TYPE = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
 
 /** Decompressed document.xml allowed per character indexed (Word's XML is ~10x its text), capped at 32 MiB. */
@@ -127,6 +127,8 @@ async function textPages(
         ATTACHMENT_MAX_BYTES: String(limits.maxBytes),
         ATTACHMENTS_MAX_TOTAL_BYTES: String(limits.maxBytes),
         ATTACHMENT_MAX_CHARS: String(limits.maxChars),
+        // A source is chunked by its own ingestion, not as an attachment.
+        ATTACHMENT_MAX_INDEXED_CHARS: '0',
       },
     );
     return { pages: [extracted?.text ?? ''], paged: false, pageCount: null };

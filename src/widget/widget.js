@@ -2,6 +2,7 @@
  *  <script src="https://API/widget.js" data-key="pub_…" data-persona="persona_…" async></script>
  * Optional: data-color, data-text-color, data-greeting, data-title, data-position ("left" or "right"),
  * data-user-id + data-user-hash (identity verified by the organization's backend).
+ * A file button appears only when the key allows visitor attachments (its /check answer says which).
  * Plain ES2020, no dependencies, loads nothing from other hosts; everything lives in a shadow root.
  */
 (() => {
@@ -40,7 +41,11 @@ header button{background:transparent;border:0;color:inherit;font-size:20px;curso
 form{display:flex;gap:6px;padding:10px;border-top:1px solid #e5e7eb}
 textarea{flex:1;resize:none;height:40px;padding:9px;border:1px solid #cbd5e1;border-radius:8px;font-size:14px}
 form button{border:0;border-radius:8px;padding:0 14px;background:${accent};color:${onAccent};cursor:pointer;font-size:14px}
-form button[hidden]{display:none}
+form button[hidden],.files:empty{display:none}
+form .attach{background:transparent;color:#334155;padding:0 8px;border:1px solid #cbd5e1}
+.files{list-style:none;margin:0;padding:6px 10px 0;display:flex;flex-wrap:wrap;gap:6px}
+.files li{background:#e2e8f0;border-radius:6px;padding:3px 4px 3px 8px;font-size:13px;display:flex;align-items:center;gap:4px}
+.files button{border:0;background:transparent;cursor:pointer;font-size:16px;line-height:1}
 form button:disabled{opacity:.5;cursor:default}
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
 </style>
@@ -49,7 +54,9 @@ form button:disabled{opacity:.5;cursor:default}
 <header><h2 id="title">Chat</h2><button type="button" class="close" aria-label="Close chat">&times;</button></header>
 <div class="log" role="log" aria-live="polite" aria-relevant="additions text" tabindex="0" aria-label="Conversation"></div>
 <p class="error" role="alert"></p>
-<form><label class="sr" for="input">Your message</label><textarea id="input" maxlength="2000" placeholder="Type a message…" disabled></textarea>
+<ul class="files" aria-label="Attached files"></ul>
+<form><button type="button" class="attach" aria-label="Attach a file" hidden><svg width="18" height="18" viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path fill="none" stroke="currentColor" stroke-width="2" d="M21 11l-8.5 8.5a5 5 0 0 1-7-7L14 4a3.5 3.5 0 0 1 5 5l-8.5 8.5a2 2 0 0 1-3-3L15 7"/></svg></button><input type="file" class="file" hidden tabindex="-1">
+<label class="sr" for="input">Your message</label><textarea id="input" maxlength="2000" placeholder="Type a message…" disabled></textarea>
 <button type="submit" class="send" disabled>Send</button><button type="button" class="stop" hidden>Stop</button></form>
 </section>`;
   const $ = (selector) => root.querySelector(selector);
@@ -60,12 +67,17 @@ form button:disabled{opacity:.5;cursor:default}
   const input = $('textarea');
   const sendButton = $('.send');
   const stopButton = $('.stop');
+  const attachButton = $('.attach');
+  const fileInput = $('.file');
+  const fileList = $('.files');
   if (cfg.title) $('#title').textContent = cfg.title;
 
   let state = null; // { sessionId, token, expiresAt }
   let started = false;
   let busy = false;
   let replyId = null;
+  let policy = null; // { maxCount, maxBytes, types } when the key accepts visitor files
+  let files = []; // [{ filename, mimeType, data }] waiting to be sent
 
   const showError = (text) => {
     errorBox.textContent = text || '';
@@ -81,6 +93,54 @@ form button:disabled{opacity:.5;cursor:default}
   const setReady = (ready) => {
     input.disabled = !ready;
     sendButton.disabled = !ready || busy;
+    attachButton.disabled = !ready || busy || files.length >= (policy?.maxCount || 0);
+  };
+
+  const showFiles = () => {
+    fileList.textContent = '';
+    files.forEach((file, i) => {
+      const item = document.createElement('li');
+      const remove = document.createElement('button');
+      remove.type = 'button';
+      remove.textContent = '×';
+      remove.setAttribute('aria-label', `Remove ${file.filename}`);
+      remove.addEventListener('click', () => {
+        files.splice(i, 1);
+        showFiles();
+        attachButton.focus();
+      });
+      item.append(file.filename, remove);
+      fileList.appendChild(item);
+    });
+    setReady(Boolean(state));
+  };
+  const megabytes = (bytes) => `${Math.round(bytes / 104857.6) / 10} MB`;
+  const TYPES = {
+    pdf: 'application/pdf',
+    txt: 'text/plain',
+    md: 'text/markdown',
+    csv: 'text/csv',
+    json: 'application/json',
+    html: 'text/html',
+  };
+
+  /** Checks a chosen file against the key's allowance, then reads it as base64 (FileReader data URL). */
+  const addFile = (file) => {
+    const mimeType = file.type || TYPES[file.name.split('.').pop().toLowerCase()] || '';
+    if (!policy.types.includes(mimeType))
+      return showError(`"${file.name}" cannot be sent here; accepted: ${policy.types.join(', ')}.`);
+    if (file.size > policy.maxBytes)
+      return showError(
+        `"${file.name}" is too large (${megabytes(file.size)}); the limit is ${megabytes(policy.maxBytes)}.`,
+      );
+    const reader = new FileReader();
+    reader.onload = () => {
+      files.push({ filename: file.name, mimeType, data: String(reader.result).replace(/^[^,]*,/, '') });
+      showError('');
+      showFiles();
+    };
+    reader.onerror = () => showError(`"${file.name}" could not be read.`);
+    reader.readAsDataURL(file);
   };
 
   /** tRPC error → a sentence for the visitor (with the wait for 429s). */
@@ -136,7 +196,8 @@ form button:disabled{opacity:.5;cursor:default}
     let streaming = null;
     for (const m of session.messages || []) {
       if (m.role === 'SYSTEM') continue;
-      const el = bubble(m.role, m.content);
+      const names = (m.attachments || []).map((a) => `\nAttached: ${a.filename}`).join('');
+      const el = bubble(m.role, m.content + names);
       streaming = m.role === 'ASSISTANT' && m.status === 'STREAMING' ? { id: m.id, el, text: m.content } : null;
     }
     return streaming;
@@ -148,6 +209,9 @@ form button:disabled{opacity:.5;cursor:default}
     try {
       const check = await fetch(`${base}/check?persona=${encodeURIComponent(persona)}`).then((r) => r.json());
       if (!check.allowed) throw new Error(check.message);
+      policy = check.attachments || null;
+      attachButton.hidden = !policy;
+      if (policy) fileInput.accept = policy.types.join(',');
       state = load();
       if (state) {
         try {
@@ -195,7 +259,11 @@ form button:disabled{opacity:.5;cursor:default}
       headers: { 'content-type': 'application/json', 'x-visitor-token': state.token },
       body: JSON.stringify(args),
     });
-    if (!res.ok || !res.body) throw new Error(problem(await res.json().catch(() => ({})), res));
+    if (!res.ok || !res.body) {
+      const error = new Error(problem(await res.json().catch(() => ({})), res));
+      error.status = res.status;
+      throw error;
+    }
     const reader = res.body.getReader();
     const decoder = new TextDecoder();
     let buffer = '';
@@ -218,7 +286,11 @@ form button:disabled{opacity:.5;cursor:default}
         }
         if (!data) continue;
         const payload = JSON.parse(data);
-        if (event === 'serialized-error') throw new Error(problem(payload));
+        if (event === 'serialized-error') {
+          const error = new Error(problem(payload));
+          error.status = payload?.data?.httpStatus;
+          throw error;
+        }
         if (event !== 'message' || !payload || !payload.type) continue;
         if (payload.type === 'message' && payload.replyId) {
           replyId = payload.replyId;
@@ -282,17 +354,41 @@ form button:disabled{opacity:.5;cursor:default}
       $('form').requestSubmit();
     }
   });
-  const send = (content) => {
-    bubble('USER', content);
-    return busyWhile(() => stream('chat.streamMessage', { chatSessionId: state.sessionId, content }));
+  /** Sends the message with the chosen files; a refused send (413, 415…) gives both back to fix. */
+  const send = (text, attached) => {
+    const content = text || attached.map((f) => f.filename).join(', ');
+    const el = bubble('USER', content + attached.map((f) => `\nAttached: ${f.filename}`).join(''));
+    const args = { chatSessionId: state.sessionId, content };
+    if (attached.length) args.attachments = attached;
+    return busyWhile(async () => {
+      try {
+        await stream('chat.streamMessage', args);
+      } catch (error) {
+        if (error.status >= 400 && error.status < 500) {
+          el.remove();
+          input.value = text;
+          files = attached;
+          showFiles();
+        }
+        throw error;
+      }
+    });
   };
 
   $('form').addEventListener('submit', (event) => {
     event.preventDefault();
     const content = input.value.trim();
-    if (!content || busy || !state) return;
+    if ((!content && !files.length) || busy || !state) return;
     input.value = '';
-    send(content);
+    const attached = files;
+    files = [];
+    showFiles();
+    send(content, attached);
+  });
+  attachButton.addEventListener('click', () => fileInput.click());
+  fileInput.addEventListener('change', () => {
+    if (fileInput.files[0]) addFile(fileInput.files[0]);
+    fileInput.value = '';
   });
   stopButton.addEventListener('click', () => {
     if (!replyId) return;

@@ -8,7 +8,7 @@
  *   npm run test:e2e
  *
  * Needs Debian's Chromium at /usr/bin/chromium (CHROMIUM_PATH overrides). WIDGET_SCREENSHOT=docs/widget.png
- * also saves a screenshot of the open widget.
+ * also saves a screenshot of the open widget (after a visitor sent a file).
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -125,7 +125,13 @@ async function setUpOrganization(): Promise<void> {
   personaId = persona.result.data.id;
   const key = await api(`/admin/v1/organizations/${orgId}/publishable-keys`, {
     headers: adminHeaders,
-    body: { name: 'Shop website', allowedOrigins: [allowedOrigin], personaIds: [personaId] },
+    body: {
+      name: 'Shop website',
+      allowedOrigins: [allowedOrigin],
+      personaIds: [personaId],
+      // Files allowed (PDF and plain text, 2 MiB by default) so that the attach button shows.
+      visitorLimits: { allowAttachments: true },
+    },
   });
   widgetKey = key.key;
 }
@@ -218,7 +224,6 @@ describe('embeddable widget', { timeout: 300_000 }, () => {
     const reply = (await bubbles('ASSISTANT').nth(1).textContent()) ?? '';
     assert.match(reply, /order number 4242/);
     assert.equal(await bubbles('USER').count(), 1);
-    if (process.env.WIDGET_SCREENSHOT) await page.screenshot({ path: process.env.WIDGET_SCREENSHOT });
   });
 
   it('continues the same session after a reload', async () => {
@@ -262,6 +267,53 @@ describe('embeddable widget', { timeout: 300_000 }, () => {
     const stopped = (await streaming.textContent()) ?? '';
     assert.doesNotMatch(stopped, /word29/, 'the reply ran to its end despite Stop');
     assert.equal(await page.getByRole('button', { name: 'Stop' }).isVisible(), false);
+    await page.keyboard.press('Escape');
+  });
+
+  it('lets the visitor attach a file (keyboard-reachable button, removable) and the reply reads it', async () => {
+    await launcher().click();
+    const attach = page.getByRole('button', { name: 'Attach a file' });
+    await attach.waitFor();
+    const choose = async (file: { name: string; mimeType: string; buffer: Buffer }) => {
+      const chooser = page.waitForEvent('filechooser');
+      await attach.focus();
+      await page.keyboard.press('Enter'); // the button works from the keyboard
+      await (await chooser).setFiles(file);
+    };
+    // A type the key does not accept is refused in the widget, with the reason.
+    await choose({ name: 'prices.csv', mimeType: 'text/csv', buffer: Buffer.from('a,b\n1,2\n') });
+    await waitUntil('the type refusal', async () => /cannot be sent here/.test((await alertText()) ?? ''));
+    // A chosen file is listed with a remove control, which takes it away again.
+    await choose({ name: 'wrong.txt', mimeType: 'text/plain', buffer: Buffer.from('not this one') });
+    await page.getByRole('button', { name: 'Remove wrong.txt' }).click();
+    assert.equal(await page.getByRole('button', { name: 'Remove wrong.txt' }).count(), 0);
+
+    // A file the server refuses (not UTF-8 text): the error is shown, the message and file come back to fix.
+    const users = await bubbles('USER').count();
+    await choose({ name: 'bad.txt', mimeType: 'text/plain', buffer: Buffer.from([0xff, 0xfe, 0x41, 0x00]) });
+    await page.getByRole('textbox', { name: 'Your message' }).fill('Can you read this?');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await waitUntil('the server refusal', async () => /not valid UTF-8 text/.test((await alertText()) ?? ''));
+    assert.equal(await bubbles('USER').count(), users, 'the refused message stayed in the log');
+    assert.equal(await page.getByRole('textbox', { name: 'Your message' }).inputValue(), 'Can you read this?');
+    await page.getByRole('button', { name: 'Remove bad.txt' }).click();
+
+    const note = 'Order 4242 was shipped on Tuesday by parcel post with tracking code ZX81.';
+    await choose({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from(note) });
+    await page.getByRole('button', { name: 'Remove notes.txt' }).waitFor();
+    assert.equal(await attach.isDisabled(), true, 'the key allows one file per message');
+    const replies = await bubbles('ASSISTANT').count();
+    await page.getByRole('textbox', { name: 'Your message' }).fill('When was my order shipped?');
+    await page.getByRole('button', { name: 'Send' }).click();
+    assert.match((await bubbles('USER').last().textContent()) ?? '', /Attached: notes\.txt/);
+    const reply = bubbles('ASSISTANT').nth(replies);
+    await waitUntil('the reply about the file', async () =>
+      (await reply.count()) > 0 ? reply.evaluate((el) => !el.hasAttribute('aria-busy') && !!el.textContent) : false,
+    );
+    // The offline model quotes the documents it was given: the file's text reached the model.
+    assert.match((await reply.textContent()) ?? '', /I read "notes\.txt".*tracking code ZX81/s);
+    assert.equal(await page.getByRole('button', { name: 'Remove notes.txt' }).count(), 0);
+    if (process.env.WIDGET_SCREENSHOT) await page.screenshot({ path: process.env.WIDGET_SCREENSHOT });
     await page.keyboard.press('Escape');
   });
 

@@ -241,7 +241,10 @@ export async function completeSource(
 
 export type Passage = {
   chunkId: string;
-  sourceId: string;
+  /** The persona's source the passage comes from; null for a passage of a session's attachment. */
+  sourceId: string | null;
+  /** The session's message attachment the passage comes from (issue 17); null for a source's. */
+  attachmentId: string | null;
   filename: string;
   pageStart: number | null;
   pageEnd: number | null;
@@ -282,9 +285,11 @@ export function queryTerms(question: string): string | null {
 }
 
 /**
- * Full-text search over one persona's READY sources: the chunks matching any of the question's
- * words, ranked by ts_rank (normalised by length), best first. Uses the GIN index on
- * knowledge_chunks.search; always filtered by organization and persona.
+ * Full-text search over one persona's READY sources and, when `chatSessionId` is given, the chunks
+ * of that session's large attachments: the chunks matching any of the question's words, ranked by
+ * ts_rank (normalised by length), best first. One statement; each branch is filtered by
+ * organization and by persona or session (indexes knowledge_chunks_persona_idx / _session_idx, and
+ * the GIN index on knowledge_chunks.search).
  */
 export async function searchKnowledge(
   db: Db,
@@ -292,21 +297,33 @@ export async function searchKnowledge(
   personaId: string,
   question: string,
   limit: number,
+  chatSessionId?: string,
 ): Promise<Passage[]> {
   const terms = queryTerms(question);
   if (terms === null) return [];
-  const result = await db.execute(sql`
-    select c.id, c.source_id, s.filename, c.page_start, c.page_end, c.heading, c.text,
+  const attachmentBranch = chatSessionId
+    ? sql`
+    union all
+    select c.id, null as source_id, c.attachment_id, a.filename, c.page_start, c.page_end, c.heading, c.text,
       ts_rank(c.search, q.query, 1)::float8 as score
-    from to_tsquery('simple'::regconfig, ${terms}) as q(query),
-      knowledge_chunks c join knowledge_sources s on s.id = c.source_id and s.organization_id = c.organization_id
+    from q, knowledge_chunks c join attachments a on a.id = c.attachment_id and a.organization_id = c.organization_id
+    where c.organization_id = ${organizationId} and c.chat_session_id = ${chatSessionId} and c.search @@ q.query`
+    : sql``;
+  const result = await db.execute(sql`
+    with q as (select to_tsquery('simple'::regconfig, ${terms}) as query)
+    select * from (
+    select c.id, c.source_id, null as attachment_id, s.filename, c.page_start, c.page_end, c.heading, c.text,
+      ts_rank(c.search, q.query, 1)::float8 as score
+    from q, knowledge_chunks c join knowledge_sources s on s.id = c.source_id and s.organization_id = c.organization_id
     where c.organization_id = ${organizationId} and c.persona_id = ${personaId} and s.status = 'READY'
-      and c.search @@ q.query
-    order by score desc, c.id
+      and c.search @@ q.query${attachmentBranch}
+    ) found
+    order by score desc, id
     limit ${limit}`);
   return result.rows.map((r) => ({
     chunkId: String(r.id),
-    sourceId: String(r.source_id),
+    sourceId: r.source_id === null ? null : String(r.source_id),
+    attachmentId: r.attachment_id === null ? null : String(r.attachment_id),
     filename: String(r.filename),
     pageStart: r.page_start === null ? null : Number(r.page_start),
     pageEnd: r.page_end === null ? null : Number(r.page_end),

@@ -1,7 +1,9 @@
 import { sql } from 'drizzle-orm';
 import type { HistoryMessage } from '../../ai/prompt';
+import type { Chunk } from '../../sources/chunk';
 import { wellFormed } from '../../text';
 import { batchRaw, type Db } from '../client';
+import { insertAttachmentChunks } from './attachment-chunks';
 import { claimKey, type IdempotencyClaim, type IdempotencyRecord, readKey, recordFromRaw } from './idempotency';
 import { type MessageRole, type MessageRow, type MessageStatus, messageFromRaw, returning } from './messages';
 import { addUsage } from './usage';
@@ -18,6 +20,8 @@ export type NewAttachment = {
   text: string;
   truncated: boolean;
   hasText: boolean;
+  /** Chunks of a large attachment, stored for retrieval (issue 17); absent for small ones. */
+  chunks?: Chunk[];
 };
 
 /** What the turn's first round trip learns about the session and its persona. */
@@ -161,15 +165,21 @@ export async function beginTurn(db: Db, organizationId: string, input: BeginTurn
     )}::jsonb) as x(id text, filename text, declared_type text, detected_type text, byte_size int,
       sha256 text, page_count int, char_count int, text text, truncated boolean, has_text boolean, position int)
     where exists (select 1 from messages m where m.id = ${message.id} and m.organization_id = ${organizationId})`);
+  // Issue 17: chunks of large attachments, for retrieval on this and later turns of the session.
+  const chunked = input.attachments.filter((a) => a.chunks && a.chunks.length > 0);
+  const insertChunks = chunked.length ? insertAttachmentChunks(db, organizationId, message.id, chunked) : undefined;
   const readSession = db.execute(sql`
     select s.status, s.message_count, p.deleted_at is not null as persona_deleted,
       p.id as persona_id, p.name, p.instructions, p.model, p.temperature, p.max_output_tokens, p.version,
       coalesce((select u.model_calls from usage_counters u where u.organization_id = ${organizationId}
                 and u.day = (now() at time zone 'utc')::date), 0) as model_calls_today,
       ${cap} as daily_model_call_cap,
-      -- Knowledge (issue 17): whether this turn needs a retrieval round trip at all.
-      exists (select 1 from knowledge_sources k where k.organization_id = ${organizationId}
-              and k.persona_id = p.id and k.status = 'READY') as has_knowledge
+      -- Knowledge (issue 17): whether this turn needs a retrieval round trip at all: the persona
+      -- has READY sources, or the session has chunked attachments.
+      (exists (select 1 from knowledge_sources k where k.organization_id = ${organizationId}
+              and k.persona_id = p.id and k.status = 'READY')
+        or exists (select 1 from knowledge_chunks c where c.organization_id = ${organizationId}
+              and c.chat_session_id = s.id)) as has_knowledge
     from chat_sessions s
     join personas p on p.id = s.persona_id and p.organization_id = ${organizationId}
     where s.id = ${chatSessionId} and s.organization_id = ${organizationId}`);
@@ -210,11 +220,12 @@ export async function beginTurn(db: Db, organizationId: string, input: BeginTurn
 
   const statements = [insertTurn];
   if (input.attachments.length) statements.push(insertAttachments);
+  if (insertChunks) statements.push(insertChunks); // issue 17
   statements.push(readSession, readHistory);
   if (idempotency) statements.push(readKey(db, organizationId, idempotency.key));
   const results = await batchRaw(db, statements);
   const turnRows = results[0]?.rows ?? [];
-  const offset = input.attachments.length ? 2 : 1;
+  const offset = 1 + (input.attachments.length ? 1 : 0) + (insertChunks ? 1 : 0);
   const sessionRow = results[offset]?.rows[0];
   const historyRows = results[offset + 1]?.rows ?? [];
   const keyRow = idempotency ? results[offset + 2]?.rows[0] : undefined;

@@ -10,6 +10,14 @@ export type VisitorLimits = {
   dailyMessages?: number;
   /** Requests a visitor may make per minute. */
   requestsPerMinute?: number;
+  /** Whether visitors may attach files (off by default); the rest applies only when on (src/auth/visitor-attachments.ts). */
+  allowAttachments?: boolean;
+  /** Files per visitor message. */
+  maxAttachments?: number;
+  /** Bytes per visitor file. */
+  maxAttachmentBytes?: number;
+  /** Declared MIME types a visitor may attach (base types, lower case). */
+  attachmentTypes?: string[];
 };
 
 /**
