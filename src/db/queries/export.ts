@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { batchRaw, type Db } from '../client';
+import { attachmentsJson } from './attachment-projection';
 import { type FeedbackRow, feedbackFromRaw } from './feedback';
 import { type MessageRow, messageFromRaw } from './messages';
 import { type SessionRow, sessionFromRaw } from './sessions';
@@ -64,7 +65,6 @@ export async function exportSessionPage(
   },
 ) {
   const budget = input.pageBytes ?? EXPORT_PAGE_BYTES;
-  const attachmentText = input.includeAttachmentText ? sql`, 'text', a.text` : sql``;
   const after = input.cursor
     ? sql`and (m.created_at, m.id) > (select c.created_at, c.id from messages c
             where c.id = ${input.cursor} and c.organization_id = ${organizationId}
@@ -85,15 +85,7 @@ export async function exportSessionPage(
         'id', m.id, 'chat_session_id', m.chat_session_id, 'role', m.role, 'content', m.content,
         'status', m.status, 'metadata', m.metadata, 'reply_to_id', m.reply_to_id,
         'created_at', m.created_at, 'updated_at', m.updated_at,
-        'attachments', coalesce((
-          select json_agg(json_build_object(
-            'id', a.id, 'filename', a.filename, 'declared_type', a.declared_type,
-            'detected_type', a.detected_type, 'byte_size', a.byte_size, 'sha256', a.sha256,
-            'page_count', a.page_count, 'char_count', a.char_count, 'truncated', a.truncated,
-            'has_text', a.has_text, 'created_at', a.created_at ${attachmentText}
-          ) order by a.created_at, a.id)
-          from attachments a where a.message_id = m.id and a.organization_id = ${organizationId}
-        ), '[]'::json),
+        'attachments', ${attachmentsJson(organizationId, input.includeAttachmentText)},
         'feedback', (
           select json_build_object(
             'message_id', f.message_id, 'chat_session_id', f.chat_session_id, 'persona_id', f.persona_id,

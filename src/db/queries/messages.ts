@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { wellFormed } from '../../text';
 import type { Db } from '../client';
+import { attachmentsJson } from './attachment-projection';
 import { addUsage } from './usage';
 
 export type MessageRole = 'USER' | 'ASSISTANT' | 'SYSTEM';
@@ -60,14 +61,7 @@ export async function listMessages(
   const result = await db.execute(sql`
     select s.id as session_id, m.id, m.chat_session_id, m.role, m.content, m.status, m.metadata,
       m.reply_to_id, m.created_at, m.updated_at,
-      coalesce((
-        select json_agg(json_build_object(
-          'id', a.id, 'filename', a.filename, 'declared_type', a.declared_type,
-          'detected_type', a.detected_type, 'byte_size', a.byte_size, 'sha256', a.sha256,
-          'page_count', a.page_count, 'char_count', a.char_count, 'truncated', a.truncated,
-          'has_text', a.has_text, 'created_at', a.created_at) order by a.created_at, a.id)
-        from attachments a where a.message_id = m.id and a.organization_id = ${organizationId}
-      ), '[]'::json) as attachments
+      ${attachmentsJson(organizationId)} as attachments
     from chat_sessions s
     left join lateral (
       select * from (

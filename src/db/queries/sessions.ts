@@ -2,6 +2,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import { batchRaw, type Db } from '../client';
 import type { platforms, sessionStatuses } from '../schema';
 import { chatSessions, personas } from '../schema';
+import { attachmentsJson } from './attachment-projection';
 import { claimKey, type IdempotencyClaim, type IdempotencyRecord, readKey, recordFromRaw } from './idempotency';
 import { addUsage } from './usage';
 
@@ -173,7 +174,6 @@ export async function getSessionWithMessages(
   id: string,
   options: { includeAttachmentText: boolean },
 ) {
-  const attachmentText = options.includeAttachmentText ? sql`, 'text', a.text` : sql``;
   const result = await db.execute(sql`
     select s.*, p.name as persona_name, p.avatar_url as persona_avatar_url,
       coalesce((
@@ -181,15 +181,7 @@ export async function getSessionWithMessages(
           'id', m.id, 'chat_session_id', m.chat_session_id, 'role', m.role, 'content', m.content,
           'status', m.status, 'metadata', m.metadata, 'reply_to_id', m.reply_to_id,
           'created_at', m.created_at, 'updated_at', m.updated_at,
-          'attachments', coalesce((
-            select json_agg(json_build_object(
-              'id', a.id, 'filename', a.filename, 'declared_type', a.declared_type,
-              'detected_type', a.detected_type, 'byte_size', a.byte_size, 'sha256', a.sha256,
-              'page_count', a.page_count, 'char_count', a.char_count, 'truncated', a.truncated,
-              'has_text', a.has_text, 'created_at', a.created_at ${attachmentText}
-            ) order by a.created_at, a.id)
-            from attachments a where a.message_id = m.id and a.organization_id = ${organizationId}
-          ), '[]'::json)
+          'attachments', ${attachmentsJson(organizationId, options.includeAttachmentText)}
         ) order by m.created_at, m.id)
         from messages m where m.chat_session_id = s.id and m.organization_id = ${organizationId}
       ), '[]'::json) as messages
