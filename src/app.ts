@@ -2,9 +2,11 @@ import { trpcServer } from '@hono/trpc-server';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
+import { requestId } from 'hono/request-id';
 import { refuseForeignBrowserOrigins } from './auth/browser-origin';
+import { loadConfig } from './config';
+import type { Context } from './context';
 import { createDb } from './db/client';
-import { intSetting } from './env';
 import { AppError } from './errors';
 import type { HonoEnv } from './hono-env';
 import { describeError, redact } from './log';
@@ -19,19 +21,15 @@ import { uiChatRoutes } from './routes/ui-chat';
 import { widgetRoutes } from './routes/widget';
 import { widgetPreviewRoutes } from './routes/widget-preview';
 import { createServices, type ServiceOverrides } from './services';
-import type { Context } from './trpc/context';
 import { appRouter } from './trpc/router';
 
 export type AppOptions = { services?: ServiceOverrides };
 
-/**
- * Default largest request body: 10 MiB of attachments as base64 (13.3 MiB) plus the JSON around
- * them. The body and its parsed copy alone take twice this in a 128 MB isolate (bench section 7).
- */
-export const MAX_BODY_BYTES = 14 * 1024 * 1024;
-
 export function createApp(options: AppOptions = {}) {
   const app = new Hono<HonoEnv>();
+
+  // First, so every response (errors included) carries X-Request-Id and every log line can name it.
+  app.use('*', requestId());
 
   app.route('/', playgroundRoutes);
   app.route('/', widgetPreviewRoutes);
@@ -56,6 +54,7 @@ export function createApp(options: AppOptions = {}) {
 
   // Per-request clients from env: nothing lives at module scope.
   app.use('*', async (c, next) => {
+    c.set('config', loadConfig(c.env));
     c.set('db', createDb(c.env));
     c.set('services', createServices(c.env, options.services));
     await next();
@@ -70,7 +69,7 @@ export function createApp(options: AppOptions = {}) {
 
   // Oversized bodies are refused from Content-Length (or while streaming) before anything parses them.
   app.use('/api/*', (c, next) => {
-    const maxSize = intSetting(c.env.MAX_BODY_BYTES, MAX_BODY_BYTES);
+    const maxSize = c.var.config.limits.maxBodyBytes;
     return bodyLimit({
       maxSize,
       onError: (c) =>

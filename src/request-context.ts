@@ -1,6 +1,6 @@
 import type { Context as HonoContext } from 'hono';
+import type { Context } from './context';
 import type { HonoEnv } from './hono-env';
-import type { Context } from './trpc/context';
 
 function waitUntilOf(c: HonoContext<HonoEnv>): (promise: Promise<unknown>) => void {
   try {
@@ -16,6 +16,8 @@ function waitUntilOf(c: HonoContext<HonoEnv>): (promise: Promise<unknown>) => vo
 export function requestContext(c: HonoContext<HonoEnv>): Context {
   return {
     env: c.env,
+    config: c.var.config,
+    requestId: c.var.requestId,
     db: c.var.db,
     services: c.var.services,
     headers: c.req.raw.headers,

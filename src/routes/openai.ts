@@ -1,10 +1,8 @@
 import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { streamSSE } from 'hono/streaming';
-import { MAX_BODY_BYTES } from '../app';
 import { authenticateBearerRequest } from '../auth/authenticate';
 import { getPersona, listPersonas } from '../db/queries/personas';
-import { intSetting } from '../env';
 import { AppError } from '../errors';
 import { mapKnownError } from '../errors-map';
 import type { HonoEnv } from '../hono-env';
@@ -49,7 +47,7 @@ function errorJson(c: Context<HonoEnv>, error: unknown): Response {
 openAiRoutes.onError((error, c) => errorJson(c, error));
 
 openAiRoutes.use('*', (c, next) => {
-  const maxSize = intSetting(c.env.MAX_BODY_BYTES, MAX_BODY_BYTES);
+  const maxSize = c.var.config.limits.maxBodyBytes;
   return bodyLimit({
     maxSize,
     onError: (c) => errorJson(c, new AppError('PAYLOAD_TOO_LARGE', `Request body is larger than ${maxSize} bytes.`)),

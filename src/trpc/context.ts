@@ -1,25 +1,2 @@
-import type { Auth } from '../auth/authenticate';
-import type { PublishableAuth } from '../auth/publishable';
-import type { VisitorClaims } from '../auth/visitor-token';
-import type { Db } from '../db/client';
-import type { Env } from '../env';
-import type { Services } from '../services';
-
-/** What every procedure gets. Built per request in app.ts; tests build it the same way. */
-export type Context = {
-  env: Env;
-  db: Db;
-  headers: Headers;
-  services: Services;
-  waitUntil: (promise: Promise<unknown>) => void;
-  /** Aborted when the client disconnects. */
-  signal: AbortSignal;
-  /**
-   * Set under /widget/v1/<key>/trpc (src/routes/widget.ts): the publishable key from the path and the
-   * page's origin (see pageOrigin in src/auth/publishable.ts).
-   */
-  widget?: { key: string; origin: string | null };
-};
-
-/** `publishable` and `visitor` are set when a widget visitor calls (src/auth/publishable.ts). */
-export type AuthedContext = Context & { auth: Auth; publishable?: PublishableAuth; visitor?: VisitorClaims };
+// Moved to src/context.ts (the base of the request layer); kept while imports move.
+export type { AuthedContext, Context } from '../context';
