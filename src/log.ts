@@ -72,3 +72,33 @@ function framesOf(stack: string): string {
     .slice(0, 12)
     .join('\n');
 }
+
+/** Where a log line comes from: the request id (or a cron run's, a queue batch's), and env to redact with. */
+export type LogScope = { requestId: string; env?: Record<string, unknown> };
+
+type Level = 'info' | 'warn' | 'error';
+
+/**
+ * The one way code writes a log line: one JSON object per line with the level, the request id and
+ * an event name, then fields that never carry secrets or message text (ids, counts, codes). An
+ * error is logged through describeError, never as its raw message.
+ */
+export function log(
+  level: Level,
+  scope: LogScope,
+  event: string,
+  fields: Record<string, unknown> = {},
+  error?: unknown,
+): void {
+  const line: Record<string, unknown> = { level, requestId: scope.requestId, event, ...fields };
+  if (error !== undefined) line.error = describeError(error, scope.env);
+  const text = redact(JSON.stringify(line), scope.env ?? {});
+  if (level === 'error') console.error(text);
+  else if (level === 'warn') console.warn(text);
+  else console.log(text);
+}
+
+/** An id for work that no request started (cron runs, queue batches), so their lines can be grouped too. */
+export function backgroundRequestId(kind: string): string {
+  return `${kind}-${crypto.randomUUID()}`;
+}
