@@ -1,12 +1,15 @@
 import type { Env } from '../env';
 import { archiveIdleSessionsJob } from './archive-idle-sessions';
 import { closeAbandonedRepliesJob } from './close-abandoned-replies';
+import { dispatchWebhooksJob } from './dispatch-webhooks';
 import { purgeIdempotencyKeysJob } from './purge-idempotency-keys';
 
 export type ScheduledJob = (controller: ScheduledController, env: Env, ctx: ExecutionContext) => Promise<void>;
 
 /** Every 15 minutes: idle-session archival, closing replies whose generator died, expired idempotency keys. */
 export const EVERY_15_MINUTES = '*/15 * * * *';
+/** Every minute: webhook events and deliveries that missed their direct hand-over to the queue. */
+export const EVERY_MINUTE = '* * * * *';
 
 /**
  * Cron expression → the jobs it runs. Each key must appear verbatim in wrangler.toml's
@@ -14,6 +17,7 @@ export const EVERY_15_MINUTES = '*/15 * * * *';
  */
 export const jobsByCron: Record<string, ScheduledJob[]> = {
   [EVERY_15_MINUTES]: [archiveIdleSessionsJob, closeAbandonedRepliesJob, purgeIdempotencyKeysJob],
+  [EVERY_MINUTE]: [dispatchWebhooksJob],
 };
 
 /**
