@@ -23,10 +23,10 @@ async function enqueue(queue: Queue<WebhookJob>, deliveries: DeliveryRef[]): Pro
 export async function drainOutbox(db: Db, queue: Queue<WebhookJob>, rounds = 10): Promise<number> {
   let sent = 0;
   for (let round = 0; round < rounds; round++) {
-    const deliveries = await claimOutbox(db, DRAIN_BATCH);
+    const { events, deliveries } = await claimOutbox(db, DRAIN_BATCH);
     await enqueue(queue, deliveries);
     sent += deliveries.length;
-    if (deliveries.length === 0) break;
+    if (events < DRAIN_BATCH) break;
   }
   return sent;
 }

@@ -47,8 +47,8 @@ export type DeliveryRef = { id: string; organizationId: string };
  * rows are skipped, so concurrent drains take disjoint events. If the queue send then fails, the
  * deliveries stay PENDING and the sweeper (sweepStaleDeliveries) sends them later: nothing is lost.
  */
-export async function claimOutbox(db: Db, limit: number): Promise<DeliveryRef[]> {
-  const result = await db.execute<{ id: string; organization_id: string }>(sql`
+export async function claimOutbox(db: Db, limit: number): Promise<{ events: number; deliveries: DeliveryRef[] }> {
+  const result = await db.execute<{ id: string | null; organization_id: string | null; events: number }>(sql`
     with ev as (
       select id, organization_id, type from webhook_events
       where dispatched_at is null
@@ -66,8 +66,12 @@ export async function claimOutbox(db: Db, limit: number): Promise<DeliveryRef[]>
       on conflict (event_id, endpoint_id) do nothing
       returning id, organization_id
     )
-    select id, organization_id from created`);
-  return result.rows.map((r) => ({ id: r.id, organizationId: r.organization_id }));
+    select c.id, c.organization_id, (select count(*)::int from ev) as events
+    from (select 1) one left join created c on true`);
+  const deliveries: DeliveryRef[] = [];
+  for (const r of result.rows)
+    if (r.id && r.organization_id) deliveries.push({ id: r.id, organizationId: r.organization_id });
+  return { events: Number(result.rows[0]?.events ?? 0), deliveries };
 }
 
 /**
