@@ -64,14 +64,17 @@ export const UI_FILES: Readonly<Record<string, { body: string; type: string }>> 
  * which is how the widget reads its data-* settings). Its sources are modules like the playground's, so
  * that tsc checks their imports and it shares ../sse.js; here their relative imports and `export`
  * keywords are dropped and the files are joined, dependencies first and the entry last, in one function
- * scope (nothing leaks into the page's globals). The entry's leading /*! comment stays at the top.
+ * scope (nothing leaks into the page's globals). The entry's leading /*! comment stays at the top;
+ * the other whole-line comments go (the JSDoc types are for tsc, not for every visitor's download).
  */
 export function classicScript(dependencies: string[], entry: string): string {
   const banner = /^\/\*![\s\S]*?\*\/\n/.exec(entry)?.[0] ?? '';
   const strip = (source: string) =>
     source
       .replace(/^import\s[\s\S]*?\sfrom\s+'\.{1,2}\/[^']+';\n/gm, '')
-      .replace(/^\/\/ @ts-check\n/gm, '')
+      // Whole-line comments only (JSDoc blocks, // lines): the script's readers have the sources.
+      .replace(/^[ \t]*\/\*\*(?:[^*]|\*(?!\/))*\*\/[ \t]*\n/gm, '')
+      .replace(/^[ \t]*\/\/.*\n/gm, '')
       .replace(/^export (?=(async |const |class |function ))/gm, '');
   const body = [...dependencies, entry.slice(banner.length)].map(strip).join('\n');
   return `${banner}(() => {\n'use strict';\n${body}})();\n`;
