@@ -60,8 +60,8 @@ describe('GET / (playground)', () => {
         queue.push(new URL(spec ?? '', `http://x${path}`).pathname);
     }
     expect(seen).toContain('/ui/sse.js');
-    // It ships in the Worker bundle: keep it small.
-    expect(bytes).toBeLessThan(64 * 1024);
+    // It ships in the Worker bundle: keep it small (JSDoc types included; ~17 KB gzipped today).
+    expect(bytes).toBeLessThan(80 * 1024);
 
     const first = await request('/ui/playground/main.js');
     const etag = first.headers.get('etag') ?? '';
