@@ -87,7 +87,7 @@ export const WIDGET_SOURCE = classicScript(
 );
 
 /** A short strong validator for a text (hashing a few KB per request costs microseconds). */
-export async function etagOf(prefix: string, body: string): Promise<string> {
+async function etagOf(prefix: string, body: string): Promise<string> {
   return `"${prefix}-${(await sha256Hex(body)).slice(0, 16)}"`;
 }
 

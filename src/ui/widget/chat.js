@@ -102,12 +102,12 @@ async function streamTurn(app, path, args, resumed) {
       reply.setAttribute('aria-busy', 'true');
     } else if (payload.type === 'delta') {
       app.replyId = payload.replyId;
-      reply ??= view.bubble('ASSISTANT', '');
+      if (!reply) reply = view.bubble('ASSISTANT', '');
       text += payload.text;
       reply.textContent = text;
       view.log.scrollTop = view.log.scrollHeight;
     } else if (payload.type === 'reply') {
-      reply ??= view.bubble('ASSISTANT', '');
+      if (!reply) reply = view.bubble('ASSISTANT', '');
       reply.textContent = payload.message.content;
       reply.removeAttribute('aria-busy');
       if (payload.message.status === 'STOPPED') view.bubble('note', 'Reply stopped.');
