@@ -9,8 +9,8 @@ import type { HonoEnv } from '../hono-env';
 import { requestContext } from '../request-context';
 import type { Context } from '../trpc/context';
 import { appRouter } from '../trpc/router';
-import WIDGET_SOURCE from '../widget/widget.js';
 import { errorResponse } from './errors';
+import { WIDGET_SOURCE } from './ui-assets';
 
 /** The widget's API version: the script calls /widget/v1/…; its ETag is a hash of its text. */
 export const WIDGET_VERSION = 'v1';
