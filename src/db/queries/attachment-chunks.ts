@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import type { Chunk } from '../../sources/chunk';
+import type { AttachmentChunk } from './message-rows';
 import { wellFormed } from '../../text';
 import type { Db } from '../client';
 
@@ -14,7 +14,7 @@ export function insertAttachmentChunks(
   db: Db,
   organizationId: string,
   messageId: string,
-  attachments: { id: string; chunks?: Chunk[] | undefined }[],
+  attachments: { id: string; chunks?: AttachmentChunk[] | undefined }[],
 ) {
   const rows = attachments.flatMap((a) =>
     (a.chunks ?? []).map((c) => ({

@@ -1,0 +1,104 @@
+import { sql } from 'drizzle-orm';
+
+/**
+ * The shapes of a message as the queries read and write them: shared by messages.ts (reads, deletes,
+ * closing replies) and turns.ts (the turn's statements), and by the prompt builder above them, so
+ * neither query module imports the other and db/ imports nothing from ai/.
+ */
+
+export type MessageRole = 'USER' | 'ASSISTANT' | 'SYSTEM';
+export type MessageStatus = 'COMPLETE' | 'STREAMING' | 'INCOMPLETE' | 'STOPPED';
+
+export type MessageRow = {
+  id: string;
+  chatSessionId: string;
+  role: MessageRole;
+  content: string;
+  status: MessageStatus;
+  metadata: Record<string, unknown>;
+  replyToId: string | null;
+  createdAt: Date | string;
+  updatedAt: Date | string;
+  attachments?: Record<string, unknown>[];
+};
+
+/** A message row as raw SQL returns it (`returning` below), before messageFromRaw. */
+export type RawMessageRow = {
+  id: string;
+  chat_session_id: string;
+  role: MessageRole;
+  content: string;
+  status: MessageStatus;
+  metadata: Record<string, unknown> | null;
+  reply_to_id: string | null;
+  created_at: Date | string;
+  updated_at: Date | string;
+};
+
+/** Maps a raw message row (or a JSON object of one, as export and getSession build them). */
+export function messageFromRaw(r: Record<string, unknown>): MessageRow {
+  return {
+    id: r.id as string,
+    chatSessionId: r.chat_session_id as string,
+    role: r.role as MessageRole,
+    content: r.content as string,
+    status: r.status as MessageStatus,
+    metadata: (r.metadata as Record<string, unknown> | null) ?? {},
+    replyToId: (r.reply_to_id as string | null) ?? null,
+    createdAt: r.created_at as Date | string,
+    updatedAt: r.updated_at as Date | string,
+    ...(Array.isArray(r.attachments) ? { attachments: r.attachments as Record<string, unknown>[] } : {}),
+  };
+}
+
+/** The columns of RawMessageRow, for `returning` and `select` clauses of raw statements. */
+export const returning = sql.raw(
+  'id, chat_session_id, role, content, status, metadata, reply_to_id, created_at, updated_at',
+);
+
+/** A passage of a large attachment, stored for retrieval (the shape src/sources/chunk.ts makes). */
+export type AttachmentChunk = {
+  ordinal: number;
+  pageStart: number | null;
+  pageEnd: number | null;
+  heading: string | null;
+  text: string;
+};
+
+/** An attachment of a message being sent, extracted and ready to store with it. */
+export type NewAttachment = {
+  id: string;
+  filename: string;
+  declaredType: string;
+  detectedType: string;
+  byteSize: number;
+  sha256: string;
+  pageCount: number | null;
+  charCount: number;
+  text: string;
+  truncated: boolean;
+  hasText: boolean;
+  /** Chunks of a large attachment, stored for retrieval (issue 17); absent for small ones. */
+  chunks?: AttachmentChunk[];
+};
+
+/** An attachment of the history a turn reads, as far as the prompt can use it. */
+export type HistoryAttachment = {
+  id: string;
+  filename: string;
+  text: string;
+  hasText: boolean;
+  truncated: boolean;
+  pageCount: number | null;
+  /** Length of the stored text when `text` was read only in part (it can never all fit anyway). */
+  storedChars?: number;
+};
+
+/** A message of the history a turn reads (oldest first, ending with the turn's own message). */
+export type HistoryMessage = {
+  id: string;
+  role: MessageRole;
+  content: string;
+  status: MessageStatus;
+  attachments: HistoryAttachment[];
+};
