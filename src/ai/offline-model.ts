@@ -1,5 +1,6 @@
 import type { LanguageModelV4, LanguageModelV4CallOptions, LanguageModelV4StreamPart } from '@ai-sdk/provider';
-import { readUserTurn } from './prompt';
+import { estimateTokens } from '../config';
+import { readUserTurn } from './prompt-tags';
 
 export const OFFLINE_MODEL_ID = 'offline-echo-1';
 
@@ -57,8 +58,8 @@ export function createOfflineModel(options: { personaName: string; delayMs?: num
     });
 
   const usageFor = (call: LanguageModelV4CallOptions, output: string) => {
-    const input = Math.ceil(JSON.stringify(call.prompt).length / 4);
-    const out = Math.ceil(output.length / 4);
+    const input = estimateTokens(JSON.stringify(call.prompt));
+    const out = estimateTokens(output);
     return {
       inputTokens: { total: input, noCache: input, cacheRead: undefined, cacheWrite: undefined },
       outputTokens: { total: out, text: out, reasoning: undefined },

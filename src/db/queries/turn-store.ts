@@ -25,7 +25,9 @@ type StoreInput = {
  */
 function admission(organizationId: string, input: StoreInput, cap: SQL<number>): SQL {
   const wantsReply = input.replyId !== undefined;
-  const claim = input.idempotency ? sql`, claim as (${claimKey(organizationId, input.idempotency, sql`allowed`)})` : sql``;
+  const claim = input.idempotency
+    ? sql`, claim as (${claimKey(organizationId, input.idempotency, sql`allowed`)})`
+    : sql``;
   return sql`
     target as (
       select s.id from chat_sessions s
