@@ -16,7 +16,8 @@ type StopResult = { known: boolean; reply: MessageView | null };
 
 /** The Durable Object that owns a session's turns. The name carries the organization: no tenant can reach another's. */
 export function sessionObject(env: Env, organizationId: string, chatSessionId: string): DurableObjectStub<ChatSession> {
-  const namespace = env.CHAT_SESSIONS;
+  // env.ts does not name the class (the base layer does not import the object): the binding is typed here.
+  const namespace = env.CHAT_SESSIONS as DurableObjectNamespace<ChatSession>;
   return namespace.get(namespace.idFromName(`${organizationId}:${chatSessionId}`));
 }
 

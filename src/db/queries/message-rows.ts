@@ -35,20 +35,27 @@ export type RawMessageRow = {
   updated_at: Date | string;
 };
 
-/** Maps a raw message row (or a JSON object of one, as export and getSession build them). */
-export function messageFromRaw(r: Record<string, unknown>): MessageRow {
+/** A message from its raw row. */
+export function messageFromRow(r: RawMessageRow): MessageRow {
   return {
-    id: r.id as string,
-    chatSessionId: r.chat_session_id as string,
-    role: r.role as MessageRole,
-    content: r.content as string,
-    status: r.status as MessageStatus,
-    metadata: (r.metadata as Record<string, unknown> | null) ?? {},
-    replyToId: (r.reply_to_id as string | null) ?? null,
-    createdAt: r.created_at as Date | string,
-    updatedAt: r.updated_at as Date | string,
-    ...(Array.isArray(r.attachments) ? { attachments: r.attachments as Record<string, unknown>[] } : {}),
+    id: r.id,
+    chatSessionId: r.chat_session_id,
+    role: r.role,
+    content: r.content,
+    status: r.status,
+    metadata: r.metadata ?? {},
+    replyToId: r.reply_to_id ?? null,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
   };
+}
+
+/** A message from an untyped row or a JSON object of one (export and getSession build them with its attachments). */
+export function messageFromRaw(r: Record<string, unknown>): MessageRow {
+  const message = messageFromRow(r as RawMessageRow);
+  return Array.isArray(r.attachments)
+    ? { ...message, attachments: r.attachments as Record<string, unknown>[] }
+    : message;
 }
 
 /** The columns of RawMessageRow, for `returning` and `select` clauses of raw statements. */

@@ -3,7 +3,7 @@ import { wellFormed } from '../../text';
 import type { Db } from '../client';
 import { messages } from '../schema';
 import { attachmentsJson } from './attachment-projection';
-import { type MessageRow, messageFromRaw, type RawMessageRow, returning } from './message-rows';
+import { type MessageRow, messageFromRaw, messageFromRow, type RawMessageRow, returning } from './message-rows';
 import { addUsage } from './usage';
 
 // The message shapes live in message-rows.ts (shared with turns.ts); callers keep importing them from here.
@@ -87,7 +87,7 @@ export async function markReplyStopped(db: Db, organizationId: string, id: strin
     select false as changed, ${returning} from messages
     where id = ${id} and organization_id = ${organizationId} and not exists (select 1 from stopped)`);
   const row = result.rows[0];
-  return row ? { changed: row.changed, message: messageFromRaw(row) } : undefined;
+  return row ? { changed: row.changed, message: messageFromRow(row) } : undefined;
 }
 
 /** One message of the organization, or undefined. */

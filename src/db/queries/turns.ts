@@ -8,7 +8,7 @@ import {
   type HistoryMessage,
   type MessageRow,
   type MessageStatus,
-  messageFromRaw,
+  messageFromRow,
   type NewAttachment,
   type RawMessageRow,
   returning,
@@ -74,7 +74,7 @@ export async function beginTurn(db: Db, organizationId: string, input: BeginTurn
   const results = await batchNamed(db, turnStatements(db, organizationId, input));
   const stored = (kind: 'message' | 'reply') => {
     const row = results.turn.rows.find((r) => r.kind === kind);
-    return row ? messageFromRaw(row) : undefined;
+    return row ? messageFromRow(row) : undefined;
   };
   return {
     session: results.session[0],
@@ -114,5 +114,5 @@ export async function finishReply(
     )
     select * from done`);
   const row = result.rows[0];
-  return row ? messageFromRaw(row) : undefined;
+  return row ? messageFromRow(row) : undefined;
 }
