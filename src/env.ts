@@ -1,4 +1,3 @@
-import type { ChatSession } from './durable/chat-session';
 import type { SourceJob } from './sources/job';
 
 /**
@@ -6,8 +5,11 @@ import type { SourceJob } from './sources/job';
  * passes them as vars. Everything optional has a documented default in the README.
  */
 export type Env = {
-  /** The per-session Durable Object that runs turns (wrangler.toml [[durable_objects.bindings]]). */
-  CHAT_SESSIONS: DurableObjectNamespace<ChatSession>;
+  /**
+   * The per-session Durable Object that runs turns (wrangler.toml [[durable_objects.bindings]]).
+   * Typed with its class in src/services/session-object.ts, so this base file does not import the object.
+   */
+  CHAT_SESSIONS: DurableObjectNamespace;
   /** Postgres connection string (Neon in production). Secret. */
   DATABASE_URL: string;
   /**

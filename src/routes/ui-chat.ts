@@ -120,7 +120,7 @@ uiChatRoutes.post('/', async (c) => {
     attachments: files.map(attachmentFromFilePart),
   });
   if (!input.success) throw new AppError('BAD_REQUEST', describeIssues(input.error));
-  assertModelConfigured(ctx.env);
+  assertModelConfigured(ctx.config.model);
   const attachments = await prepareAttachments({ ...ctx, auth }, input.data.chatSessionId, input.data.attachments);
   const events = await startTurnStream({ ...ctx, auth }, { ...input.data, attachments });
   // Wait for the user's message to be stored, so refusals (unknown or archived session) get a status.

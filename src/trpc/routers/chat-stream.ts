@@ -39,7 +39,7 @@ export const chatStreamProcedures = {
         return;
       }
       const { lastEventId: _ignored, ...message } = input;
-      if (message.role === 'USER') assertModelConfigured(ctx.env);
+      if (message.role === 'USER') assertModelConfigured(ctx.config.model);
       const attachments = await prepareAttachments(ctx, message.chatSessionId, message.attachments);
       for await (const event of await startTurnStream(ctx, { ...message, attachments })) {
         yield tracked(eventId(event), event);

@@ -12,7 +12,8 @@ import {
 import { platforms, sessionStatuses } from '../../db/schema';
 import { AppError, type AppErrorCode } from '../../errors';
 import { newId } from '../../ids';
-import { assertSameRequest, idempotencyClaim, prepareAttachments } from '../../services/send-message';
+import { earlierResult, idempotencyClaim } from '../../services/idempotency';
+import { prepareAttachments } from '../../services/send-message';
 import { forgetSessionHistory, runTurn } from '../../services/session-object';
 import { messageView } from '../../views/message';
 import { sessionView } from '../../views/session';
@@ -49,9 +50,9 @@ export const chatRouter = router({
         idempotency: claim,
       });
       if (created.session) return sessionView(created.session);
-      if (claim && created.idempotency) {
-        assertSameRequest(created.idempotency, claim);
-        const original = await getSessionSummary(ctx.db, ctx.auth.organizationId, created.idempotency.resourceId);
+      const earlier = earlierResult(claim, created.idempotency);
+      if (earlier) {
+        const original = await getSessionSummary(ctx.db, ctx.auth.organizationId, earlier);
         if (!original)
           throw new AppError('CONFLICT', 'The session made with this Idempotency-Key was deleted; use a new key.');
         return sessionView(original);
@@ -130,7 +131,7 @@ export const chatRouter = router({
     }),
 
   sendMessage: authedProcedure.input(sendMessageInput).mutation(async ({ ctx, input }) => {
-    if (input.role === 'USER') assertModelConfigured(ctx.env);
+    if (input.role === 'USER') assertModelConfigured(ctx.config.model);
     const attachments = await prepareAttachments(ctx, input.chatSessionId, input.attachments);
     const turn = await runTurn(ctx, { ...input, attachments });
     if (!turn.reply) return turn.message;
