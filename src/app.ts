@@ -1,18 +1,14 @@
-import { trpcServer } from '@hono/trpc-server';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { requestId } from 'hono/request-id';
 import { refuseForeignBrowserOrigins } from './auth/browser-origin';
 import { loadConfig } from './config';
-import type { Context } from './context';
 import { createDb } from './db/client';
-import { AppError } from './errors';
+import { AppError, errorResponse } from './errors';
 import type { HonoEnv } from './hono-env';
-import { describeError, redact } from './log';
 import { requestContext } from './request-context';
 import { adminRoutes } from './routes/admin';
-import { errorResponse } from './routes/errors';
 import { healthRoutes } from './routes/health';
 import { openAiRoutes } from './routes/openai';
 import { openApiRoutes } from './routes/openapi';
@@ -21,7 +17,7 @@ import { uiChatRoutes } from './routes/ui-chat';
 import { widgetRoutes } from './routes/widget';
 import { widgetPreviewRoutes } from './routes/widget-preview';
 import { createServices, type ServiceOverrides } from './services';
-import { appRouter } from './trpc/router';
+import { mountTrpc } from './trpc/mount';
 
 export type AppOptions = { services?: ServiceOverrides };
 
@@ -29,17 +25,28 @@ export function createApp(options: AppOptions = {}) {
   const app = new Hono<HonoEnv>();
 
   // First, so every response (errors included) carries X-Request-Id and every log line can name it.
+  // A client's own id is kept only when it is short and plain (≤ 255 of [A-Za-z0-9_=-]).
   app.use('*', requestId());
+  app.use('*', async (c, next) => {
+    await next();
+    // Handlers that return a Response of their own (tRPC, streams) would drop the header set before.
+    if (!c.res.headers.has('x-request-id')) c.header('X-Request-Id', c.var.requestId);
+  });
+
+  // Per-request clients from env: nothing lives at module scope. A malformed setting is a 503 naming it.
+  app.use('*', async (c, next) => {
+    c.set('config', loadConfig(c.env));
+    c.set('db', createDb(c.env));
+    c.set('services', createServices(c.env, options.services));
+    await next();
+  });
 
   app.route('/', playgroundRoutes);
   app.route('/', widgetPreviewRoutes);
 
   // Closed by default: browsers may call the API only from origins listed in CORS_ORIGINS.
   app.use('/api/*', async (c, next) => {
-    const allowed = (c.env.CORS_ORIGINS ?? '')
-      .split(',')
-      .map((o) => o.trim())
-      .filter(Boolean);
+    const allowed = c.var.config.corsOrigins;
     if (allowed.length === 0) return next();
     return cors({
       origin: allowed,
@@ -51,14 +58,6 @@ export function createApp(options: AppOptions = {}) {
   // Secret keys and the admin token never work from a page on an origin not allowed above.
   app.use('/api/*', refuseForeignBrowserOrigins);
   app.use('/admin/*', refuseForeignBrowserOrigins);
-
-  // Per-request clients from env: nothing lives at module scope.
-  app.use('*', async (c, next) => {
-    c.set('config', loadConfig(c.env));
-    c.set('db', createDb(c.env));
-    c.set('services', createServices(c.env, options.services));
-    await next();
-  });
 
   app.route('/', healthRoutes);
   app.route('/', openApiRoutes);
@@ -81,24 +80,7 @@ export function createApp(options: AppOptions = {}) {
 
   app.use(
     '/api/trpc/*',
-    trpcServer({
-      endpoint: '/api/trpc',
-      router: appRouter,
-      // Lets subscriptions be called with POST too, so a streamed send can carry attachments.
-      allowMethodOverride: true,
-      createContext: (_opts, c): Context => requestContext(c),
-      // 429 and 503 tell the client when to come back.
-      responseMeta: ({ errors }) => {
-        const retryAfter = errors.find((e): e is AppError => e instanceof AppError && e.retryAfter !== undefined);
-        return retryAfter ? { headers: new Headers({ 'retry-after': String(retryAfter.retryAfter) }) } : {};
-      },
-      onError: ({ error, path, ctx }) => {
-        if (error.code === 'INTERNAL_SERVER_ERROR' && !(error instanceof AppError)) {
-          const env = (ctx as Context | undefined)?.env ?? {};
-          console.error(redact(`tRPC ${path ?? '?'} failed`, env), describeError(error.cause ?? error, env));
-        }
-      },
-    }),
+    mountTrpc(() => '/api/trpc', requestContext),
   );
 
   app.notFound((c) =>

@@ -49,7 +49,7 @@ adminRoutes.use('*', async (c, next) => {
     );
   }
   const ip = clientIp(c.req.raw.headers);
-  assertNotThrottled(ip, c.env);
+  assertNotThrottled(ip, c.var.config.auth.failuresPerMinute);
   const given = c.req.header('authorization')?.replace(/^Bearer\s+/i, '') ?? '';
   if (!(await timingSafeEqual(given, token))) {
     recordFailure(ip);

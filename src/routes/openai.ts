@@ -2,22 +2,19 @@ import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { streamSSE } from 'hono/streaming';
 import { authenticateBearerRequest } from '../auth/authenticate';
+import type { AuthedContext } from '../context';
 import { getPersona, listPersonas } from '../db/queries/personas';
-import { AppError } from '../errors';
-import { mapKnownError } from '../errors-map';
+import { AppError, errorResponse, logFailure, openAiErrorBody, toAppError } from '../errors';
 import type { HonoEnv } from '../hono-env';
-import { describeError, redact } from '../log';
 import { requestContext } from '../request-context';
 import {
   type Completion,
   type CompletionEvent,
   finishReason,
-  openAiErrorBody,
   parseCompletionRequest,
   startCompletion,
   usageOf,
 } from '../services/openai-compat';
-import type { AuthedContext } from '../trpc/context';
 
 /**
  * The OpenAI-compatible surface, so any OpenAI SDK or tool talks to a persona: point its base URL at
@@ -25,7 +22,7 @@ import type { AuthedContext } from '../trpc/context';
  *   GET  /v1/models             the organization's personas, as models (id = persona id)
  *   GET  /v1/models/:id         one persona as a model
  *   POST /v1/chat/completions   streaming (SSE chat.completion.chunk … [DONE]) or not
- * Errors are OpenAI's shape ({error:{message,type,code,param}}) with this API's statuses.
+ * Errors are OpenAI's shape ({error:{message,type,code,param,request_id}}) with this API's statuses.
  */
 export const openAiRoutes = new Hono<HonoEnv>();
 
@@ -34,14 +31,7 @@ const MAX_MODELS = 1_000;
 const SESSION_HEADER = 'x-chat-session-id';
 
 function errorJson(c: Context<HonoEnv>, error: unknown): Response {
-  const appError =
-    mapKnownError(error) ?? new AppError('INTERNAL', 'Internal server error. It has been logged; please retry later.');
-  if (appError.appCode === 'INTERNAL' || appError.appCode === 'DATABASE_UNAVAILABLE') {
-    console.error(redact(`${c.req.method} ${new URL(c.req.url).pathname} failed`, c.env), describeError(error, c.env));
-  }
-  const headers: Record<string, string> = {};
-  if (appError.retryAfter !== undefined) headers['retry-after'] = String(appError.retryAfter);
-  return c.json(openAiErrorBody(appError), appError.status as 400, headers);
+  return errorResponse(c, error, openAiErrorBody);
 }
 
 openAiRoutes.onError((error, c) => errorJson(c, error));
@@ -142,6 +132,7 @@ openAiRoutes.post('/chat/completions', async (c) => {
   }
   for (const [name, value] of Object.entries(headers)) c.header(name, value);
   const includeUsage = request.stream_options?.include_usage === true;
+  const requestId = ctx.requestId;
   return streamSSE(c, async (stream) => {
     const send = (data: unknown) => stream.writeSSE({ data: JSON.stringify(data) });
     await send(chunk(completion, { role: 'assistant', content: '' }, null));
@@ -152,7 +143,7 @@ openAiRoutes.post('/chat/completions', async (c) => {
       }
       if (event.error) {
         // Headers are sent: the failure is told in the stream, as OpenAI does (its clients throw on it).
-        await send(openAiErrorBody(event.error));
+        await send(openAiErrorBody(event.error, requestId));
         return;
       }
       await send(chunk(completion, {}, finishReason(event.finishReason)));
@@ -165,9 +156,9 @@ openAiRoutes.post('/chat/completions', async (c) => {
       if (!first.done) await handle(first.value);
       for await (const event of completion.events) await handle(event);
     } catch (error) {
-      await send(
-        openAiErrorBody(mapKnownError(error) ?? new AppError('INTERNAL', 'The reply could not be completed.')),
-      );
+      const appError = toAppError(error);
+      logFailure({ requestId, env: ctx.env }, 'POST /v1/chat/completions (stream)', appError, error);
+      await send(openAiErrorBody(appError, requestId));
     }
   });
 });
