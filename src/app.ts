@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { requestId } from 'hono/request-id';
@@ -21,18 +21,40 @@ import { mountTrpc } from './trpc/mount';
 
 export type AppOptions = { services?: ServiceOverrides };
 
+/** Handlers that return a Response of their own (tRPC, streams) would drop the header requestId() set. */
+const keepRequestIdHeader: MiddlewareHandler<HonoEnv> = async (c, next) => {
+  await next();
+  if (!c.res.headers.has('x-request-id')) c.header('X-Request-Id', c.var.requestId);
+};
+
+/** Closed by default: browsers may call the API only from origins listed in CORS_ORIGINS. */
+const apiCors: MiddlewareHandler<HonoEnv> = (c, next) => {
+  const allowed = c.var.config.corsOrigins;
+  if (allowed.length === 0) return next();
+  return cors({
+    origin: allowed,
+    allowHeaders: ['content-type', 'x-api-key', 'x-organization-id', 'idempotency-key', 'last-event-id'],
+    exposeHeaders: ['retry-after'],
+    maxAge: 600,
+  })(c, next);
+};
+
+/** Oversized bodies are refused from Content-Length (or while streaming) before anything parses them. */
+const apiBodyLimit: MiddlewareHandler<HonoEnv> = (c, next) => {
+  const maxSize = c.var.config.limits.maxBodyBytes;
+  return bodyLimit({
+    maxSize,
+    onError: (c) =>
+      errorResponse(c, new AppError('PAYLOAD_TOO_LARGE', `Request body is larger than ${maxSize} bytes.`)),
+  })(c, next);
+};
+
 export function createApp(options: AppOptions = {}) {
   const app = new Hono<HonoEnv>();
 
   // First, so every response (errors included) carries X-Request-Id and every log line can name it.
   // A client's own id is kept only when it is short and plain (≤ 255 of [A-Za-z0-9_=-]).
-  app.use('*', requestId());
-  app.use('*', async (c, next) => {
-    await next();
-    // Handlers that return a Response of their own (tRPC, streams) would drop the header set before.
-    if (!c.res.headers.has('x-request-id')) c.header('X-Request-Id', c.var.requestId);
-  });
-
+  app.use('*', requestId(), keepRequestIdHeader);
   // Per-request clients from env: nothing lives at module scope. A malformed setting is a 503 naming it.
   app.use('*', async (c, next) => {
     c.set('config', loadConfig(c.env));
@@ -44,17 +66,7 @@ export function createApp(options: AppOptions = {}) {
   app.route('/', playgroundRoutes);
   app.route('/', widgetPreviewRoutes);
 
-  // Closed by default: browsers may call the API only from origins listed in CORS_ORIGINS.
-  app.use('/api/*', async (c, next) => {
-    const allowed = c.var.config.corsOrigins;
-    if (allowed.length === 0) return next();
-    return cors({
-      origin: allowed,
-      allowHeaders: ['content-type', 'x-api-key', 'x-organization-id', 'idempotency-key', 'last-event-id'],
-      exposeHeaders: ['retry-after'],
-      maxAge: 600,
-    })(c, next);
-  });
+  app.use('/api/*', apiCors);
   // Secret keys and the admin token never work from a page on an origin not allowed above.
   app.use('/api/*', refuseForeignBrowserOrigins);
   app.use('/admin/*', refuseForeignBrowserOrigins);
@@ -66,15 +78,7 @@ export function createApp(options: AppOptions = {}) {
   // OpenAI-compatible (Bearer key, errors in OpenAI's shape, its own body limit): src/routes/openai.ts.
   app.route('/v1', openAiRoutes);
 
-  // Oversized bodies are refused from Content-Length (or while streaming) before anything parses them.
-  app.use('/api/*', (c, next) => {
-    const maxSize = c.var.config.limits.maxBodyBytes;
-    return bodyLimit({
-      maxSize,
-      onError: (c) =>
-        errorResponse(c, new AppError('PAYLOAD_TOO_LARGE', `Request body is larger than ${maxSize} bytes.`)),
-    })(c, next);
-  });
+  app.use('/api/*', apiBodyLimit);
 
   app.route('/api/chat', uiChatRoutes);
 

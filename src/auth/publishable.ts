@@ -153,32 +153,43 @@ export async function authorizeVisitor(
   if (sessionId !== claims.s) throw otherSession();
 
   if (path === 'chat.sendMessage' || path === 'chat.streamMessage') {
-    const resume = typeof input.lastEventId === 'string' ? RESUME_REPLY.exec(input.lastEventId) : null;
-    if (resume) {
-      // A reconnect follows the reply named in lastEventId: it must be this visitor's too.
-      if ((await sessionOfMessage(ctx.db, auth.organizationId, resume[1] ?? '')) !== claims.s) throw otherSession();
-      return claims;
-    }
-    if (input.role !== undefined && input.role !== 'USER') {
-      throw new AppError('FORBIDDEN', 'A visitor can send only USER messages.');
-    }
-    if (input.metadata !== undefined) throw new AppError('FORBIDDEN', 'A visitor cannot set message metadata.');
-    checkVisitorAttachments(auth.key, input.attachments);
-    if (typeof input.content === 'string' && input.content.length > limits.maxMessageChars) {
-      throw new AppError(
-        'BAD_REQUEST',
-        `content: is too long for the widget (max ${limits.maxMessageChars} characters).`,
-      );
-    }
-    const sentToday = await visitorMessagesToday(ctx.db, auth.organizationId, claims.s, limits.dailyMessages);
-    if (sentToday >= limits.dailyMessages) {
-      const retryAfter = secondsUntilUtcMidnight();
-      throw new AppError(
-        'RATE_LIMITED',
-        `This visitor has sent the ${limits.dailyMessages} messages allowed per day; retry in ${retryAfter} s.`,
-        { retryAfter },
-      );
-    }
+    await checkVisitorSend(ctx.db, auth, claims, input);
   }
   return claims;
+}
+
+/** A visitor's send: a reconnect to its own reply, or a USER message within the key's limits. */
+async function checkVisitorSend(
+  db: Db,
+  auth: PublishableAuth,
+  claims: VisitorClaims,
+  input: Record<string, unknown>,
+): Promise<void> {
+  const resume = typeof input.lastEventId === 'string' ? RESUME_REPLY.exec(input.lastEventId) : null;
+  if (resume) {
+    // A reconnect follows the reply named in lastEventId: it must be this visitor's too.
+    if ((await sessionOfMessage(db, auth.organizationId, resume[1] ?? '')) !== claims.s) throw otherSession();
+    return;
+  }
+  if (input.role !== undefined && input.role !== 'USER') {
+    throw new AppError('FORBIDDEN', 'A visitor can send only USER messages.');
+  }
+  if (input.metadata !== undefined) throw new AppError('FORBIDDEN', 'A visitor cannot set message metadata.');
+  checkVisitorAttachments(auth.key, input.attachments);
+  const limits = limitsOf(auth.key);
+  if (typeof input.content === 'string' && input.content.length > limits.maxMessageChars) {
+    throw new AppError(
+      'BAD_REQUEST',
+      `content: is too long for the widget (max ${limits.maxMessageChars} characters).`,
+    );
+  }
+  const sentToday = await visitorMessagesToday(db, auth.organizationId, claims.s, limits.dailyMessages);
+  if (sentToday >= limits.dailyMessages) {
+    const retryAfter = secondsUntilUtcMidnight();
+    throw new AppError(
+      'RATE_LIMITED',
+      `This visitor has sent the ${limits.dailyMessages} messages allowed per day; retry in ${retryAfter} s.`,
+      { retryAfter },
+    );
+  }
 }

@@ -83,55 +83,42 @@ function chunk(completion: Completion, delta: Record<string, unknown>, finish: s
   };
 }
 
-openAiRoutes.post('/chat/completions', async (c) => {
-  const ctx = await authed(c);
-  let body: unknown;
-  try {
-    body = await c.req.json();
-  } catch {
-    throw new AppError('BAD_REQUEST', 'Body must be JSON.');
-  }
-  const request = parseCompletionRequest(body);
-  const sessionId = c.req.header(SESSION_HEADER)?.trim() || undefined;
-  if (sessionId !== undefined && sessionId.length > 100) {
-    throw new AppError('BAD_REQUEST', 'X-Chat-Session-ID is longer than 100 characters.');
-  }
-  const completion = await startCompletion(ctx, request, sessionId);
-  const headers: Record<string, string> = sessionId ? { 'x-chat-session-id': sessionId } : {};
-
-  if (!request.stream) {
-    let done: Extract<CompletionEvent, { type: 'done' }> | undefined;
-    for await (const event of completion.events) if (event.type === 'done') done = event;
-    if (!done) throw new AppError('INTERNAL', 'The reply ended without a result.');
-    if (done.error) throw done.error;
-    return c.json(
+/** The whole reply as one chat.completion, once it is done. */
+async function completionJson(completion: Completion) {
+  let done: Extract<CompletionEvent, { type: 'done' }> | undefined;
+  for await (const event of completion.events) if (event.type === 'done') done = event;
+  if (!done) throw new AppError('INTERNAL', 'The reply ended without a result.');
+  if (done.error) throw done.error;
+  return {
+    id: completion.id,
+    object: 'chat.completion',
+    created: completion.created,
+    model: completion.model,
+    choices: [
       {
-        id: completion.id,
-        object: 'chat.completion',
-        created: completion.created,
-        model: completion.model,
-        choices: [
-          {
-            index: 0,
-            message: { role: 'assistant', content: done.text, refusal: null },
-            logprobs: null,
-            finish_reason: finishReason(done.finishReason),
-          },
-        ],
-        usage: usageOf(done.usage),
+        index: 0,
+        message: { role: 'assistant', content: done.text, refusal: null },
+        logprobs: null,
+        finish_reason: finishReason(done.finishReason),
       },
-      200,
-      headers,
-    );
-  }
+    ],
+    usage: usageOf(done.usage),
+  };
+}
 
+/** The reply as chat.completion.chunk events, then [DONE]; a failure after the headers is an error event. */
+async function streamCompletion(
+  c: Context<HonoEnv>,
+  ctx: AuthedContext,
+  completion: Completion,
+  options: { includeUsage: boolean; headers: Record<string, string> },
+) {
   // The first event is awaited before the headers: a model that fails before its first token gets a status.
   const first = await completion.events.next();
   if (!first.done && first.value.type === 'done' && first.value.error && first.value.text === '') {
     throw first.value.error;
   }
-  for (const [name, value] of Object.entries(headers)) c.header(name, value);
-  const includeUsage = request.stream_options?.include_usage === true;
+  for (const [name, value] of Object.entries(options.headers)) c.header(name, value);
   const requestId = ctx.requestId;
   return streamSSE(c, async (stream) => {
     const send = (data: unknown) => stream.writeSSE({ data: JSON.stringify(data) });
@@ -147,7 +134,7 @@ openAiRoutes.post('/chat/completions', async (c) => {
         return;
       }
       await send(chunk(completion, {}, finishReason(event.finishReason)));
-      if (includeUsage) {
+      if (options.includeUsage) {
         await send({ ...chunk(completion, {}, null), choices: [], usage: usageOf(event.usage) });
       }
       await stream.writeSSE({ data: '[DONE]' });
@@ -161,8 +148,26 @@ openAiRoutes.post('/chat/completions', async (c) => {
       await send(openAiErrorBody(appError, requestId));
     }
   });
-});
+}
 
-openAiRoutes.all('*', (c) =>
-  errorJson(c, new AppError('NOT_FOUND', `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`)),
-);
+openAiRoutes.post('/chat/completions', async (c) => {
+  const ctx = await authed(c);
+  let body: unknown;
+  try {
+    body = await c.req.json();
+  } catch {
+    throw new AppError('BAD_REQUEST', 'Body must be JSON.');
+  }
+  const request = parseCompletionRequest(body);
+  const sessionId = c.req.header(SESSION_HEADER)?.trim() || undefined;
+  if (sessionId !== undefined && sessionId.length > 100) {
+    throw new AppError('BAD_REQUEST', 'X-Chat-Session-ID is longer than 100 characters.');
+  }
+  const completion = await startCompletion(ctx, request, sessionId);
+  const headers: Record<string, string> = sessionId ? { 'x-chat-session-id': sessionId } : {};
+  if (!request.stream) return c.json(await completionJson(completion), 200, headers);
+  return streamCompletion(c, ctx, completion, {
+    includeUsage: request.stream_options?.include_usage === true,
+    headers,
+  });
+});
