@@ -7,6 +7,9 @@ import { z } from 'zod';
  * so Node runs it as is).
  */
 
+/** Shorter admin tokens can be guessed: the admin API refuses to run with one, and `npm run dev` to start. */
+export const MIN_ADMIN_TOKEN_LENGTH = 32;
+
 /** An unset or blank variable means "use the default". */
 const unset = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 
