@@ -1,9 +1,8 @@
 import { trpcServer } from '@hono/trpc-server';
 import type { Context as HonoContext, MiddlewareHandler } from 'hono';
 import type { Context } from '../context';
-import { AppError, requestIdOf } from '../errors';
+import { AppError, logFailure, requestIdOf, toAppError } from '../errors';
 import type { HonoEnv } from '../hono-env';
-import { log } from '../log';
 import { appRouter } from './router';
 
 /**
@@ -28,10 +27,15 @@ export function mountTrpc(
         const retryAfter = errors.find((e): e is AppError => e instanceof AppError && e.retryAfter !== undefined);
         return retryAfter ? { headers: new Headers({ 'retry-after': String(retryAfter.retryAfter) }) } : {};
       },
+      // Faults, outages and settings to fix are logged as on every other path (src/errors/respond.ts).
       onError: ({ error, path }) => {
-        if (error.code === 'INTERNAL_SERVER_ERROR' && !(error instanceof AppError)) {
-          log('error', { requestId, env: c.env }, 'trpc.failed', { path: path ?? '?' }, error.cause ?? error);
-        }
+        const known =
+          error instanceof AppError
+            ? error
+            : error.code === 'INTERNAL_SERVER_ERROR'
+              ? toAppError(error.cause ?? error)
+              : undefined;
+        if (known) logFailure({ requestId, env: c.env }, `tRPC ${path ?? '?'}`, known, error.cause ?? error);
       },
     });
     const response = await handler(c, next);
