@@ -34,7 +34,8 @@ const apiCors: MiddlewareHandler<HonoEnv> = (c, next) => {
   return cors({
     origin: allowed,
     allowHeaders: ['content-type', 'x-api-key', 'x-organization-id', 'idempotency-key', 'last-event-id'],
-    exposeHeaders: ['retry-after'],
+    // X-Request-Id: so a page can show the id a user should quote when reporting a problem.
+    exposeHeaders: ['retry-after', 'x-request-id'],
     maxAge: 600,
   })(c, next);
 };
