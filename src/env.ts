@@ -2,7 +2,8 @@ import type { SourceJob } from './sources/job';
 
 /**
  * Bindings the Worker receives. Secrets are set with `wrangler secret put`; locally `npm run dev`
- * passes them as vars. Everything optional has a documented default in the README.
+ * passes them as vars. Everything optional has a documented default in the README. Code reads the
+ * settings parsed (src/config.ts: `ctx.config`, `loadConfig(env)`), not these strings.
  */
 export type Env = {
   /**
@@ -45,7 +46,7 @@ export type Env = {
   MODEL_MAX_RETRIES?: string;
   /** Token budget for the history sent to the model. */
   CONTEXT_TOKEN_BUDGET?: string;
-  /** Attachment limits; defaults in src/attachments/limits.ts and the README. */
+  /** Attachment limits; defaults and ranges in src/config.ts and the README. */
   ATTACHMENT_MAX_BYTES?: string;
   ATTACHMENTS_MAX_COUNT?: string;
   ATTACHMENTS_MAX_TOTAL_BYTES?: string;
@@ -60,7 +61,7 @@ export type Env = {
   /** Knowledge sources (src/sources): original bytes, and the ingestion queue (wrangler.toml). */
   SOURCE_BLOBS?: R2Bucket;
   SOURCE_QUEUE?: Queue<SourceJob>;
-  /** Knowledge-source limits; defaults in src/sources/limits.ts and the README. */
+  /** Knowledge-source limits; defaults and ranges in src/config.ts and the README. */
   SOURCES_MAX_PER_PERSONA?: string;
   SOURCE_MAX_BYTES?: string;
   SOURCES_MAX_TOTAL_BYTES?: string;
@@ -98,7 +99,10 @@ export type Env = {
   ARCHIVE_MAX_BATCHES?: string;
 };
 
-/** Reads an integer setting, falling back when unset or malformed. */
+/**
+ * Reads an integer setting, falling back when unset or malformed. Superseded by src/config.ts
+ * (loadConfig); removed when the last reader moves.
+ */
 export function intSetting(value: string | undefined, fallback: number): number {
   if (value === undefined || value.trim() === '') return fallback;
   const n = Number(value);

@@ -2,11 +2,11 @@ import { tracked } from '@trpc/server';
 import { z } from 'zod';
 import { assertModelConfigured } from '../../ai/model';
 import { AppError } from '../../errors';
+import { id } from '../../inputs/common';
+import { sendMessageInput } from '../../inputs/send-message';
 import { prepareAttachments } from '../../services/send-message';
 import { followReply, startTurnStream, stopReply, type TurnEvent } from '../../services/session-object';
 import { authedProcedure } from '../init';
-import { id } from '../inputs';
-import { sendMessageInput } from './send-message-input';
 
 /**
  * Event ids say where a client is in a reply (`<replyId>:<characters received>`), so a client

@@ -12,15 +12,15 @@ import {
 import { platforms, sessionStatuses } from '../../db/schema';
 import { AppError, type AppErrorCode } from '../../errors';
 import { newId } from '../../ids';
+import { cursor, id, limit, text } from '../../inputs/common';
+import { sendMessageInput } from '../../inputs/send-message';
 import { earlierResult, idempotencyClaim } from '../../services/idempotency';
 import { prepareAttachments } from '../../services/send-message';
 import { forgetSessionHistory, runTurn } from '../../services/session-object';
 import { messageView } from '../../views/message';
 import { sessionView } from '../../views/session';
 import { authedProcedure, router } from '../init';
-import { cursor, id, limit, text } from '../inputs';
 import { chatStreamProcedures } from './chat-stream';
-import { sendMessageInput } from './send-message-input';
 
 const notFound = (sessionId: string) => new AppError('NOT_FOUND', `Chat session ${sessionId} not found.`);
 const title = text(200).pipe(z.string().trim());
