@@ -43,7 +43,7 @@ export type Env = {
   MODEL_MAX_RETRIES?: string;
   /** Token budget for the history sent to the model. */
   CONTEXT_TOKEN_BUDGET?: string;
-  /** Attachment limits; defaults in src/attachments/limits.ts and the README. */
+  /** Attachment limits; defaults in src/config.ts and the README. */
   ATTACHMENT_MAX_BYTES?: string;
   ATTACHMENTS_MAX_COUNT?: string;
   ATTACHMENTS_MAX_TOTAL_BYTES?: string;
@@ -58,7 +58,7 @@ export type Env = {
   /** Knowledge sources (src/sources): original bytes, and the ingestion queue (wrangler.toml). */
   SOURCE_BLOBS?: R2Bucket;
   SOURCE_QUEUE?: Queue<SourceJob>;
-  /** Knowledge-source limits; defaults in src/sources/limits.ts and the README. */
+  /** Knowledge-source limits; defaults in src/config.ts and the README. */
   SOURCES_MAX_PER_PERSONA?: string;
   SOURCE_MAX_BYTES?: string;
   SOURCES_MAX_TOTAL_BYTES?: string;

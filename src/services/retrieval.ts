@@ -1,6 +1,6 @@
 import { type ContextAttachment, estimateTokens, type KnowledgePassage } from '../ai/prompt';
 import type { Db } from '../db/client';
-import { type Passage, searchKnowledge } from '../db/queries/sources';
+import { type Passage, searchKnowledge } from '../db/queries/retrieval';
 import { type Env, intSetting } from '../env';
 
 /** Passages ranked per turn; those that fit the knowledge budget are sent. */

@@ -83,7 +83,7 @@ export async function prepareAttachments(
   if (!state) throw new AppError('NOT_FOUND', `Chat session ${chatSessionId} not found.`);
   const refusal = sessionRefusal(state);
   if (refusal) throw refusal;
-  return extractAttachments(inputs, ctx.env);
+  return extractAttachments(inputs, ctx.config.attachments);
 }
 
 /** Seconds until the next UTC midnight, when daily model-call counts start again. */

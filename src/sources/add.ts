@@ -1,32 +1,16 @@
-import { base64Payload, parseMimeType, SUPPORTED_TYPES } from '../attachments/extract';
-import { base64DecodedLength } from '../attachments/limits';
+import { base64DecodedLength, base64Payload, decodeBase64 } from '../attachments/base64';
+import { parseMimeType, SUPPORTED_TYPES } from '../attachments/mime';
 import { sha256Hex } from '../auth/keys';
+import type { AuthedContext } from '../context';
 import { deleteSource, insertSourceWithinLimits, type SourceRow } from '../db/queries/sources';
 import { AppError } from '../errors';
 import { newId } from '../ids';
-import type { AuthedContext } from '../trpc/context';
 import { DOCX_TYPE } from './extract';
-import { sourceLimits } from './limits';
 
 /** The attachment types, and Word documents. */
 const SOURCE_TYPES = [...SUPPORTED_TYPES, DOCX_TYPE];
 
 export type AddSourceInput = { personaId: string; filename: string; mimeType: string; data: string };
-
-function decodeBase64(filename: string, data: string): Uint8Array {
-  const clean = base64Payload(data).replace(/\s/g, '');
-  if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(clean) || clean.replace(/=+$/, '').length % 4 === 1) {
-    throw new AppError('BAD_REQUEST', `Source "${filename}": "data" is not valid base64.`);
-  }
-  try {
-    const binary = atob(clean.replaceAll('-', '+').replaceAll('_', '/'));
-    const bytes = new Uint8Array(binary.length);
-    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-    return bytes;
-  } catch {
-    throw new AppError('BAD_REQUEST', `Source "${filename}": "data" is not valid base64.`);
-  }
-}
 
 /**
  * Adds a knowledge source: checks what is cheap to check (type, size, base64, limits), stores the
@@ -41,7 +25,7 @@ export async function addSource(ctx: AuthedContext, input: AddSourceInput): Prom
   if (!blobs || !jobs) {
     throw new AppError('INTERNAL', 'Knowledge sources are not configured (SOURCE_BLOBS / SOURCE_QUEUE bindings).');
   }
-  const limits = sourceLimits(env);
+  const limits = ctx.config.sources;
   const { type } = parseMimeType(input.mimeType);
   if (!SOURCE_TYPES.includes(type)) {
     throw new AppError(
@@ -56,7 +40,7 @@ export async function addSource(ctx: AuthedContext, input: AddSourceInput): Prom
       `Source "${input.filename}" is ${size} bytes; the limit is ${limits.maxBytes} bytes per source.`,
     );
   }
-  const bytes = decodeBase64(input.filename, input.data);
+  const bytes = decodeBase64(`Source "${input.filename}"`, input.data);
   if (bytes.length === 0) throw new AppError('BAD_REQUEST', `Source "${input.filename}" is empty.`);
 
   const id = newId('source');

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
-import type { Chunk } from '../../sources/chunk';
 import { wellFormed } from '../../text';
 import type { Db } from '../client';
+import type { Chunk } from './sources';
 
 /**
  * Stores the chunks of a message's large attachments (issue 17) in knowledge_chunks, tagged with

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { HistoryMessage } from '../../ai/prompt';
-import type { Chunk } from '../../sources/chunk';
+import type { Chunk } from './sources';
 import { wellFormed } from '../../text';
 import { batchRaw, type Db } from '../client';
 import { insertAttachmentChunks } from './attachment-chunks';
