@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { wellFormed } from '../../text';
 import type { Db } from '../client';
-import { attachmentsJson } from './attachment-projection';
+import { type AttachmentMeta, attachmentsJson } from './projections';
 import { addUsage } from './usage';
 
 export type MessageRole = 'USER' | 'ASSISTANT' | 'SYSTEM';
@@ -17,7 +17,7 @@ export type MessageRow = {
   replyToId: string | null;
   createdAt: Date | string;
   updatedAt: Date | string;
-  attachments?: Record<string, unknown>[];
+  attachments?: AttachmentMeta[];
 };
 
 export function messageFromRaw(r: Record<string, unknown>): MessageRow {
@@ -31,7 +31,7 @@ export function messageFromRaw(r: Record<string, unknown>): MessageRow {
     replyToId: (r.reply_to_id as string | null) ?? null,
     createdAt: r.created_at as Date | string,
     updatedAt: r.updated_at as Date | string,
-    ...(Array.isArray(r.attachments) ? { attachments: r.attachments as Record<string, unknown>[] } : {}),
+    ...(Array.isArray(r.attachments) ? { attachments: r.attachments as AttachmentMeta[] } : {}),
   };
 }
 

@@ -1,32 +1,14 @@
 import { and, eq, sql } from 'drizzle-orm';
-import { batchRaw, type Db } from '../client';
+import type { Db } from '../client';
 import type { platforms, sessionStatuses } from '../schema';
 import { chatSessions, personas } from '../schema';
-import { attachmentsJson } from './attachment-projection';
 import { claimKey, type IdempotencyClaim, type IdempotencyRecord, readKey, recordFromRaw } from './idempotency';
+import type { MessageRow } from './messages';
+import { messageJson, sessionColumns, sessionSelect } from './projections';
 import { addUsage } from './usage';
 
 type Platform = (typeof platforms)[number];
 type SessionStatus = (typeof sessionStatuses)[number];
-
-/** A session with its embedded persona summary, as every session query returns it. */
-const sessionColumns = {
-  id: chatSessions.id,
-  organizationId: chatSessions.organizationId,
-  personaId: chatSessions.personaId,
-  userId: chatSessions.userId,
-  title: chatSessions.title,
-  platform: chatSessions.platform,
-  status: chatSessions.status,
-  messageCount: chatSessions.messageCount,
-  lastActivityAt: chatSessions.lastActivityAt,
-  archivedAt: chatSessions.archivedAt,
-  archiveReason: chatSessions.archiveReason,
-  createdAt: chatSessions.createdAt,
-  updatedAt: chatSessions.updatedAt,
-  personaName: personas.name,
-  personaAvatarUrl: personas.avatarUrl,
-};
 
 export type SessionRow = {
   id: string;
@@ -45,27 +27,6 @@ export type SessionRow = {
   personaName: string;
   personaAvatarUrl: string | null;
 };
-
-/** Raw SQL rows use snake_case; this is the one place that maps them. */
-export function sessionFromRaw(r: Record<string, unknown>): SessionRow {
-  return {
-    id: r.id as string,
-    organizationId: r.organization_id as string,
-    personaId: r.persona_id as string,
-    userId: (r.user_id as string | null) ?? null,
-    title: (r.title as string | null) ?? null,
-    platform: r.platform as Platform,
-    status: r.status as SessionStatus,
-    messageCount: Number(r.message_count),
-    lastActivityAt: r.last_activity_at as Date | string,
-    archivedAt: (r.archived_at as Date | string | null) ?? null,
-    archiveReason: (r.archive_reason as string | null) ?? null,
-    createdAt: r.created_at as Date | string,
-    updatedAt: r.updated_at as Date | string,
-    personaName: r.persona_name as string,
-    personaAvatarUrl: (r.persona_avatar_url as string | null) ?? null,
-  };
-}
 
 /**
  * Creates a session with a live persona of the organization, and the persona's greeting as the
@@ -87,7 +48,7 @@ export async function insertSession(
 ): Promise<{ session: SessionRow | undefined; idempotency: IdempotencyRecord | undefined }> {
   const claim = values.idempotency ? sql`, claim as (${claimKey(organizationId, values.idempotency, sql`p`)})` : sql``;
   const claimed = values.idempotency ? sql`where exists (select 1 from claim)` : sql``;
-  const insert = db.execute(sql`
+  const insert = db.execute<SessionRow>(sql`
     with p as (
       select id, name, avatar_url, greeting, version from personas
       where id = ${values.personaId} and organization_id = ${organizationId} and deleted_at is null
@@ -104,14 +65,10 @@ export async function insertSession(
       from s, p where coalesce(p.greeting, '') <> ''
       returning id
     ), usage as (${addUsage(sql`select s.organization_id, s.persona_id, 1, 0, 0, 0, 0, 0, 0 from s`)})
-    select s.*, p.name as persona_name, p.avatar_url as persona_avatar_url from s, p`);
-  if (!values.idempotency) {
-    const row = (await insert).rows[0];
-    return { session: row ? sessionFromRaw(row) : undefined, idempotency: undefined };
-  }
-  const [created, key] = await batchRaw(db, [insert, readKey(db, organizationId, values.idempotency.key)]);
-  const row = created?.rows[0];
-  return { session: row ? sessionFromRaw(row) : undefined, idempotency: recordFromRaw(key?.rows[0]) };
+    select ${sessionSelect} from s, p`);
+  if (!values.idempotency) return { session: (await insert).rows[0], idempotency: undefined };
+  const [created, key] = await db.batch([insert, readKey(db, organizationId, values.idempotency.key)]);
+  return { session: created.rows[0], idempotency: recordFromRaw(key.rows[0]) };
 }
 
 /** One session with its persona summary and counts, without messages. */
@@ -174,15 +131,10 @@ export async function getSessionWithMessages(
   id: string,
   options: { includeAttachmentText: boolean },
 ) {
-  const result = await db.execute(sql`
-    select s.*, p.name as persona_name, p.avatar_url as persona_avatar_url,
+  const result = await db.execute<SessionRow & { messages: MessageRow[] }>(sql`
+    select ${sessionSelect},
       coalesce((
-        select json_agg(json_build_object(
-          'id', m.id, 'chat_session_id', m.chat_session_id, 'role', m.role, 'content', m.content,
-          'status', m.status, 'metadata', m.metadata, 'reply_to_id', m.reply_to_id,
-          'created_at', m.created_at, 'updated_at', m.updated_at,
-          'attachments', ${attachmentsJson(organizationId, options.includeAttachmentText)}
-        ) order by m.created_at, m.id)
+        select json_agg(${messageJson(organizationId, options)} order by m.created_at, m.id)
         from messages m where m.chat_session_id = s.id and m.organization_id = ${organizationId}
       ), '[]'::json) as messages
     from chat_sessions s
@@ -190,7 +142,8 @@ export async function getSessionWithMessages(
     where s.id = ${id} and s.organization_id = ${organizationId}`);
   const row = result.rows[0];
   if (!row) return undefined;
-  return { session: sessionFromRaw(row), messages: row.messages as Record<string, unknown>[] };
+  const { messages, ...session } = row;
+  return { session, messages };
 }
 
 export type SessionChanges = { title?: string | null | undefined; status?: SessionStatus | undefined };
