@@ -66,31 +66,21 @@ export async function searchKnowledge(
   const attachmentBranch = chatSessionId
     ? sql`
     union all
-    select c.id, null as source_id, c.attachment_id, a.filename, c.page_start, c.page_end, c.heading, c.text,
-      ts_rank(c.search, q.query, 1)::float8 as score
+    select c.id, null, c.attachment_id, a.filename, c.page_start, c.page_end, c.heading, c.text,
+      ts_rank(c.search, q.query, 1)::float8
     from q, knowledge_chunks c join attachments a on a.id = c.attachment_id and a.organization_id = c.organization_id
     where c.organization_id = ${organizationId} and c.chat_session_id = ${chatSessionId} and c.search @@ q.query`
     : sql``;
-  const result = await db.execute(sql`
+  const result = await db.execute<Passage>(sql`
     with q as (select to_tsquery('simple'::regconfig, ${terms}) as query)
     select * from (
-    select c.id, c.source_id, null as attachment_id, s.filename, c.page_start, c.page_end, c.heading, c.text,
-      ts_rank(c.search, q.query, 1)::float8 as score
+    select c.id as "chunkId", c.source_id as "sourceId", null as "attachmentId", s.filename,
+      c.page_start as "pageStart", c.page_end as "pageEnd", c.heading, c.text, ts_rank(c.search, q.query, 1)::float8 as score
     from q, knowledge_chunks c join knowledge_sources s on s.id = c.source_id and s.organization_id = c.organization_id
     where c.organization_id = ${organizationId} and c.persona_id = ${personaId} and s.status = 'READY'
       and c.search @@ q.query${attachmentBranch}
     ) found
-    order by score desc, id
+    order by score desc, "chunkId"
     limit ${limit}`);
-  return result.rows.map((r) => ({
-    chunkId: String(r.id),
-    sourceId: r.source_id === null ? null : String(r.source_id),
-    attachmentId: r.attachment_id === null ? null : String(r.attachment_id),
-    filename: String(r.filename),
-    pageStart: r.page_start === null ? null : Number(r.page_start),
-    pageEnd: r.page_end === null ? null : Number(r.page_end),
-    heading: r.heading === null ? null : String(r.heading),
-    text: String(r.text),
-    score: Number(r.score),
-  }));
+  return result.rows;
 }

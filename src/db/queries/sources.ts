@@ -102,17 +102,15 @@ export async function insertSourceWithinLimits(
     .returning(sourceColumns);
   const row = inserted[0];
   if (row) return { row };
-  const result = await db.execute(sql`
+  const result = await db.execute<{ persona: boolean; count: number; totalBytes: number }>(sql`
     select exists (select 1 from personas p where p.id = ${source.personaId}
              and p.organization_id = ${organizationId} and p.deleted_at is null) as persona,
            (select count(*) from knowledge_sources k where k.organization_id = ${organizationId}
              and k.persona_id = ${source.personaId})::integer as count,
            (select coalesce(sum(k.byte_size), 0) from knowledge_sources k
-             where k.organization_id = ${organizationId})::bigint as total`);
-  const stats = result.rows[0] ?? {};
-  const count = Number(stats.count ?? 0);
-  const totalBytes = Number(stats.total ?? 0);
-  if (stats.persona !== true) return { refusal: 'PERSONA_NOT_FOUND', count, totalBytes };
+             where k.organization_id = ${organizationId})::float8 as "totalBytes"`);
+  const { persona = false, count = 0, totalBytes = 0 } = result.rows[0] ?? {};
+  if (!persona) return { refusal: 'PERSONA_NOT_FOUND', count, totalBytes };
   if (count >= limits.maxPerPersona) return { refusal: 'TOO_MANY_SOURCES', count, totalBytes };
   return { refusal: 'TOTAL_BYTES', count, totalBytes };
 }
@@ -227,7 +225,7 @@ export async function completeSource(
     heading: c.heading,
     text: c.text,
   }));
-  const outcome = await db.execute(sql`
+  const outcome = await db.execute<{ updated: number }>(sql`
     with src as (
       update knowledge_sources set status = 'READY', failure_code = null, failure_reason = null,
         page_count = ${result.pageCount}::integer, pages_indexed = ${result.pagesIndexed}::integer,
@@ -244,5 +242,5 @@ export async function completeSource(
       returning 1
     )
     select (select count(*) from src)::integer as updated, (select count(*) from ins)::integer as inserted`);
-  return Number(outcome.rows[0]?.updated ?? 0) === 1;
+  return outcome.rows[0]?.updated === 1;
 }
