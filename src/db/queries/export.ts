@@ -2,8 +2,11 @@ import { sql } from 'drizzle-orm';
 import type { Db } from '../client';
 import type { FeedbackRow } from './feedback';
 import type { MessageRow } from './messages';
-import { messageJson, personaSnapshotColumns, jsonObject, sessionSelect } from './projections';
-import type { SessionRow } from './sessions';
+import { jsonObject, messageJson, type PersonaSnapshot, personaSnapshotColumns, sessionSelect } from './projections';
+
+export type { PersonaSnapshot };
+
+import { newSessionCtes, type SessionRow } from './sessions';
 
 /**
  * Largest page of an export, in bytes of message JSON. Neon answers 507 past 10 MiB, and its HTTP
@@ -13,22 +16,6 @@ import type { SessionRow } from './sessions';
 export const EXPORT_PAGE_BYTES = 4 * 1024 * 1024;
 
 export type ExportedMessage = MessageRow & { feedback: FeedbackRow | null };
-
-export type PersonaSnapshot = {
-  id: string;
-  name: string;
-  avatarUrl: string | null;
-  description: string | null;
-  instructions: string;
-  model: string | null;
-  temperature: number | null;
-  maxOutputTokens: number | null;
-  greeting: string | null;
-  version: number;
-  createdAt: Date | string;
-  updatedAt: Date | string;
-  deletedAt: Date | string | null;
-};
 
 /**
  * One page of a session's export: the session, its persona as it is now (deleted or not), and up
@@ -95,6 +82,33 @@ export type ImportedMessage = {
   feedback: { rating: string; reason: string | null; comment: string | null; userId: string | null } | null;
 };
 
+/** The imported messages and their ratings as the two JSON parameters of importSession's statement. */
+function importRows(imported: ImportedMessage[]) {
+  const messages = JSON.stringify(
+    imported.map((m) => ({
+      id: m.id,
+      role: m.role,
+      content: m.content,
+      status: m.status,
+      metadata: m.metadata,
+      reply_to_id: m.replyToId,
+      created_at: m.createdAt,
+    })),
+  );
+  const feedback = JSON.stringify(
+    imported
+      .filter((m) => m.feedback)
+      .map((m) => ({
+        message_id: m.id,
+        rating: m.feedback?.rating,
+        reason: m.feedback?.reason ?? null,
+        comment: m.feedback?.comment ?? null,
+        user_id: m.feedback?.userId ?? null,
+      })),
+  );
+  return { messages, feedback };
+}
+
 /**
  * Creates a session with its whole history in one statement: nothing is written unless all of it
  * is (persona unknown or deleted: no row). Messages keep the given order through their createdAt
@@ -112,39 +126,9 @@ export async function importSession(
     messages: ImportedMessage[];
   },
 ): Promise<SessionRow | undefined> {
-  const messages = JSON.stringify(
-    values.messages.map((m) => ({
-      id: m.id,
-      role: m.role,
-      content: m.content,
-      status: m.status,
-      metadata: m.metadata,
-      reply_to_id: m.replyToId,
-      created_at: m.createdAt,
-    })),
-  );
-  const feedback = JSON.stringify(
-    values.messages
-      .filter((m) => m.feedback)
-      .map((m) => ({
-        message_id: m.id,
-        rating: m.feedback?.rating,
-        reason: m.feedback?.reason ?? null,
-        comment: m.feedback?.comment ?? null,
-        user_id: m.feedback?.userId ?? null,
-      })),
-  );
+  const { messages, feedback } = importRows(values.messages);
   const result = await db.execute<SessionRow>(sql`
-    with p as (
-      select id, name, avatar_url from personas
-      where id = ${values.personaId} and organization_id = ${organizationId} and deleted_at is null
-    ), s as (
-      insert into chat_sessions (id, organization_id, persona_id, user_id, title, platform, message_count)
-      select ${values.id}, ${organizationId}, p.id, ${values.userId}, ${values.title}, ${values.platform}::platform,
-             ${values.messages.length}
-      from p
-      returning *
-    ), m as (
+    with ${newSessionCtes(organizationId, values, sql`${values.messages.length}`)}, m as (
       insert into messages (id, organization_id, chat_session_id, role, content, status, metadata, reply_to_id, created_at, updated_at)
       select x.id, ${organizationId}, s.id, x.role::message_role, x.content, x.status::message_status,
              x.metadata, x.reply_to_id, x.created_at, x.created_at

@@ -1,21 +1,11 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../client';
 import type { feedbackRatings } from '../schema';
-import { feedbackColumns, selectList } from './projections';
+import { type FeedbackRow, feedbackColumns, selectList } from './projections';
+
+export type { FeedbackRow };
 
 export type FeedbackRating = (typeof feedbackRatings)[number];
-
-export type FeedbackRow = {
-  messageId: string;
-  chatSessionId: string;
-  personaId: string;
-  rating: FeedbackRating;
-  reason: string | null;
-  comment: string | null;
-  userId: string | null;
-  createdAt: Date | string;
-  updatedAt: Date | string;
-};
 
 /** A rating that is not there: the left-joined side of a query that found the message or session but no rating. */
 type NoFeedback = { [K in keyof FeedbackRow]: null };

@@ -8,6 +8,13 @@ import { attachments, chatSessions, messageFeedback, messages, personas } from '
  * every query that returns it.
  */
 type Fields = Record<string, Column>;
+
+/** A column's value as a row carries it: the builder reads timestamps as Date, raw SQL and JSON as text. */
+type Value<C extends Column, Time> = C['_']['data'] extends Date ? Time : C['_']['data'];
+/** The row type of a field map, so a raw statement's rows are typed from the same map it selects. */
+export type RowOf<F extends Fields, Time = Date | string> = {
+  [K in keyof F]: F[K]['_']['notNull'] extends true ? Value<F[K], Time> : Value<F[K], Time> | null;
+};
 /** The SQL alias each table has in a raw statement, by table name. */
 type Aliases = Record<string, string>;
 
@@ -27,7 +34,9 @@ export function selectList(fields: Fields, aliases: Aliases): SQL {
 
 /** `json_build_object('key', alias.column, …)`: the fields as one JSON object (timestamps become ISO strings). */
 export function jsonObject(fields: Fields, aliases: Aliases, extra?: SQL): SQL {
-  const pairs = Object.entries(fields).map(([key, column]) => sql`${sql.raw(`'${key}'`)}, ${columnRef(column, aliases)}`);
+  const pairs = Object.entries(fields).map(
+    ([key, column]) => sql`${sql.raw(`'${key}'`)}, ${columnRef(column, aliases)}`,
+  );
   return sql`json_build_object(${sql.join(extra ? [...pairs, extra] : pairs, sql`, `)})`;
 }
 
@@ -50,12 +59,15 @@ export const sessionColumns = {
   personaAvatarUrl: personas.avatarUrl,
 };
 
+export type SessionRow = RowOf<typeof sessionColumns>;
+
 /** sessionColumns in a raw statement where the session is `s` and its persona `p`. */
 export const sessionSelect = selectList(sessionColumns, { chat_sessions: 's', personas: 'p' });
 
-/** The persona as it is now (deleted or not), as an export carries it. */
-export const personaSnapshotColumns = {
+/** A persona's stored fields, as persona queries return them. */
+export const personaColumns = {
   id: personas.id,
+  organizationId: personas.organizationId,
   name: personas.name,
   avatarUrl: personas.avatarUrl,
   description: personas.description,
@@ -67,8 +79,12 @@ export const personaSnapshotColumns = {
   version: personas.version,
   createdAt: personas.createdAt,
   updatedAt: personas.updatedAt,
-  deletedAt: personas.deletedAt,
 };
+
+/** The persona as it is now (deleted or not), as an export carries it: its fields but the organization. */
+const { organizationId: _organizationId, ...personaFields } = personaColumns;
+export const personaSnapshotColumns = { ...personaFields, deletedAt: personas.deletedAt };
+export type PersonaSnapshot = RowOf<typeof personaSnapshotColumns>;
 
 /** A rating, as feedback queries return it and as an export carries it. */
 export const feedbackColumns = {
@@ -83,27 +99,13 @@ export const feedbackColumns = {
   updatedAt: messageFeedback.updatedAt,
 };
 
+export type FeedbackRow = RowOf<typeof feedbackColumns>;
+
 /** The rating of message `m` as a JSON object, or null. */
 export function feedbackJson(organizationId: string): SQL {
   return sql`(select ${jsonObject(feedbackColumns, { message_feedback: 'f' })}
     from message_feedback f where f.message_id = m.id and f.organization_id = ${organizationId})`;
 }
-
-/** An attachment's metadata (its text only when asked for), as getSession, listMessages and export return it. */
-export type AttachmentMeta = {
-  id: string;
-  filename: string;
-  declaredType: string;
-  detectedType: string;
-  byteSize: number;
-  sha256: string;
-  pageCount: number | null;
-  charCount: number;
-  truncated: boolean;
-  hasText: boolean;
-  createdAt: string;
-  text?: string;
-};
 
 const attachmentColumns = {
   id: attachments.id,
@@ -118,6 +120,9 @@ const attachmentColumns = {
   hasText: attachments.hasText,
   createdAt: attachments.createdAt,
 };
+
+/** An attachment's metadata (its text only when asked for), as getSession, listMessages and export return it. */
+export type AttachmentMeta = RowOf<typeof attachmentColumns, string> & { text?: string };
 
 /**
  * The attachment metadata of message `m` as a JSON array, oldest first: the one projection that

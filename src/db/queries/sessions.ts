@@ -1,32 +1,44 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../client';
 import type { platforms, sessionStatuses } from '../schema';
 import { chatSessions, personas } from '../schema';
 import { claimKey, type IdempotencyClaim, type IdempotencyRecord, readKey, recordFromRaw } from './idempotency';
 import type { MessageRow } from './messages';
-import { messageJson, sessionColumns, sessionSelect } from './projections';
+import { messageJson, type SessionRow, sessionColumns, sessionSelect } from './projections';
+
+export type { SessionRow };
+
 import { addUsage } from './usage';
 
 type Platform = (typeof platforms)[number];
 type SessionStatus = (typeof sessionStatuses)[number];
 
-export type SessionRow = {
+/** What a new session is made of; its persona must be a live one of the organization. */
+export type NewSession = {
   id: string;
-  organizationId: string;
   personaId: string;
-  userId: string | null;
   title: string | null;
-  platform: Platform;
-  status: SessionStatus;
-  messageCount: number;
-  lastActivityAt: Date | string;
-  archivedAt: Date | string | null;
-  archiveReason: string | null;
-  createdAt: Date | string;
-  updatedAt: Date | string;
-  personaName: string;
-  personaAvatarUrl: string | null;
+  platform: string;
+  userId: string | null;
 };
+
+/**
+ * The CTEs every statement creating a session starts with: `p`, the organization's live persona,
+ * and `s`, the new session made from it (its row returned), with `messageCount` messages. `claim`,
+ * when given, is a CTE body run between the two: the session is made only if it returns a row.
+ */
+export function newSessionCtes(organizationId: string, session: NewSession, messageCount: SQL, claim?: SQL): SQL {
+  return sql`p as (
+      select id, name, avatar_url, greeting, version from personas
+      where id = ${session.personaId} and organization_id = ${organizationId} and deleted_at is null
+    )${claim ? sql`, claim as (${claim})` : sql``}, s as (
+      insert into chat_sessions (id, organization_id, persona_id, user_id, title, platform, message_count)
+      select ${session.id}, ${organizationId}, p.id, ${session.userId}, ${session.title}, ${session.platform}::platform,
+             ${messageCount}
+      from p ${claim ? sql`where exists (select 1 from claim)` : sql``}
+      returning *
+    )`;
+}
 
 /**
  * Creates a session with a live persona of the organization, and the persona's greeting as the
@@ -36,29 +48,16 @@ export type SessionRow = {
 export async function insertSession(
   db: Db,
   organizationId: string,
-  values: {
-    id: string;
-    personaId: string;
-    title: string | null;
+  values: NewSession & {
     platform: Platform;
-    userId: string | null;
     greetingMessageId: string;
     idempotency: IdempotencyClaim | undefined;
   },
 ): Promise<{ session: SessionRow | undefined; idempotency: IdempotencyRecord | undefined }> {
-  const claim = values.idempotency ? sql`, claim as (${claimKey(organizationId, values.idempotency, sql`p`)})` : sql``;
-  const claimed = values.idempotency ? sql`where exists (select 1 from claim)` : sql``;
+  const claim = values.idempotency ? claimKey(organizationId, values.idempotency, sql`p`) : undefined;
+  const greeted = sql`case when coalesce(p.greeting, '') = '' then 0 else 1 end`;
   const insert = db.execute<SessionRow>(sql`
-    with p as (
-      select id, name, avatar_url, greeting, version from personas
-      where id = ${values.personaId} and organization_id = ${organizationId} and deleted_at is null
-    )${claim}, s as (
-      insert into chat_sessions (id, organization_id, persona_id, user_id, title, platform, message_count)
-      select ${values.id}, ${organizationId}, p.id, ${values.userId}, ${values.title}, ${values.platform},
-             case when coalesce(p.greeting, '') = '' then 0 else 1 end
-      from p ${claimed}
-      returning *
-    ), g as (
+    with ${newSessionCtes(organizationId, values, greeted, claim)}, g as (
       insert into messages (id, organization_id, chat_session_id, role, content, metadata)
       select ${values.greetingMessageId}, ${organizationId}, s.id, 'ASSISTANT', p.greeting,
              jsonb_build_object('greeting', true, 'personaVersion', p.version)

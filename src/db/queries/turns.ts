@@ -1,11 +1,11 @@
 import { sql } from 'drizzle-orm';
 import type { HistoryMessage } from '../../ai/prompt';
-import type { Chunk } from './sources';
 import { wellFormed } from '../../text';
 import { batchRaw, type Db } from '../client';
 import { insertAttachmentChunks } from './attachment-chunks';
 import { claimKey, type IdempotencyClaim, type IdempotencyRecord, readKey, recordFromRaw } from './idempotency';
 import { type MessageRole, type MessageRow, type MessageStatus, messageFromRaw, returning } from './messages';
+import type { Chunk } from './sources';
 import { addUsage } from './usage';
 
 export type NewAttachment = {
