@@ -6,10 +6,10 @@ import { newId } from '../ids';
 import { type Chunk, chunkPages } from '../sources/chunk';
 import { docxXmlBudget, extractDocx } from '../sources/docx';
 import { SourceFailure } from '../sources/failure';
-import { base64DecodedLength, base64Payload, decodeBase64 } from './base64';
+import { decodeBase64 } from './base64';
 import { htmlToText } from './html';
 import type { AttachmentInput } from './input';
-import { type Kind, kindOf, parseMimeType, SUPPORTED_TYPES, sniff } from './mime';
+import { checkUpload, type Kind, kindOf, parseMimeType, SUPPORTED_TYPES, sniff } from './mime';
 import { extractPdfText } from './pdf';
 
 /** Text in the declared charset (UTF-8 unless the type names another); binary content is refused. */
@@ -51,20 +51,7 @@ function checkInputs(inputs: AttachmentInput[], limits: AttachmentLimits): void 
   }
   let total = 0;
   for (const input of inputs) {
-    const { type } = parseMimeType(input.mimeType);
-    if (!kindOf(type)) {
-      throw new AppError(
-        'UNSUPPORTED_MEDIA_TYPE',
-        `Attachment "${input.filename}" has unsupported type "${input.mimeType}". Supported: ${SUPPORTED_TYPES.join(', ')}.`,
-      );
-    }
-    const size = base64DecodedLength(base64Payload(input.data));
-    if (size > limits.maxBytes) {
-      throw new AppError(
-        'PAYLOAD_TOO_LARGE',
-        `Attachment "${input.filename}" is ${size} bytes; the limit is ${limits.maxBytes} bytes per attachment.`,
-      );
-    }
+    const size = checkUpload('Attachment', input, SUPPORTED_TYPES, limits.maxBytes);
     total += size;
   }
   if (total > limits.maxTotalBytes) {

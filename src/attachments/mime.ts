@@ -1,3 +1,6 @@
+import { AppError } from '../errors';
+import { base64DecodedLength, base64Payload } from './base64';
+
 export type Kind = 'pdf' | 'docx' | 'text' | 'markdown' | 'csv' | 'json' | 'html';
 
 /** Declared MIME types we accept, and the kind of content each must be. */
@@ -44,4 +47,31 @@ export function sniff(bytes: Uint8Array): string {
   if (bytes[0] === 0xff && bytes[1] === 0xd8) return 'image/jpeg';
   if (bytes[0] === 0x50 && bytes[1] === 0x4b) return 'application/zip';
   return 'application/octet-stream';
+}
+
+/**
+ * Refuses an uploaded file (`what`: Attachment or Source) whose declared type is not one of `types`
+ * or whose decoded size passes `maxBytes`, from the base64 length, before anything is decoded.
+ * Returns the decoded size.
+ */
+export function checkUpload(
+  what: 'Attachment' | 'Source',
+  input: { filename: string; mimeType: string; data: string },
+  types: string[],
+  maxBytes: number,
+): number {
+  if (!types.includes(parseMimeType(input.mimeType).type)) {
+    throw new AppError(
+      'UNSUPPORTED_MEDIA_TYPE',
+      `${what} "${input.filename}" has unsupported type "${input.mimeType}". Supported: ${types.join(', ')}.`,
+    );
+  }
+  const size = base64DecodedLength(base64Payload(input.data));
+  if (size > maxBytes) {
+    throw new AppError(
+      'PAYLOAD_TOO_LARGE',
+      `${what} "${input.filename}" is ${size} bytes; the limit is ${maxBytes} bytes per ${what.toLowerCase()}.`,
+    );
+  }
+  return size;
 }

@@ -1,8 +1,9 @@
-import { base64DecodedLength, base64Payload, decodeBase64 } from '../attachments/base64';
-import { parseMimeType, SUPPORTED_TYPES } from '../attachments/mime';
+import { decodeBase64 } from '../attachments/base64';
+import { checkUpload, SUPPORTED_TYPES } from '../attachments/mime';
 import { sha256Hex } from '../auth/keys';
+import type { SourceLimits } from '../config';
 import type { AuthedContext } from '../context';
-import { deleteSource, insertSourceWithinLimits, type SourceRow } from '../db/queries/sources';
+import { deleteSource, type InsertRefusal, insertSourceWithinLimits, type SourceRow } from '../db/queries/sources';
 import { AppError } from '../errors';
 import { newId } from '../ids';
 import { DOCX_TYPE } from './extract';
@@ -11,6 +12,26 @@ import { DOCX_TYPE } from './extract';
 const SOURCE_TYPES = [...SUPPORTED_TYPES, DOCX_TYPE];
 
 export type AddSourceInput = { personaId: string; filename: string; mimeType: string; data: string };
+
+/** Why the source was not added, as the caller is told it. */
+function refusalError(
+  result: { refusal: InsertRefusal; count: number; totalBytes: number },
+  input: AddSourceInput,
+  byteSize: number,
+  limits: SourceLimits,
+): AppError {
+  if (result.refusal === 'PERSONA_NOT_FOUND') return new AppError('NOT_FOUND', `Persona ${input.personaId} not found.`);
+  if (result.refusal === 'TOO_MANY_SOURCES') {
+    return new AppError(
+      'CONFLICT',
+      `Persona ${input.personaId} has ${result.count} sources; the limit is ${limits.maxPerPersona} per persona. Delete one first.`,
+    );
+  }
+  return new AppError(
+    'PAYLOAD_TOO_LARGE',
+    `This organization's sources total ${result.totalBytes} bytes; adding ${byteSize} more would pass the limit of ${limits.maxTotalBytes} bytes.`,
+  );
+}
 
 /**
  * Adds a knowledge source: checks what is cheap to check (type, size, base64, limits), stores the
@@ -26,20 +47,7 @@ export async function addSource(ctx: AuthedContext, input: AddSourceInput): Prom
     throw new AppError('INTERNAL', 'Knowledge sources are not configured (SOURCE_BLOBS / SOURCE_QUEUE bindings).');
   }
   const limits = ctx.config.sources;
-  const { type } = parseMimeType(input.mimeType);
-  if (!SOURCE_TYPES.includes(type)) {
-    throw new AppError(
-      'UNSUPPORTED_MEDIA_TYPE',
-      `Source "${input.filename}" has unsupported type "${input.mimeType}". Supported: ${SOURCE_TYPES.join(', ')}.`,
-    );
-  }
-  const size = base64DecodedLength(base64Payload(input.data));
-  if (size > limits.maxBytes) {
-    throw new AppError(
-      'PAYLOAD_TOO_LARGE',
-      `Source "${input.filename}" is ${size} bytes; the limit is ${limits.maxBytes} bytes per source.`,
-    );
-  }
+  checkUpload('Source', input, SOURCE_TYPES, limits.maxBytes);
   const bytes = decodeBase64(`Source "${input.filename}"`, input.data);
   if (bytes.length === 0) throw new AppError('BAD_REQUEST', `Source "${input.filename}" is empty.`);
 
@@ -59,20 +67,7 @@ export async function addSource(ctx: AuthedContext, input: AddSourceInput): Prom
     },
     limits,
   );
-  if ('refusal' in result) {
-    if (result.refusal === 'PERSONA_NOT_FOUND')
-      throw new AppError('NOT_FOUND', `Persona ${input.personaId} not found.`);
-    if (result.refusal === 'TOO_MANY_SOURCES') {
-      throw new AppError(
-        'CONFLICT',
-        `Persona ${input.personaId} has ${result.count} sources; the limit is ${limits.maxPerPersona} per persona. Delete one first.`,
-      );
-    }
-    throw new AppError(
-      'PAYLOAD_TOO_LARGE',
-      `This organization's sources total ${result.totalBytes} bytes; adding ${bytes.length} more would pass the limit of ${limits.maxTotalBytes} bytes.`,
-    );
-  }
+  if ('refusal' in result) throw refusalError(result, input, bytes.length, limits);
   try {
     await blobs.put(blobKey, bytes, { httpMetadata: { contentType: input.mimeType } });
     await jobs.send({ organizationId: auth.organizationId, sourceId: id }, { contentType: 'json' });
