@@ -68,7 +68,7 @@ function asJob(body: unknown): SourceJob | undefined {
  */
 export const queue: ExportedHandlerQueueHandler<Env, unknown> = async (batch, env) => {
   const db = createDb(env);
-  const scope = { requestId: backgroundRequestId('queue'), env: env as unknown as Record<string, unknown> };
+  const scope = { requestId: backgroundRequestId('queue'), env };
   for (const message of batch.messages) {
     const job = asJob(message.body);
     if (!job) {
