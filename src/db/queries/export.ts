@@ -3,10 +3,9 @@ import type { Db } from '../client';
 import type { FeedbackRow } from './feedback';
 import type { MessageRow } from './messages';
 import { jsonObject, messageJson, type PersonaSnapshot, personaSnapshotColumns, sessionSelect } from './projections';
+import { newSessionCtes, type SessionRow } from './sessions';
 
 export type { PersonaSnapshot };
-
-import { newSessionCtes, type SessionRow } from './sessions';
 
 /**
  * Largest page of an export, in bytes of message JSON. Neon answers 507 past 10 MiB, and its HTTP

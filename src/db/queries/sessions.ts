@@ -1,14 +1,14 @@
 import { and, eq, type SQL, sql } from 'drizzle-orm';
+import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import type { Db } from '../client';
 import type { platforms, sessionStatuses } from '../schema';
 import { chatSessions, personas } from '../schema';
 import { claimKey, type IdempotencyClaim, type IdempotencyRecord, readKey, recordFromRaw } from './idempotency';
 import type { MessageRow } from './messages';
 import { messageJson, type SessionRow, sessionColumns, sessionSelect } from './projections';
+import { addUsage } from './usage';
 
 export type { SessionRow };
-
-import { addUsage } from './usage';
 
 type Platform = (typeof platforms)[number];
 type SessionStatus = (typeof sessionStatuses)[number];
@@ -157,7 +157,7 @@ export async function updateSession(
   id: string,
   changes: SessionChanges,
 ): Promise<SessionRow | undefined> {
-  const set: Record<string, unknown> = { updatedAt: sql`now()` };
+  const set: PgUpdateSetSource<typeof chatSessions> = { updatedAt: sql`now()` };
   if (changes.title !== undefined) set.title = changes.title;
   if (changes.status === 'ARCHIVED') {
     set.status = 'ARCHIVED';
