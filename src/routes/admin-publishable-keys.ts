@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { SUPPORTED_TYPES } from '../attachments/extract';
+import { SUPPORTED_TYPES } from '../attachments/mime';
 import { generateApiKey, PUBLISHABLE_KEY_PREFIX, sha256Hex } from '../auth/keys';
 import { forgetCachedPublishableKeys } from '../auth/publishable';
 import { WIDGET_ATTACHMENT_BOUNDS, WIDGET_ATTACHMENT_DEFAULTS } from '../auth/visitor-attachments';

@@ -1,7 +1,7 @@
 import type { ContextAttachment, KnowledgePassage } from '../ai/prompt';
 import { estimateTokens } from '../config';
 import type { Db } from '../db/client';
-import { type Passage, searchKnowledge } from '../db/queries/sources';
+import { type Passage, searchKnowledge } from '../db/queries/retrieval';
 import { type LogScope, log } from '../log';
 
 /** Passages ranked per turn; those that fit the knowledge budget are sent. */

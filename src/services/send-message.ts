@@ -33,7 +33,7 @@ export async function prepareAttachments(
   if (!state) throw new AppError('NOT_FOUND', `Chat session ${chatSessionId} not found.`);
   const refusal = sessionRefusal(state);
   if (refusal) throw refusal;
-  return extractAttachments(inputs, ctx.env);
+  return extractAttachments(inputs, ctx.config.attachments);
 }
 
 /**

@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import type { AttachmentMeta } from './projections';
 
 /**
  * The shapes of a message as the queries read and write them: shared by messages.ts (reads, deletes,
@@ -19,7 +20,7 @@ export type MessageRow = {
   replyToId: string | null;
   createdAt: Date | string;
   updatedAt: Date | string;
-  attachments?: Record<string, unknown>[];
+  attachments?: AttachmentMeta[];
 };
 
 /** A message row as raw SQL returns it (`returning` below), before messageFromRaw. */
@@ -53,9 +54,7 @@ export function messageFromRow(r: RawMessageRow): MessageRow {
 /** A message from an untyped row or a JSON object of one (export and getSession build them with its attachments). */
 export function messageFromRaw(r: Record<string, unknown>): MessageRow {
   const message = messageFromRow(r as RawMessageRow);
-  return Array.isArray(r.attachments)
-    ? { ...message, attachments: r.attachments as Record<string, unknown>[] }
-    : message;
+  return Array.isArray(r.attachments) ? { ...message, attachments: r.attachments as AttachmentMeta[] } : message;
 }
 
 /** The columns of RawMessageRow, for `returning` and `select` clauses of raw statements. */

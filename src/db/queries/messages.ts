@@ -2,8 +2,8 @@ import { and, eq, sql } from 'drizzle-orm';
 import { wellFormed } from '../../text';
 import type { Db } from '../client';
 import { messages } from '../schema';
-import { attachmentsJson } from './attachment-projection';
 import { type MessageRow, messageFromRaw, messageFromRow, type RawMessageRow, returning } from './message-rows';
+import { attachmentsJson } from './projections';
 import { addUsage } from './usage';
 
 // The message shapes live in message-rows.ts (shared with turns.ts); callers keep importing them from here.

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { assertModelConfigured } from '../../ai/model';
-import { deleteMessageWithReplies, listMessages, messageFromRaw } from '../../db/queries/messages';
+import { deleteMessageWithReplies, listMessages } from '../../db/queries/messages';
 import {
   deleteSession,
   getSessionSummary,
@@ -84,7 +84,7 @@ export const chatRouter = router({
     .query(async ({ ctx, input }) => {
       const found = await getSessionWithMessages(ctx.db, ctx.auth.organizationId, input.id, input);
       if (!found) throw notFound(input.id);
-      return { ...sessionView(found.session), messages: found.messages.map((m) => messageView(messageFromRaw(m))) };
+      return { ...sessionView(found.session), messages: found.messages.map(messageView) };
     }),
 
   updateSession: authedProcedure
