@@ -98,13 +98,3 @@ export type Env = {
   /** Statements per cron run at most (default 20); what remains waits for the next run. */
   ARCHIVE_MAX_BATCHES?: string;
 };
-
-/**
- * Reads an integer setting, falling back when unset or malformed. Superseded by src/config.ts
- * (loadConfig); removed when the last reader moves.
- */
-export function intSetting(value: string | undefined, fallback: number): number {
-  if (value === undefined || value.trim() === '') return fallback;
-  const n = Number(value);
-  return Number.isFinite(n) ? Math.trunc(n) : fallback;
-}

@@ -1,10 +1,9 @@
 import { Hono } from 'hono';
 import { LOCAL_SECRET_HEADER } from '../db/client';
 import type { Env } from '../env';
-import { AppError } from '../errors';
+import { AppError, errorResponse } from '../errors';
 import type { HonoEnv } from '../hono-env';
 import { hostnameOfHostHeader, isLoopbackHost, isLoopbackUrl } from '../loopback';
-import { errorResponse } from './errors';
 import { PLAYGROUND_HTML, serveUiFile } from './ui-assets';
 
 /**

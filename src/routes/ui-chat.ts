@@ -6,9 +6,9 @@ import { authenticateRequest } from '../auth/authenticate';
 import type { Context } from '../context';
 import { AppError, INTERNAL_MESSAGE, logFailure, toAppError } from '../errors';
 import type { HonoEnv } from '../hono-env';
-import { sendMessageInput } from '../inputs/send-message';
 import { requestContext } from '../request-context';
 import { prepareAttachments } from '../services/send-message';
+import { sendMessageInput } from '../services/send-message-input';
 import { followCurrentReply, startTurnStream, stopCurrentReply, type TurnEvent } from '../services/session-object';
 import { describeIssues } from '../validation';
 

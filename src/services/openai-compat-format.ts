@@ -1,7 +1,6 @@
 import type { ReplyUsage } from '../ai/reply';
-import type { AppError } from '../errors';
 
-/** OpenAI's shapes for what a completion reports: finish reason, usage, errors. */
+/** OpenAI's shapes for what a completion reports: finish reason and usage (errors: src/errors/respond.ts). */
 
 /** OpenAI's finish_reason for the AI SDK's. */
 export function finishReason(reason: string): 'stop' | 'length' | 'content_filter' {
@@ -18,25 +17,4 @@ export function usageOf(usage: ReplyUsage) {
     completion_tokens: completion,
     total_tokens: usage.totalTokens ?? prompt + completion,
   };
-}
-
-/** The error body OpenAI clients parse: `{error:{message,type,code,param}}`. */
-export function openAiErrorBody(error: AppError) {
-  const type =
-    error.status === 401
-      ? 'authentication_error'
-      : error.status === 403
-        ? 'permission_error'
-        : error.status === 429
-          ? 'rate_limit_error'
-          : error.status >= 500
-            ? 'server_error'
-            : 'invalid_request_error';
-  const code =
-    error.appCode === 'NOT_FOUND' && error.message.startsWith('The model')
-      ? 'model_not_found'
-      : error.status === 401
-        ? 'invalid_api_key'
-        : error.appCode.toLowerCase();
-  return { error: { message: error.message, type, code, param: null } };
 }

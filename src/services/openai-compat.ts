@@ -15,7 +15,7 @@ import { dailyCapReached, sessionRefusal } from './turn-refusals';
 import type { TurnEvent } from './turn-wire';
 
 // The OpenAI-compatible surface's request schema and response shapes, for routes/openai.ts and the OpenAPI document.
-export { finishReason, openAiErrorBody, usageOf } from './openai-compat-format';
+export { finishReason, usageOf } from './openai-compat-format';
 export { type CompletionRequest, completionRequest, parseCompletionRequest } from './openai-compat-request';
 
 export type CompletionEvent =

@@ -3,8 +3,8 @@ import { z } from 'zod';
 import { assertModelConfigured } from '../../ai/model';
 import { AppError } from '../../errors';
 import { id } from '../../inputs/common';
-import { sendMessageInput } from '../../inputs/send-message';
 import { prepareAttachments } from '../../services/send-message';
+import { sendMessageInput } from '../../services/send-message-input';
 import { followReply, startTurnStream, stopReply, type TurnEvent } from '../../services/session-object';
 import { authedProcedure } from '../init';
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { attachmentInput } from '../attachments/input';
 import { messageRoles } from '../db/schema';
-import { id, metadata, text } from './common';
+import { id, metadata, text } from '../inputs/common';
 
 /** chat.sendMessage's input, shared by its streamed forms and POST /api/chat (src/routes/ui-chat.ts). */
 export const sendMessageInput = z.object({
