@@ -10,7 +10,7 @@
  *   engine      durable/, services/
  *   domain      ai/, attachments/, sources/, auth/, views/, webhooks/, ui/, widget/
  *   data        db/
- *   base        every other src/*.ts (config, context, errors, log, env, ids, text, …)
+ *   base        every other src/*.ts (config, context, log, env, ids, text, …), errors/ and inputs/
  * Two more rules: a route never imports a tRPC router (shared code lives below both), and the base's
  * context.ts and env.ts may name other layers' types (`import type`: the request context and the
  * bindings describe them) but never import their code.
@@ -30,7 +30,7 @@ export function layerOf(file: string): Layer {
   if (/^(durable|services)\//.test(file)) return 'engine';
   if (/^(ai|attachments|sources|auth|views|webhooks|ui|widget)\//.test(file)) return 'domain';
   if (/^db\//.test(file)) return 'data';
-  if (!file.includes('/')) return 'base';
+  if (!file.includes('/') || /^(errors|inputs)\//.test(file)) return 'base';
   throw new Error(`${file}: no layer; add its folder to dev/check-layers.ts`);
 }
 

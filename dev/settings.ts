@@ -7,59 +7,8 @@
  * message naming it. Pure functions (no file or process access), so the workerd tests can check them.
  */
 
-type Rule =
-  | { kind: 'int'; min: number; max?: number }
-  | { kind: 'enum'; values: readonly string[] }
-  | { kind: 'url' }
-  | { kind: 'postgres' }
-  | { kind: 'origins' }
-  | { kind: 'text' };
-
-const int = (min: number, max?: number): Rule => (max === undefined ? { kind: 'int', min } : { kind: 'int', min, max });
-
-/** Settings a developer may set, as the Worker reads them (src/env.ts). */
-export const DEV_SETTINGS = {
-  DATABASE_URL: { kind: 'postgres' },
-  // Read by npm run dev itself (not passed to the Worker): "1" allows a DATABASE_URL on another machine.
-  ALLOW_REMOTE_DATABASE: { kind: 'enum', values: ['1'] },
-  OPENAI_API_KEY: { kind: 'text' },
-  OPENAI_BASE_URL: { kind: 'url' },
-  OPENAI_API_STYLE: { kind: 'enum', values: ['responses', 'chat'] },
-  DEFAULT_MODEL: { kind: 'text' },
-  MODEL_TIMEOUT_MS: int(1),
-  MODEL_MAX_RETRIES: int(0, 10),
-  CONTEXT_TOKEN_BUDGET: int(1),
-  AUTH_CACHE_TTL_SECONDS: int(0),
-  ARCHIVE_IDLE_DAYS: int(1),
-  ARCHIVE_BATCH_SIZE: int(1),
-  ARCHIVE_MAX_BATCHES: int(1),
-  ATTACHMENT_MAX_BYTES: int(1),
-  ATTACHMENTS_MAX_COUNT: int(0, 20),
-  ATTACHMENTS_MAX_TOTAL_BYTES: int(1),
-  PDF_MAX_PAGES: int(1),
-  PDF_MAX_STREAM_BYTES: int(1),
-  PDF_MAX_DECODED_BYTES: int(1),
-  PDF_MAX_OPERATIONS: int(1),
-  PDF_MAX_MS: int(1),
-  ATTACHMENT_MAX_CHARS: int(1),
-  ATTACHMENT_MAX_INDEXED_CHARS: int(0),
-  ATTACHMENT_CHUNK_MIN_CHARS: int(1),
-  SOURCES_MAX_PER_PERSONA: int(1),
-  SOURCE_MAX_BYTES: int(1),
-  SOURCES_MAX_TOTAL_BYTES: int(1),
-  SOURCE_MAX_PAGES: int(1),
-  SOURCE_MAX_CHARS: int(1),
-  KNOWLEDGE_TOKEN_BUDGET: int(0),
-  DAILY_MODEL_CALL_CAP: int(0),
-  RATE_LIMIT_PER_MINUTE: int(1),
-  MAX_BODY_BYTES: int(1),
-  CORS_ORIGINS: { kind: 'origins' },
-  AUTH_FAILURES_PER_MINUTE: int(1),
-  VISITOR_TOKEN_SECRET: { kind: 'text' },
-  VISITOR_TOKEN_TTL_SECONDS: int(60),
-} as const satisfies Record<string, Rule>;
-
-export type DevSettingName = keyof typeof DEV_SETTINGS;
+import type { z } from 'zod';
+import { type SettingName, settingsSchema } from '../src/settings.ts';
 
 /** Names of the configuration table that `npm run dev` provides itself, and why they cannot be set. */
 export const MANAGED_SETTINGS = {
@@ -73,6 +22,28 @@ export const MANAGED_SETTINGS = {
   SOURCE_QUEUE: 'it is a binding declared in wrangler.toml (Queues; local in wrangler dev), not a variable',
   WEBHOOK_QUEUE: 'it is a binding declared in wrangler.toml (Queues; local in wrangler dev), not a variable',
 } as const;
+
+/**
+ * How a value is checked: the Worker's own schema (src/settings.ts: type, range, default), or, for
+ * what only `npm run dev` reads, a rule here.
+ */
+type Rule = { kind: 'worker' } | { kind: 'enum'; values: readonly string[] } | { kind: 'postgres' };
+
+/** The Worker's settings a developer may set: all of src/settings.ts but those npm run dev manages. */
+type WorkerSettingName = Exclude<SettingName, keyof typeof MANAGED_SETTINGS>;
+export type DevSettingName = 'DATABASE_URL' | 'ALLOW_REMOTE_DATABASE' | WorkerSettingName;
+
+const workerSettings = Object.keys(settingsSchema.shape).filter(
+  (name): name is WorkerSettingName => !Object.hasOwn(MANAGED_SETTINGS, name),
+);
+
+/** Settings a developer may set, as the Worker reads them. */
+export const DEV_SETTINGS: Record<DevSettingName, Rule> = {
+  DATABASE_URL: { kind: 'postgres' },
+  // Read by npm run dev itself (not passed to the Worker): "1" allows a DATABASE_URL on another machine.
+  ALLOW_REMOTE_DATABASE: { kind: 'enum', values: ['1'] },
+  ...(Object.fromEntries(workerSettings.map((name) => [name, { kind: 'worker' }])) as Record<WorkerSettingName, Rule>),
+};
 
 export type SettingSource = '.dev.vars' | 'environment' | '--var';
 
@@ -110,38 +81,27 @@ export function parseDevVars(text: string): { entries: [string, string, number][
 
 /** Why `value` is not valid for `name`, or null when it is. */
 export function checkValue(name: DevSettingName, value: string): string | null {
-  const rule: Rule = DEV_SETTINGS[name];
+  const rule = DEV_SETTINGS[name];
   if (/[\r\n]/.test(value)) return 'must be on one line';
   switch (rule.kind) {
-    case 'int': {
-      if (!/^\d+$/.test(value.trim())) return `expected a whole number, got "${value}"`;
-      const n = Number(value);
-      if (n < rule.min) return `must be at least ${rule.min}, got ${n}`;
-      if (rule.max !== undefined && n > rule.max) return `must be at most ${rule.max}, got ${n}`;
-      return null;
-    }
+    case 'worker':
+      return workerProblem(name as WorkerSettingName, value);
     case 'enum':
       return rule.values.includes(value) ? null : `expected one of ${rule.values.join(', ')}, got "${value}"`;
-    case 'url':
-      return /^https?:\/\/[^\s/]+/.test(value) && URL.canParse(value)
-        ? null
-        : `expected an http(s) URL, got "${value}"`;
     case 'postgres':
       return /^postgres(ql)?:\/\//.test(value) && URL.canParse(value)
         ? null
         : 'expected a postgresql:// connection string';
-    case 'origins': {
-      const bad = value
-        .split(',')
-        .map((o) => o.trim())
-        .filter((o) => o && !/^https?:\/\/[^/\s]+$/.test(o));
-      return bad.length
-        ? `expected comma-separated origins like https://app.example.com, got "${bad.join(', ')}"`
-        : null;
-    }
-    case 'text':
-      return null;
   }
+}
+
+/** The Worker's own verdict (what loadConfig would answer 503 with), with the value quoted. */
+function workerProblem(name: WorkerSettingName, value: string): string | null {
+  const result = (settingsSchema.shape[name] as z.ZodType).safeParse(value);
+  if (result.success) return null;
+  const issue = result.error.issues[0];
+  if (issue?.code === 'too_small' || issue?.code === 'too_big') return `${issue.message}, got ${value.trim()}`;
+  return `${issue?.message ?? 'is not valid'}, got "${value}"`;
 }
 
 function isDevSetting(name: string): name is DevSettingName {

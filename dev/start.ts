@@ -19,6 +19,7 @@ import { type AddressInfo, createServer as createTcpServer } from 'node:net';
 import { devNull } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { MIN_ADMIN_TOKEN_LENGTH } from '../src/settings.ts';
 import { type DevSettingName, resolveDevSettings, SettingsError } from './settings.ts';
 import { refuseForeign, startSqlServer } from './sql-server.ts';
 
@@ -63,9 +64,7 @@ function assertDevDatabase(databaseUrl: string | undefined, allowRemote: string 
   );
 }
 
-/** The same rule as the Worker (src/routes/admin.ts): an admin token must have at least 32 characters. */
-const MIN_ADMIN_TOKEN_LENGTH = 32;
-
+/** The Worker's rule (src/settings.ts, enforced in src/routes/admin.ts): admin tokens of 32 characters or more. */
 function assertAdminToken(token: string): void {
   if (token.length < MIN_ADMIN_TOKEN_LENGTH) {
     throw new Error(

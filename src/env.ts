@@ -1,14 +1,17 @@
-import type { ChatSession } from './durable/chat-session';
 import type { SourceJob } from './sources/job';
 import type { WebhookJob } from './webhooks/job';
 
 /**
  * Bindings the Worker receives. Secrets are set with `wrangler secret put`; locally `npm run dev`
- * passes them as vars. Everything optional has a documented default in the README.
+ * passes them as vars. Everything optional has a documented default in the README. Code reads the
+ * settings parsed (src/config.ts: `ctx.config`, `loadConfig(env)`), not these strings.
  */
 export type Env = {
-  /** The per-session Durable Object that runs turns (wrangler.toml [[durable_objects.bindings]]). */
-  CHAT_SESSIONS: DurableObjectNamespace<ChatSession>;
+  /**
+   * The per-session Durable Object that runs turns (wrangler.toml [[durable_objects.bindings]]).
+   * Typed with its class in src/services/session-object.ts, so this base file does not import the object.
+   */
+  CHAT_SESSIONS: DurableObjectNamespace;
   /** Postgres connection string (Neon in production). Secret. */
   DATABASE_URL: string;
   /**
@@ -44,7 +47,7 @@ export type Env = {
   MODEL_MAX_RETRIES?: string;
   /** Token budget for the history sent to the model. */
   CONTEXT_TOKEN_BUDGET?: string;
-  /** Attachment limits; defaults in src/attachments/limits.ts and the README. */
+  /** Attachment limits; defaults and ranges in src/config.ts and the README. */
   ATTACHMENT_MAX_BYTES?: string;
   ATTACHMENTS_MAX_COUNT?: string;
   ATTACHMENTS_MAX_TOTAL_BYTES?: string;
@@ -61,7 +64,7 @@ export type Env = {
   SOURCE_QUEUE?: Queue<SourceJob>;
   /** Webhook deliveries (src/webhooks): one message per delivery attempt series (wrangler.toml). */
   WEBHOOK_QUEUE?: Queue<WebhookJob>;
-  /** Knowledge-source limits; defaults in src/sources/limits.ts and the README. */
+  /** Knowledge-source limits; defaults and ranges in src/config.ts and the README. */
   SOURCES_MAX_PER_PERSONA?: string;
   SOURCE_MAX_BYTES?: string;
   SOURCES_MAX_TOTAL_BYTES?: string;
@@ -98,10 +101,3 @@ export type Env = {
   /** Statements per cron run at most (default 20); what remains waits for the next run. */
   ARCHIVE_MAX_BATCHES?: string;
 };
-
-/** Reads an integer setting, falling back when unset or malformed. */
-export function intSetting(value: string | undefined, fallback: number): number {
-  if (value === undefined || value.trim() === '') return fallback;
-  const n = Number(value);
-  return Number.isFinite(n) ? Math.trunc(n) : fallback;
-}

@@ -1,4 +1,5 @@
-import { type Env, intSetting } from './env';
+import type { Config } from './config';
+import type { Env } from './env';
 import { AppError } from './errors';
 
 /**
@@ -11,16 +12,18 @@ const windows = new Map<string, { start: number; count: number }>();
 const WINDOW_MS = 60_000;
 const MAX_TRACKED = 50_000;
 
-export const DEFAULT_RATE_LIMIT_PER_MINUTE = 600;
+/** What the limit needs of a request: the binding (if any) and RATE_LIMIT_PER_MINUTE. */
+export type RateLimited = { env: Pick<Env, 'API_RATE_LIMITER'>; config: Config };
 
-export async function enforceRateLimit(env: Env, apiKeyId: string): Promise<void> {
-  if (env.API_RATE_LIMITER) {
-    const { success } = await env.API_RATE_LIMITER.limit({ key: apiKeyId });
+export async function enforceRateLimit(ctx: RateLimited, apiKeyId: string): Promise<void> {
+  const binding = ctx.env.API_RATE_LIMITER;
+  if (binding) {
+    const { success } = await binding.limit({ key: apiKeyId });
     // The binding does not say when its window ends; its period is at most 60 s.
     if (!success) throw tooMany(60);
     return;
   }
-  const limit = intSetting(env.RATE_LIMIT_PER_MINUTE, DEFAULT_RATE_LIMIT_PER_MINUTE);
+  const limit = ctx.config.limits.rateLimitPerMinute;
   const now = Date.now();
   let window = windows.get(apiKeyId);
   if (!window || now - window.start >= WINDOW_MS) {

@@ -7,7 +7,7 @@ import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { env } from 'cloudflare:workers';
 import { describe, expect, inject, it } from 'vitest';
 import { createApp } from '../src/app';
-import { attachmentLimits } from '../src/attachments/limits';
+import { loadConfig } from '../src/config';
 import type { AttachmentView } from '../src/views/message';
 import { type ApiResponse, authHeaders, createTenant, data, mutate, query, type Tenant } from './helpers/api';
 import { type PdfFixtureEntry, pdfFixture, pdfFixtures } from './helpers/pdf-fixtures';
@@ -156,7 +156,7 @@ function startsWithPdfHeader(base64: string): boolean {
 // ---------------------------------------------------------------------------------------------------
 
 /** The limits the Worker under test runs with (wrangler.toml vars, else the defaults). */
-const limits = attachmentLimits(env);
+const limits = loadConfig(env).attachments;
 
 const corpus = inject('pdfFixtures');
 const manifest: PdfFixtureEntry[] = corpus?.manifest ?? [];

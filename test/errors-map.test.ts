@@ -1,6 +1,6 @@
 import { DrizzleQueryError } from 'drizzle-orm/errors';
 import { describe, expect, it } from 'vitest';
-import { mapKnownError } from '../src/errors-map';
+import { mapKnownError } from '../src/errors';
 import { describeError } from '../src/log';
 import { request } from './helpers/api';
 

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { extractAttachments } from '../src/attachments/extract';
 import { decodeEntities, htmlToText } from '../src/attachments/html';
 import { scanPdfStreams } from '../src/attachments/pdf-streams';
+import { loadConfig } from '../src/config';
 import type { Env } from '../src/env';
 import { type ApiResponse, createTenant, data, mutate, request, type Tenant } from './helpers/api';
 import {
@@ -135,7 +136,7 @@ describe('hostile PDFs through chat.sendMessage', () => {
 
 describe('PDF budgets (extractAttachments with settings changed)', () => {
   const read = (bytes: Uint8Array, overrides: Partial<Env>) =>
-    extractAttachments([pdf('file.pdf', bytes)], { ...(env as unknown as Env), ...overrides });
+    extractAttachments([pdf('file.pdf', bytes)], loadConfig({ ...(env as unknown as Env), ...overrides }).attachments);
 
   it('reads an ordinary PDF under the default budgets', async () => {
     const [out] = await read(textPdf('Quarterly report: revenue grew.'), {});
@@ -215,7 +216,7 @@ describe('HTML to text in linear time', () => {
       report(filename, ms, probe, `${result.status} ${message(result)}`);
       expect(result.status, message(result)).toBe(200);
       expect(probe.answered).toBeGreaterThan(0);
-      const [stored] = await extractAttachments([attachment], env as unknown as Env);
+      const [stored] = await extractAttachments([attachment], loadConfig(env).attachments);
       expect(stored?.text.slice(0, 40)).toMatch(expected);
     }
   });

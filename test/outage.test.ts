@@ -98,7 +98,9 @@ describe('the database stops in the middle of a streamed reply', () => {
         query: "update messages set updated_at = now() - interval '10 minutes' where id = $1",
         params: [messages[1].id],
       });
-      await closeAbandonedRepliesJob({ cron: 'test', scheduledTime: Date.now(), noRetry() {} }, env);
+      await closeAbandonedRepliesJob({ cron: 'test', scheduledTime: Date.now(), noRetry() {} }, env, {
+        requestId: 'test',
+      });
       messages = data<any>(await query('chat.getSession', { id: session.id }, { tenant })).messages;
       expect(messages[1]).toMatchObject({ status: 'INCOMPLETE', metadata: { error: { code: 'ABANDONED' } } });
     });

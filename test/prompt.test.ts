@@ -3,13 +3,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   buildPrompt,
-  estimateTokens,
   type HistoryAttachment,
   type HistoryMessage,
   MIN_PARTIAL_ATTACHMENT_TOKENS,
   renderAttachment,
   structureNote,
 } from '../src/ai/prompt';
+import { estimateTokens } from '../src/config';
 
 const persona = { name: 'Doc Bot', instructions: 'Answer from the documents.' };
 /** A fixed boundary so expected prompts can be written out; prompt-forgery.test.ts covers the random one. */

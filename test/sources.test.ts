@@ -7,7 +7,7 @@ import { env } from 'cloudflare:workers';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createDb } from '../src/db/client';
-import { queryTerms } from '../src/db/queries/sources';
+import { queryTerms } from '../src/db/queries/retrieval';
 import { chunkPages } from '../src/sources/chunk';
 import { ingestSource, queue, SOURCE_DEAD_LETTER_QUEUE } from '../src/sources/ingest';
 import { createTenant, data, mutate, query, type Tenant } from './helpers/api';

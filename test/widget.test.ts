@@ -475,7 +475,13 @@ describe('widget CORS', () => {
     expect(res.headers.get('content-type')).toMatch(/javascript/);
     expect(res.headers.get('cache-control')).toMatch(/max-age=\d+/);
     const etag = res.headers.get('etag') ?? '';
-    expect(await res.text()).toContain('attachShadow');
+    const source = await res.text();
+    expect(source).toContain('attachShadow');
+    // One classic script (embed codes have no type="module"): the widget's modules and the shared SSE
+    // parser (src/ui/sse.js) joined in one function, without their imports and exports.
+    expect(source).toMatch(/^\/\*! Persona chat widget v1/);
+    expect(source).toContain('async function* readSse(');
+    expect(source).not.toMatch(/^\s*(import|export)\s/m);
     const again = await worker.fetch(`${BASE}/widget.js`, { headers: { 'if-none-match': etag } });
     expect(again.status).toBe(304);
   });
@@ -615,8 +621,12 @@ describe('widget preview page', () => {
   it('embeds the widget for a key and persona, taking only values that match their patterns', async () => {
     const res = await worker.fetch(`${BASE}/playground/widget?key=pub_abc-DEF_123&persona=persona_01X&color=%230f766e`);
     expect(res.status).toBe(200);
-    expect(res.headers.get('content-security-policy')).toMatch(/script-src 'self'/);
+    const csp = res.headers.get('content-security-policy') ?? '';
+    expect(csp).toMatch(/script-src 'self';/);
+    expect(csp).toMatch(/style-src 'self';/);
+    expect(csp).not.toMatch(/unsafe-/);
     const html = await res.text();
+    expect(html).not.toMatch(/<style\b|\sstyle\s*=/i);
     expect(html).toContain(
       '<script src="/widget.js" data-key="pub_abc-DEF_123" data-persona="persona_01X" data-color="#0f766e" async>',
     );

@@ -40,12 +40,15 @@ async function ours(): Promise<Extract> {
   type Input = { filename: string; mimeType: string; data: string; password?: string };
   type Output = { pageCount: number | null; charCount: number };
   const url = pathToFileURL(join(root, 'src', 'attachments', 'extract.ts')).href;
-  const mod = (await import(url)) as { extractAttachments: (inputs: Input[], env: unknown) => Promise<Output[]> };
-  const env = { PDF_MAX_PAGES: '100000', ATTACHMENT_MAX_CHARS: '100000000' };
+  const mod = (await import(url)) as { extractAttachments: (inputs: Input[], limits: unknown) => Promise<Output[]> };
+  const config = (await import(pathToFileURL(join(root, 'src', 'config.ts')).href)) as {
+    loadConfig: (env: Record<string, string>) => { attachments: unknown };
+  };
+  const limits = config.loadConfig({ PDF_MAX_PAGES: '100000', ATTACHMENT_MAX_CHARS: '100000000' }).attachments;
   return async (bytes, password) => {
     const input: Input = { filename: 'file.pdf', mimeType: 'application/pdf', data: bytes.toString('base64') };
     if (password !== undefined) input.password = password;
-    const [out] = await mod.extractAttachments([input], env);
+    const [out] = await mod.extractAttachments([input], limits);
     return { pages: out?.pageCount ?? 0, chars: out?.charCount ?? 0 };
   };
 }

@@ -25,7 +25,10 @@ type Output = { charCount: number; truncated: boolean; pageCount: number | null 
 const root = join(import.meta.dirname, '..', '..');
 const name = process.argv[2] ?? '';
 const extract = (await import(pathToFileURL(join(root, 'src', 'attachments', 'extract.ts')).href)) as {
-  extractAttachments: (inputs: Input[], env: unknown) => Promise<Output[]>;
+  extractAttachments: (inputs: Input[], limits: unknown) => Promise<Output[]>;
+};
+const { DEFAULT_CONFIG } = (await import(pathToFileURL(join(root, 'src', 'config.ts')).href)) as {
+  DEFAULT_CONFIG: { attachments: unknown };
 };
 const hostile = await import(pathToFileURL(join(root, 'test', 'helpers', 'hostile-pdf.ts')).href);
 const MiB = 1024 * 1024;
@@ -112,7 +115,7 @@ if (!make) throw new Error(`unknown case ${name}; cases: ${Object.keys(cases).jo
 // Warm up: load pdf.js and read a small PDF, as an isolate that has seen a PDF has.
 await extract.extractAttachments(
   [{ filename: 'w.pdf', mimeType: 'application/pdf', data: b64(hostile.textPdf('warm')) }],
-  {},
+  DEFAULT_CONFIG.attachments,
 );
 const heap = () => {
   const m = process.memoryUsage();
@@ -135,7 +138,7 @@ let outcome: string;
 try {
   const parsed = JSON.parse(body) as { json: { attachments: Input[] } };
   peakHeap = Math.max(peakHeap, heap());
-  const out = await extract.extractAttachments(parsed.json.attachments, {});
+  const out = await extract.extractAttachments(parsed.json.attachments, DEFAULT_CONFIG.attachments);
   peakHeap = Math.max(peakHeap, heap());
   outcome = `accepted: ${out.map((o) => `${o.charCount} chars${o.truncated ? ', truncated' : ''}`).join('; ')}`;
 } catch (error) {

@@ -84,35 +84,9 @@ export async function extractPdfText(filename: string, bytes: Uint8Array, option
       throw pdfError(filename, error);
     }
     try {
-      const lastPage = Math.min(pdf.numPages, options.maxPages);
-      const pages: string[] = [];
-      let pagesRead = 0;
-      while (pagesRead < lastPage && budget.exceeded === undefined) {
-        const page = await pdf.getPage(pagesRead + 1);
-        // pdf.js ignores errors inside a page by default: a spent budget ends the page with what it had.
-        const content = await page.getTextContent();
-        const text = content.items
-          .map((item) => ('str' in item && item.str != null ? item.str + (item.hasEOL ? '\n' : '') : ''))
-          .join('');
-        page.cleanup();
-        pages.push(text);
-        pagesRead++;
-      }
-      // Spent on the first page: nothing worth keeping, and most likely a file built to do this.
-      // Spent later: the pages read are kept and the attachment is marked truncated.
-      const enough =
-        pages.reduce((n, page) => n + page.length, 0) >= (options.acceptAfterChars ?? Number.POSITIVE_INFINITY);
-      if ((budget.exceeded === 'operations' || budget.exceeded === 'time') && pagesRead <= 1 && !enough) {
-        throw new AppError(
-          'UNPROCESSABLE',
-          budget.exceeded === 'time'
-            ? `Attachment "${filename}" is refused: reading its first page took longer than ${options.maxMs} ms.`
-            : `Attachment "${filename}" is refused: its first page needs more than ${options.maxOperations} drawing operations to read (nested forms or an oversized content stream).`,
-        );
-      }
-      const text = normalise(pages.join('\n'));
+      const { pages, pagesRead } = await readPages(pdf, filename, options, budget);
       return {
-        text,
+        text: normalise(pages.join('\n')),
         pages: pages.map(normalise),
         pageCount: pdf.numPages,
         pagesRead,
@@ -126,6 +100,41 @@ export async function extractPdfText(filename: string, bytes: Uint8Array, option
   } finally {
     worker.destroy();
   }
+}
+
+type PdfDocument = Awaited<ReturnType<typeof import('unpdf').getDocumentProxy>>;
+
+/**
+ * The raw text of the first `maxPages` pages, until the budget is spent. Spent on the first page:
+ * nothing worth keeping, and most likely a file built to do this (refused). Spent later: the pages
+ * read are kept and the attachment is marked truncated.
+ */
+async function readPages(pdf: PdfDocument, filename: string, options: PdfOptions, budget: PdfBudget) {
+  const lastPage = Math.min(pdf.numPages, options.maxPages);
+  const pages: string[] = [];
+  let pagesRead = 0;
+  while (pagesRead < lastPage && budget.exceeded === undefined) {
+    const page = await pdf.getPage(pagesRead + 1);
+    // pdf.js ignores errors inside a page by default: a spent budget ends the page with what it had.
+    const content = await page.getTextContent();
+    const text = content.items
+      .map((item) => ('str' in item && item.str != null ? item.str + (item.hasEOL ? '\n' : '') : ''))
+      .join('');
+    page.cleanup();
+    pages.push(text);
+    pagesRead++;
+  }
+  const enough =
+    pages.reduce((n, page) => n + page.length, 0) >= (options.acceptAfterChars ?? Number.POSITIVE_INFINITY);
+  if ((budget.exceeded === 'operations' || budget.exceeded === 'time') && pagesRead <= 1 && !enough) {
+    throw new AppError(
+      'UNPROCESSABLE',
+      budget.exceeded === 'time'
+        ? `Attachment "${filename}" is refused: reading its first page took longer than ${options.maxMs} ms.`
+        : `Attachment "${filename}" is refused: its first page needs more than ${options.maxOperations} drawing operations to read (nested forms or an oversized content stream).`,
+    );
+  }
+  return { pages, pagesRead };
 }
 
 function pdfError(filename: string, error: unknown): AppError {

@@ -1,9 +1,8 @@
 import type { Db } from '../db/client';
 import { findApiKeyByHash, touchApiKey } from '../db/queries/api-keys';
-import { type Env, intSetting } from '../env';
 import { AppError } from '../errors';
-import { describeError } from '../log';
-import { enforceRateLimit } from '../rate-limit';
+import { type LogScope, log } from '../log';
+import { enforceRateLimit, type RateLimited } from '../rate-limit';
 import { sha256Hex } from './keys';
 import { assertNotThrottled, clientIp, isKnownUnknownKey, recordFailure, rememberUnknownKey } from './throttle';
 
@@ -28,10 +27,31 @@ const MAX_ORG_ID_LENGTH = 200;
 
 type KeyDeps = {
   db: Db;
+  /** AUTH_CACHE_TTL_SECONDS, in milliseconds. */
   ttlMs: number;
+  failuresPerMinute: number;
   waitUntil: (promise: Promise<unknown>) => void;
-  env?: Pick<Env, 'AUTH_FAILURES_PER_MINUTE'> | undefined;
+  log: LogScope;
 };
+
+/** What authentication needs of the request context. */
+type AuthRequest = RateLimited & {
+  env: Record<string, unknown>;
+  headers: Headers;
+  db: Db;
+  requestId: string;
+  waitUntil: (promise: Promise<unknown>) => void;
+};
+
+function keyDeps(ctx: AuthRequest): KeyDeps {
+  return {
+    db: ctx.db,
+    ttlMs: ctx.config.auth.cacheTtlMs,
+    failuresPerMinute: ctx.config.auth.failuresPerMinute,
+    waitUntil: ctx.waitUntil,
+    log: { requestId: ctx.requestId, env: ctx.env },
+  };
+}
 
 /** A presented key's organization and id, from the cache or one lookup by hash; throws when unknown or revoked. */
 async function verifyKey(key: string, headers: Headers, deps: KeyDeps): Promise<CacheEntry> {
@@ -46,7 +66,7 @@ async function verifyKey(key: string, headers: Headers, deps: KeyDeps): Promise<
   let entry = cache.get(hash);
   if (!entry || entry.expiresAt <= now) {
     // Guessing is refused before the lookup: an address with too many failures, a key known unknown.
-    assertNotThrottled(ip, deps.env ?? {}, now);
+    assertNotThrottled(ip, deps.failuresPerMinute, now);
     if (isKnownUnknownKey(hash, now)) {
       recordFailure(ip, now);
       throw new AppError('UNAUTHORIZED', 'Invalid API key.');
@@ -72,7 +92,7 @@ async function verifyKey(key: string, headers: Headers, deps: KeyDeps): Promise<
       // Last-used time: written off the request path, at most once per cache period per isolate.
       deps.waitUntil(
         touchApiKey(deps.db, row.organizationId, row.id).catch((error: unknown) => {
-          console.warn('could not record API key use', describeError(error));
+          log('warn', deps.log, 'api_key.touch_failed', { apiKeyId: row.id }, error);
         }),
       );
     }
@@ -99,19 +119,9 @@ export async function authenticate(headers: Headers, deps: KeyDeps): Promise<Aut
 }
 
 /** authenticate() with the request's own clients and settings, then the key's rate limit. */
-export async function authenticateRequest(ctx: {
-  headers: Headers;
-  db: Db;
-  env: Env;
-  waitUntil: (promise: Promise<unknown>) => void;
-}): Promise<Auth> {
-  const auth = await authenticate(ctx.headers, {
-    db: ctx.db,
-    ttlMs: intSetting(ctx.env.AUTH_CACHE_TTL_SECONDS, 30) * 1000,
-    waitUntil: ctx.waitUntil,
-    env: ctx.env,
-  });
-  await enforceRateLimit(ctx.env, auth.apiKeyId);
+export async function authenticateRequest(ctx: AuthRequest): Promise<Auth> {
+  const auth = await authenticate(ctx.headers, keyDeps(ctx));
+  await enforceRateLimit(ctx, auth.apiKeyId);
   return auth;
 }
 
@@ -119,20 +129,10 @@ export async function authenticateRequest(ctx: {
  * For the OpenAI-compatible routes: the key as `Authorization: Bearer <key>`, the organization the
  * key's own (OpenAI clients send no organization header of ours), then the key's rate limit.
  */
-export async function authenticateBearerRequest(ctx: {
-  headers: Headers;
-  db: Db;
-  env: Env;
-  waitUntil: (promise: Promise<unknown>) => void;
-}): Promise<Auth> {
+export async function authenticateBearerRequest(ctx: AuthRequest): Promise<Auth> {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(ctx.headers.get('authorization') ?? '');
   if (!match?.[1]) throw new AppError('UNAUTHORIZED', 'Missing API key: send it as Authorization: Bearer <key>.');
-  const entry = await verifyKey(match[1], ctx.headers, {
-    db: ctx.db,
-    ttlMs: intSetting(ctx.env.AUTH_CACHE_TTL_SECONDS, 30) * 1000,
-    waitUntil: ctx.waitUntil,
-    env: ctx.env,
-  });
-  await enforceRateLimit(ctx.env, entry.apiKeyId);
+  const entry = await verifyKey(match[1], ctx.headers, keyDeps(ctx));
+  await enforceRateLimit(ctx, entry.apiKeyId);
   return { organizationId: entry.organizationId, apiKeyId: entry.apiKeyId };
 }

@@ -1,3 +1,4 @@
+import type { Config } from '../config';
 import type { Db } from '../db/client';
 import {
   findPublishableKeyByHash,
@@ -5,9 +6,8 @@ import {
   sessionOfMessage,
   visitorMessagesToday,
 } from '../db/queries/publishable-keys';
-import { type Env, intSetting } from '../env';
 import { AppError } from '../errors';
-import { enforceRateLimit } from '../rate-limit';
+import { enforceRateLimit, type RateLimited } from '../rate-limit';
 import type { Auth } from './authenticate';
 import { PUBLISHABLE_KEY_PREFIX, sha256Hex } from './keys';
 import { checkVisitorAttachments } from './visitor-attachments';
@@ -36,7 +36,8 @@ export function forgetCachedPublishableKeys(): void {
 }
 
 /** The key row for a presented publishable key, or null (unknown, malformed or revoked). */
-export async function lookupPublishableKey(db: Db, env: Env, key: string): Promise<PublishableKeyRow | null> {
+/** `ttlMs`: AUTH_CACHE_TTL_SECONDS in milliseconds (config.auth.cacheTtlMs). */
+export async function lookupPublishableKey(db: Db, ttlMs: number, key: string): Promise<PublishableKeyRow | null> {
   if (!key.startsWith(PUBLISHABLE_KEY_PREFIX) || key.length > MAX_KEY_LENGTH) return null;
   const hash = await sha256Hex(key);
   const now = Date.now();
@@ -45,7 +46,6 @@ export async function lookupPublishableKey(db: Db, env: Env, key: string): Promi
   if (cached && cached.expiresAt > now) row = cached.row;
   else {
     row = (await findPublishableKeyByHash(db, hash)) ?? null;
-    const ttlMs = intSetting(env.AUTH_CACHE_TTL_SECONDS, 30) * 1000;
     if (ttlMs > 0) {
       if (cache.size >= MAX_ENTRIES) cache.clear();
       cache.set(hash, { row, expiresAt: now + ttlMs });
@@ -74,13 +74,10 @@ export function originAllowed(row: PublishableKeyRow, origin: string | null | un
  * Origin must be one the organization allowed for it. Requests without an Origin (not from a browser)
  * are refused too: a publishable key is for pages, and servers have secret keys.
  */
-export async function authenticatePublishable(ctx: {
-  db: Db;
-  env: Env;
-  headers: Headers;
-  widget: { key: string; origin: string | null };
-}): Promise<PublishableAuth> {
-  const row = await lookupPublishableKey(ctx.db, ctx.env, ctx.widget.key);
+export async function authenticatePublishable(
+  ctx: RateLimited & { db: Db; headers: Headers; widget: { key: string; origin: string | null } },
+): Promise<PublishableAuth> {
+  const row = await lookupPublishableKey(ctx.db, ctx.config.auth.cacheTtlMs, ctx.widget.key);
   if (!row) throw new AppError('UNAUTHORIZED', 'Invalid or revoked publishable key.');
   const origin = ctx.widget.origin;
   if (!originAllowed(row, origin)) {
@@ -91,7 +88,7 @@ export async function authenticatePublishable(ctx: {
         : 'A publishable key works only from a web page whose origin the organization allowed.',
     );
   }
-  await enforceRateLimit(ctx.env, row.id);
+  await enforceRateLimit(ctx, row.id);
   return { organizationId: row.organizationId, apiKeyId: row.id, key: row };
 }
 
@@ -124,7 +121,7 @@ const otherSession = () =>
  * token's session. Sends are bounded by the key's per-visitor limits.
  */
 export async function authorizeVisitor(
-  ctx: { db: Db; env: Env; headers: Headers },
+  ctx: { db: Db; config: Config; headers: Headers },
   auth: PublishableAuth,
   path: string,
   rawInput: unknown,
@@ -143,7 +140,7 @@ export async function authorizeVisitor(
   }
   const token = ctx.headers.get('x-visitor-token')?.trim();
   if (!token) throw new AppError('UNAUTHORIZED', 'Missing visitor token: send it in the X-Visitor-Token header.');
-  const claims = await verifyVisitorToken(ctx.env.VISITOR_TOKEN_SECRET, token);
+  const claims = await verifyVisitorToken(ctx.config.auth.visitorTokenSecret, token);
   if (claims.o !== auth.organizationId || claims.k !== auth.apiKeyId) throw otherSession();
 
   const limits = limitsOf(auth.key);
@@ -156,32 +153,43 @@ export async function authorizeVisitor(
   if (sessionId !== claims.s) throw otherSession();
 
   if (path === 'chat.sendMessage' || path === 'chat.streamMessage') {
-    const resume = typeof input.lastEventId === 'string' ? RESUME_REPLY.exec(input.lastEventId) : null;
-    if (resume) {
-      // A reconnect follows the reply named in lastEventId: it must be this visitor's too.
-      if ((await sessionOfMessage(ctx.db, auth.organizationId, resume[1] ?? '')) !== claims.s) throw otherSession();
-      return claims;
-    }
-    if (input.role !== undefined && input.role !== 'USER') {
-      throw new AppError('FORBIDDEN', 'A visitor can send only USER messages.');
-    }
-    if (input.metadata !== undefined) throw new AppError('FORBIDDEN', 'A visitor cannot set message metadata.');
-    checkVisitorAttachments(auth.key, input.attachments);
-    if (typeof input.content === 'string' && input.content.length > limits.maxMessageChars) {
-      throw new AppError(
-        'BAD_REQUEST',
-        `content: is too long for the widget (max ${limits.maxMessageChars} characters).`,
-      );
-    }
-    const sentToday = await visitorMessagesToday(ctx.db, auth.organizationId, claims.s, limits.dailyMessages);
-    if (sentToday >= limits.dailyMessages) {
-      const retryAfter = secondsUntilUtcMidnight();
-      throw new AppError(
-        'RATE_LIMITED',
-        `This visitor has sent the ${limits.dailyMessages} messages allowed per day; retry in ${retryAfter} s.`,
-        { retryAfter },
-      );
-    }
+    await checkVisitorSend(ctx.db, auth, claims, input);
   }
   return claims;
+}
+
+/** A visitor's send: a reconnect to its own reply, or a USER message within the key's limits. */
+async function checkVisitorSend(
+  db: Db,
+  auth: PublishableAuth,
+  claims: VisitorClaims,
+  input: Record<string, unknown>,
+): Promise<void> {
+  const resume = typeof input.lastEventId === 'string' ? RESUME_REPLY.exec(input.lastEventId) : null;
+  if (resume) {
+    // A reconnect follows the reply named in lastEventId: it must be this visitor's too.
+    if ((await sessionOfMessage(db, auth.organizationId, resume[1] ?? '')) !== claims.s) throw otherSession();
+    return;
+  }
+  if (input.role !== undefined && input.role !== 'USER') {
+    throw new AppError('FORBIDDEN', 'A visitor can send only USER messages.');
+  }
+  if (input.metadata !== undefined) throw new AppError('FORBIDDEN', 'A visitor cannot set message metadata.');
+  checkVisitorAttachments(auth.key, input.attachments);
+  const limits = limitsOf(auth.key);
+  if (typeof input.content === 'string' && input.content.length > limits.maxMessageChars) {
+    throw new AppError(
+      'BAD_REQUEST',
+      `content: is too long for the widget (max ${limits.maxMessageChars} characters).`,
+    );
+  }
+  const sentToday = await visitorMessagesToday(db, auth.organizationId, claims.s, limits.dailyMessages);
+  if (sentToday >= limits.dailyMessages) {
+    const retryAfter = secondsUntilUtcMidnight();
+    throw new AppError(
+      'RATE_LIMITED',
+      `This visitor has sent the ${limits.dailyMessages} messages allowed per day; retry in ${retryAfter} s.`,
+      { retryAfter },
+    );
+  }
 }

@@ -1,4 +1,3 @@
-import { type Env, intSetting } from '../env';
 import { AppError } from '../errors';
 
 /**
@@ -15,7 +14,6 @@ const WINDOW_MS = 60_000;
 const MAX_TRACKED_IPS = 50_000;
 const UNKNOWN_KEY_TTL_MS = 60_000;
 const MAX_UNKNOWN_KEYS = 10_000;
-export const DEFAULT_AUTH_FAILURES_PER_MINUTE = 20;
 
 const failures = new Map<string, { start: number; count: number }>();
 const unknownKeys = new Map<string, number>();
@@ -25,15 +23,14 @@ export function clientIp(headers: Headers): string {
   return headers.get('cf-connecting-ip')?.trim().slice(0, 64) || 'unknown';
 }
 
-function limitOf(env: Pick<Env, 'AUTH_FAILURES_PER_MINUTE'>): number {
-  return Math.max(1, intSetting(env.AUTH_FAILURES_PER_MINUTE, DEFAULT_AUTH_FAILURES_PER_MINUTE));
-}
-
-/** Refuses (429) an address that has failed too often in this window. Call before any lookup. */
-export function assertNotThrottled(ip: string, env: Pick<Env, 'AUTH_FAILURES_PER_MINUTE'>, now = Date.now()): void {
+/**
+ * Refuses (429) an address that has failed `failuresPerMinute` times (AUTH_FAILURES_PER_MINUTE,
+ * config.auth.failuresPerMinute) in this window. Call before any lookup.
+ */
+export function assertNotThrottled(ip: string, failuresPerMinute: number, now = Date.now()): void {
   const window = failures.get(ip);
   if (!window || now - window.start >= WINDOW_MS) return;
-  if (window.count >= limitOf(env)) {
+  if (window.count >= failuresPerMinute) {
     const retryAfter = Math.max(1, Math.ceil((window.start + WINDOW_MS - now) / 1000));
     throw new AppError('RATE_LIMITED', `Too many failed authentication attempts; retry in ${retryAfter} s.`, {
       retryAfter,

@@ -1,5 +1,5 @@
-import { base64Payload, parseMimeType } from '../attachments/extract';
-import { base64DecodedLength } from '../attachments/limits';
+import { base64DecodedLength, base64Payload } from '../attachments/base64';
+import { parseMimeType } from '../attachments/mime';
 import type { PublishableKeyRow } from '../db/queries/publishable-keys';
 import { AppError } from '../errors';
 

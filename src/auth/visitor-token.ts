@@ -22,7 +22,6 @@ export type VisitorClaims = {
 
 const VERSION = 'vt1';
 const MAX_TOKEN_LENGTH = 2_000;
-export const DEFAULT_VISITOR_TOKEN_TTL_SECONDS = 24 * 60 * 60;
 
 const encoder = new TextEncoder();
 

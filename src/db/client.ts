@@ -49,5 +49,5 @@ export type RawResult = { rows: Record<string, unknown>[] };
 export async function batchRaw(db: Db, queries: RawQuery[]): Promise<RawResult[]> {
   const [first, ...rest] = queries;
   if (!first) return [];
-  return (await db.batch([first, ...rest])) as unknown as RawResult[];
+  return db.batch([first, ...rest]);
 }

@@ -1,126 +1,33 @@
 import { DurableObject } from 'cloudflare:workers';
+import { resolveModel } from '../ai/model';
 import { createDb } from '../db/client';
-import type { IdempotencyClaim } from '../db/queries/idempotency';
-import { closeOrphanedReply } from '../db/queries/messages';
 import type { Env } from '../env';
-import { AppError, sqlStateOf } from '../errors';
-import { createServices } from '../services';
-import { executeTurn, type SendMessageInput } from '../services/send-message';
+import { AppError } from '../errors';
+import { log } from '../log';
+import { executeTurn } from '../services/send-message';
 import type { TurnCache } from '../services/turn-cache';
-import { encodeEvent, type WireEvent, wireError } from '../services/turn-wire';
+import type { TurnDeps } from '../services/turn-types';
+import { wireError } from '../services/turn-wire';
 import type { MessageView } from '../views/message';
+import { Listener } from './listener';
+import { armRecovery, closeSavedTurn, RECOVERY_ALARM_MS } from './recovery';
+import { type LiveReply, type TurnRequest, TurnRun } from './turn-run';
 
-/**
- * Settings a turn reads, passed by the Worker that took the request. In production they equal the
- * object's own env; passing them keeps a deployment's (or a test's) per-request settings in force.
- */
-export type TurnSettings = Pick<
-  Env,
-  | 'OPENAI_API_KEY'
-  | 'OPENAI_BASE_URL'
-  | 'OPENAI_API_STYLE'
-  | 'DEFAULT_MODEL'
-  | 'MODEL_TIMEOUT_MS'
-  | 'MODEL_MAX_RETRIES'
-  | 'CONTEXT_TOKEN_BUDGET'
-  | 'DAILY_MODEL_CALL_CAP'
->;
-
-export type TurnRequest = {
-  organizationId: string;
-  input: SendMessageInput;
-  claim: IdempotencyClaim | undefined;
-  messageId: string;
-  replyId: string | undefined;
-  settings: TurnSettings;
-};
-
-/** A reply being generated, as the object's storage keeps it in case the object dies mid-turn. */
-type SavedTurn = { organizationId: string; replyId: string; text: string; startedAt: number };
+export type { TurnRequest } from './turn-run';
 
 /**
  * Sends queued behind the running one; more are refused (429) rather than piling up. Each waiting
  * send holds its message and extracted attachment text (bounded by the attachment limits) here.
  */
 export const MAX_WAITING_TURNS = 32;
-/** How often the text of a reply being generated is saved to the object's storage (not Postgres). */
-const SAVE_INTERVAL_MS = 1_000;
-/** The alarm that closes a turn whose object died; re-armed while the turn is alive. */
-const RECOVERY_ALARM_MS = 30_000;
-const TURN_KEY = 'turn';
-
-/** An error for the log: its kind and SQLSTATE only, never its message (which can carry message text). */
-function errorKind(error: unknown): string {
-  if (!(error instanceof Error)) return typeof error;
-  const state = sqlStateOf(error);
-  return state ? `${error.name} (SQLSTATE ${state})` : error.name;
-}
-
-/** One reader of the object's events: an RPC stream of JSON lines. */
-class Listener {
-  readonly stream: ReadableStream<Uint8Array>;
-  private controller: ReadableStreamDefaultController<Uint8Array> | undefined;
-  closed = false;
-
-  constructor(onCancel: (listener: Listener) => void) {
-    this.stream = new ReadableStream<Uint8Array>({
-      start: (controller) => {
-        this.controller = controller;
-      },
-      cancel: () => {
-        // The client left: stop writing to it; the generation carries on.
-        this.closed = true;
-        onCancel(this);
-      },
-    });
-  }
-
-  /** Characters of the reply this listener already has (it resumed from there): not sent again. */
-  skipTo = 0;
-
-  send(event: WireEvent): void {
-    if (this.closed) return;
-    if (event.type === 'delta' && event.offset < this.skipTo) {
-      const skip = this.skipTo - event.offset;
-      if (skip >= event.text.length) return;
-      event = { ...event, offset: this.skipTo, text: event.text.slice(skip) };
-    }
-    try {
-      this.controller?.enqueue(encodeEvent(event));
-    } catch {
-      this.closed = true;
-    }
-  }
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    try {
-      this.controller?.close();
-    } catch {
-      // already errored or cancelled
-    }
-  }
-}
-
-type LiveReply = {
-  organizationId: string;
-  replyId: string;
-  text: string;
-  listeners: Set<Listener>;
-  stop: AbortController;
-  /** Settles with the stored reply once the turn has written it (null when it could not be). */
-  finished: Promise<MessageView | null>;
-  settle: (reply: MessageView | null) => void;
-  savedAt: number;
-};
 
 /**
  * One chat session's turns (addressed by `${organizationId}:${sessionId}`). It takes sends in
  * arrival order, runs each turn to the end whether or not anyone is listening, fans the deltas
- * out to every attached listener, and answers stop requests at once. Postgres sees two statements
- * per turn (store the message, store the reply); progress lives here, in memory and in the
- * object's own SQLite storage, from which an alarm closes a turn the object did not live to finish.
+ * out to every attached listener (turn-run.ts), and answers stop requests at once. Postgres sees
+ * two statements per turn (store the message, store the reply); progress lives here, in memory and
+ * in the object's own SQLite storage, from which an alarm closes a turn the object did not live to
+ * finish (recovery.ts).
  */
 export class ChatSession extends DurableObject<Env> {
   private queue: Promise<void> = Promise.resolve();
@@ -128,7 +35,8 @@ export class ChatSession extends DurableObject<Env> {
   private live: LiveReply | undefined;
   /** The last turn's persona and history, so a warm session's next model call need not wait (turn-cache.ts). */
   private cache: TurnCache | undefined;
-  private cacheSettings = '';
+  /** The settings the cache was made under: a turn under other settings does not use it. */
+  private cacheConfig = '';
   /** Bumped by forgetHistory: a turn that started before may not remember its (stale) history. */
   private historyEpoch = 0;
 
@@ -142,13 +50,8 @@ export class ChatSession extends DurableObject<Env> {
   async turn(request: TurnRequest): Promise<ReadableStream<Uint8Array>> {
     const sender = new Listener((l) => this.live?.listeners.delete(l));
     if (this.waiting >= MAX_WAITING_TURNS) {
-      sender.send(
-        wireError(
-          new AppError('RATE_LIMITED', `${MAX_WAITING_TURNS} messages are already waiting on this session.`, {
-            retryAfter: 5,
-          }),
-        ),
-      );
+      const message = `${MAX_WAITING_TURNS} messages are already waiting on this session.`;
+      sender.send(wireError(new AppError('RATE_LIMITED', message, { retryAfter: 5 })));
       sender.close();
       return sender.stream;
     }
@@ -156,7 +59,9 @@ export class ChatSession extends DurableObject<Env> {
     // A turn never rejects the queue: the next one runs whatever happened to this one.
     this.queue = this.queue
       .then(() => this.runTurn(request, sender))
-      .catch((error: unknown) => console.error('turn failed', errorKind(error)))
+      .catch((error: unknown) =>
+        log('error', { requestId: request.requestId, env: this.env }, 'turn_failed', {}, error),
+      )
       .finally(() => {
         this.waiting--;
       });
@@ -169,8 +74,8 @@ export class ChatSession extends DurableObject<Env> {
     replyId: string | null,
     from: number,
   ): Promise<ReadableStream<Uint8Array> | null> {
-    const live = this.live;
-    if (!live || live.organizationId !== organizationId || (replyId !== null && live.replyId !== replyId)) return null;
+    const live = this.liveReply(organizationId, replyId);
+    if (!live) return null;
     const listener = new Listener((l) => live.listeners.delete(l));
     if (live.text.length > from) {
       listener.send({ type: 'delta', replyId: live.replyId, offset: from, text: live.text.slice(from) });
@@ -185,10 +90,8 @@ export class ChatSession extends DurableObject<Env> {
    * `known: false` when this object is not generating it.
    */
   async stop(organizationId: string, replyId: string | null): Promise<{ known: boolean; reply: MessageView | null }> {
-    const live = this.live;
-    if (!live || live.organizationId !== organizationId || (replyId !== null && live.replyId !== replyId)) {
-      return { known: false, reply: null };
-    }
+    const live = this.liveReply(organizationId, replyId);
+    if (!live) return { known: false, reply: null };
     live.stop.abort();
     return { known: true, reply: await live.finished };
   }
@@ -210,129 +113,59 @@ export class ChatSession extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     if (this.live) {
-      await this.ctx.storage.setAlarm(Date.now() + RECOVERY_ALARM_MS);
+      await armRecovery(this.ctx.storage, RECOVERY_ALARM_MS);
       return;
     }
     await this.recover();
   }
 
-  /** Closes a turn saved by an instance that died: INCOMPLETE, with the text it had saved. */
-  private async recover(): Promise<void> {
-    const saved = await this.ctx.storage.get<SavedTurn>(TURN_KEY);
-    if (!saved || this.live) return;
-    try {
-      await closeOrphanedReply(createDb(this.env), saved.organizationId, saved.replyId, saved.text);
-      await this.ctx.storage.delete(TURN_KEY);
-    } catch (error) {
-      // The database is out of reach: the alarm tries again; the cron sweeper is the backstop.
-      console.warn('could not close an orphaned reply', { replyId: saved.replyId, error: errorKind(error) });
-      await this.ctx.storage.setAlarm(Date.now() + RECOVERY_ALARM_MS);
-    }
+  /** The reply being generated, if it is the organization's and `replyId` (any when null). */
+  private liveReply(organizationId: string, replyId: string | null): LiveReply | undefined {
+    const live = this.live;
+    if (!live || live.organizationId !== organizationId || (replyId !== null && live.replyId !== replyId)) return;
+    return live;
+  }
+
+  private recover(): Promise<void> {
+    return closeSavedTurn(this.ctx.storage, this.env, () => this.live !== undefined);
   }
 
   private async runTurn(request: TurnRequest, sender: Listener): Promise<void> {
-    const env = { ...this.env, ...request.settings };
-    const stop = new AbortController();
-    let live: LiveReply | undefined;
-    let replayId = '';
-    /** False while a started reply is not yet stored: its saved state must then outlive this instance. */
-    let settled = true;
-    const epoch = this.historyEpoch;
+    const run = new TurnRun(request, sender, {
+      storage: this.ctx.storage,
+      env: this.env,
+      setLive: (live) => {
+        this.live = live;
+      },
+    });
     try {
-      const result = await executeTurn(
-        {
-          db: createDb(this.env),
-          env,
-          organizationId: request.organizationId,
-          resolveModel: createServices(env).resolveModel,
-          // Settings from the request shape the prompt; a cache made under other settings is not used.
-          cache: this.cache && this.cacheSettings === JSON.stringify(request.settings) ? this.cache : undefined,
-          remember: (cache) => {
-            if (this.historyEpoch !== epoch) return;
-            this.cache = cache;
-            this.cacheSettings = JSON.stringify(request.settings);
-          },
-        },
-        request.input,
-        request.claim,
-        { messageId: request.messageId, replyId: request.replyId },
-        {
-          onReplyStarted: (replyId) => {
-            settled = false;
-            let settle: (reply: MessageView | null) => void = () => {};
-            const finished = new Promise<MessageView | null>((resolve) => {
-              settle = resolve;
-            });
-            live = {
-              organizationId: request.organizationId,
-              replyId,
-              text: '',
-              listeners: new Set(sender.closed ? [] : [sender]),
-              stop,
-              finished,
-              settle,
-              savedAt: Date.now(),
-            };
-            this.live = live;
-            this.save(live);
-            void this.ctx.storage.setAlarm(Date.now() + RECOVERY_ALARM_MS);
-          },
-          onStored: (message, replyId) => {
-            replayId = replyId ?? '';
-            sender.send({ type: 'message', message, replyId });
-          },
-          onDelta: (text) => {
-            if (!live) {
-              // An Idempotency-Key replay: only its own caller hears it.
-              sender.send({ type: 'delta', replyId: replayId, offset: 0, text });
-              return;
-            }
-            const event: WireEvent = { type: 'delta', replyId: live.replyId, offset: live.text.length, text };
-            live.text += text;
-            for (const listener of live.listeners) listener.send(event);
-            if (Date.now() - live.savedAt >= SAVE_INTERVAL_MS) this.save(live);
-          },
-          stopSignal: stop.signal,
-        },
-      );
-      settled = true;
-      if (result.reply) {
-        const event: WireEvent = { type: 'reply', message: result.reply };
-        if (live) for (const listener of live.listeners) listener.send(event);
-        else sender.send(event);
-      }
-      live?.settle(result.reply);
+      const result = await executeTurn(this.turnDeps(request), request.turn, run.hooks());
+      run.succeeded(result.reply);
     } catch (error) {
-      const event = wireError(error);
-      if (event.code === 'INTERNAL') console.error('turn failed', errorKind(error));
-      if (live) for (const listener of live.listeners) listener.send(event);
-      else sender.send(event);
-      live?.settle(null);
+      run.failed(error);
     } finally {
-      if (live) {
-        for (const listener of live.listeners) listener.close();
-        this.live = undefined;
-        if (settled) {
-          await this.ctx.storage.delete(TURN_KEY);
-          await this.ctx.storage.deleteAlarm();
-        } else {
-          // The reply could not be stored: the saved text stays for the alarm to close it with.
-          this.save(live);
-          await this.ctx.storage.setAlarm(Date.now() + 1_000);
-        }
-      }
-      sender.close();
+      await run.close();
     }
   }
 
-  private save(live: LiveReply): void {
-    live.savedAt = Date.now();
-    const saved: SavedTurn = {
-      organizationId: live.organizationId,
-      replyId: live.replyId,
-      text: live.text,
-      startedAt: live.savedAt,
+  /** What the turn needs: the database, the request's settings, and this object's memory of the last turn. */
+  private turnDeps(request: TurnRequest): TurnDeps {
+    const { config } = request;
+    const settings = JSON.stringify(config);
+    const epoch = this.historyEpoch;
+    return {
+      db: createDb(this.env),
+      config,
+      organizationId: request.organizationId,
+      log: { requestId: request.requestId, env: this.env },
+      resolveModel: (persona) => resolveModel(config.model, persona),
+      // Settings from the request shape the prompt; a cache made under other settings is not used.
+      cache: this.cache && this.cacheConfig === settings ? this.cache : undefined,
+      remember: (cache) => {
+        if (this.historyEpoch !== epoch) return;
+        this.cache = cache;
+        this.cacheConfig = settings;
+      },
     };
-    void this.ctx.storage.put(TURN_KEY, saved);
   }
 }

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { SUPPORTED_TYPES } from '../attachments/extract';
+import { SUPPORTED_TYPES } from '../attachments/mime';
 import { generateApiKey, PUBLISHABLE_KEY_PREFIX, sha256Hex } from '../auth/keys';
 import { forgetCachedPublishableKeys } from '../auth/publishable';
 import { WIDGET_ATTACHMENT_BOUNDS, WIDGET_ATTACHMENT_DEFAULTS } from '../auth/visitor-attachments';
@@ -140,7 +140,7 @@ publishableKeyAdminRoutes.post('/organizations/:orgId/publishable-keys/:keyId/re
 publishableKeyAdminRoutes.get('/organizations/:orgId/widget-identity-secret', async (c) => {
   const orgId = c.req.param('orgId');
   await requireOrganization(c, orgId);
-  return c.json({ identitySecret: await identitySecret(c.env.VISITOR_TOKEN_SECRET, orgId) }, 200, {
+  return c.json({ identitySecret: await identitySecret(c.var.config.auth.visitorTokenSecret, orgId) }, 200, {
     'cache-control': 'no-store',
   });
 });

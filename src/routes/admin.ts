@@ -17,6 +17,7 @@ import { AppError } from '../errors';
 import type { HonoEnv } from '../hono-env';
 import { newId } from '../ids';
 import { usageInput, usageReport } from '../services/usage';
+import { MIN_ADMIN_TOKEN_LENGTH } from '../settings';
 import { describeIssues } from '../validation';
 import { isoOrNull } from '../views/dates';
 import { publishableKeyAdminRoutes } from './admin-publishable-keys';
@@ -34,8 +35,6 @@ async function timingSafeEqual(a: string, b: string): Promise<boolean> {
   return diff === 0;
 }
 
-/** Shorter admin tokens can be guessed; the admin API refuses to run with one. */
-export const MIN_ADMIN_TOKEN_LENGTH = 32;
 /** Admin bodies are a name or two: anything larger is refused before it is read. */
 export const ADMIN_MAX_BODY_BYTES = 16 * 1024;
 
@@ -49,7 +48,7 @@ adminRoutes.use('*', async (c, next) => {
     );
   }
   const ip = clientIp(c.req.raw.headers);
-  assertNotThrottled(ip, c.env);
+  assertNotThrottled(ip, c.var.config.auth.failuresPerMinute);
   const given = c.req.header('authorization')?.replace(/^Bearer\s+/i, '') ?? '';
   if (!(await timingSafeEqual(given, token))) {
     recordFailure(ip);

@@ -2,22 +2,19 @@ import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { streamSSE } from 'hono/streaming';
 import { authenticateBearerRequest } from '../auth/authenticate';
+import type { AuthedContext } from '../context';
 import { getPersona, listPersonas } from '../db/queries/personas';
-import { AppError } from '../errors';
-import { mapKnownError } from '../errors-map';
+import { AppError, errorResponse, logFailure, openAiErrorBody, toAppError } from '../errors';
 import type { HonoEnv } from '../hono-env';
-import { describeError, redact } from '../log';
 import { requestContext } from '../request-context';
 import {
   type Completion,
   type CompletionEvent,
   finishReason,
-  openAiErrorBody,
   parseCompletionRequest,
   startCompletion,
   usageOf,
 } from '../services/openai-compat';
-import type { AuthedContext } from '../trpc/context';
 
 /**
  * The OpenAI-compatible surface, so any OpenAI SDK or tool talks to a persona: point its base URL at
@@ -25,7 +22,7 @@ import type { AuthedContext } from '../trpc/context';
  *   GET  /v1/models             the organization's personas, as models (id = persona id)
  *   GET  /v1/models/:id         one persona as a model
  *   POST /v1/chat/completions   streaming (SSE chat.completion.chunk … [DONE]) or not
- * Errors are OpenAI's shape ({error:{message,type,code,param}}) with this API's statuses.
+ * Errors are OpenAI's shape ({error:{message,type,code,param,request_id}}) with this API's statuses.
  */
 export const openAiRoutes = new Hono<HonoEnv>();
 
@@ -34,14 +31,7 @@ const MAX_MODELS = 1_000;
 const SESSION_HEADER = 'x-chat-session-id';
 
 function errorJson(c: Context<HonoEnv>, error: unknown): Response {
-  const appError =
-    mapKnownError(error) ?? new AppError('INTERNAL', 'Internal server error. It has been logged; please retry later.');
-  if (appError.appCode === 'INTERNAL' || appError.appCode === 'DATABASE_UNAVAILABLE') {
-    console.error(redact(`${c.req.method} ${new URL(c.req.url).pathname} failed`, c.env), describeError(error, c.env));
-  }
-  const headers: Record<string, string> = {};
-  if (appError.retryAfter !== undefined) headers['retry-after'] = String(appError.retryAfter);
-  return c.json(openAiErrorBody(appError), appError.status as 400, headers);
+  return errorResponse(c, error, openAiErrorBody);
 }
 
 openAiRoutes.onError((error, c) => errorJson(c, error));
@@ -93,6 +83,73 @@ function chunk(completion: Completion, delta: Record<string, unknown>, finish: s
   };
 }
 
+/** The whole reply as one chat.completion, once it is done. */
+async function completionJson(completion: Completion) {
+  let done: Extract<CompletionEvent, { type: 'done' }> | undefined;
+  for await (const event of completion.events) if (event.type === 'done') done = event;
+  if (!done) throw new AppError('INTERNAL', 'The reply ended without a result.');
+  if (done.error) throw done.error;
+  return {
+    id: completion.id,
+    object: 'chat.completion',
+    created: completion.created,
+    model: completion.model,
+    choices: [
+      {
+        index: 0,
+        message: { role: 'assistant', content: done.text, refusal: null },
+        logprobs: null,
+        finish_reason: finishReason(done.finishReason),
+      },
+    ],
+    usage: usageOf(done.usage),
+  };
+}
+
+/** The reply as chat.completion.chunk events, then [DONE]; a failure after the headers is an error event. */
+async function streamCompletion(
+  c: Context<HonoEnv>,
+  ctx: AuthedContext,
+  completion: Completion,
+  options: { includeUsage: boolean; headers: Record<string, string> },
+) {
+  // The first event is awaited before the headers: a model that fails before its first token gets a status.
+  const first = await completion.events.next();
+  if (!first.done && first.value.type === 'done' && first.value.error && first.value.text === '') {
+    throw first.value.error;
+  }
+  for (const [name, value] of Object.entries(options.headers)) c.header(name, value);
+  const requestId = ctx.requestId;
+  return streamSSE(c, async (stream) => {
+    const send = (data: unknown) => stream.writeSSE({ data: JSON.stringify(data) });
+    await send(chunk(completion, { role: 'assistant', content: '' }, null));
+    const handle = async (event: CompletionEvent) => {
+      if (event.type === 'delta') {
+        await send(chunk(completion, { content: event.text }, null));
+        return;
+      }
+      if (event.error) {
+        // Headers are sent: the failure is told in the stream, as OpenAI does (its clients throw on it).
+        await send(openAiErrorBody(event.error, requestId));
+        return;
+      }
+      await send(chunk(completion, {}, finishReason(event.finishReason)));
+      if (options.includeUsage) {
+        await send({ ...chunk(completion, {}, null), choices: [], usage: usageOf(event.usage) });
+      }
+      await stream.writeSSE({ data: '[DONE]' });
+    };
+    try {
+      if (!first.done) await handle(first.value);
+      for await (const event of completion.events) await handle(event);
+    } catch (error) {
+      const appError = toAppError(error);
+      logFailure({ requestId, env: ctx.env }, 'POST /v1/chat/completions (stream)', appError, error);
+      await send(openAiErrorBody(appError, requestId));
+    }
+  });
+}
+
 openAiRoutes.post('/chat/completions', async (c) => {
   const ctx = await authed(c);
   let body: unknown;
@@ -108,70 +165,9 @@ openAiRoutes.post('/chat/completions', async (c) => {
   }
   const completion = await startCompletion(ctx, request, sessionId);
   const headers: Record<string, string> = sessionId ? { 'x-chat-session-id': sessionId } : {};
-
-  if (!request.stream) {
-    let done: Extract<CompletionEvent, { type: 'done' }> | undefined;
-    for await (const event of completion.events) if (event.type === 'done') done = event;
-    if (!done) throw new AppError('INTERNAL', 'The reply ended without a result.');
-    if (done.error) throw done.error;
-    return c.json(
-      {
-        id: completion.id,
-        object: 'chat.completion',
-        created: completion.created,
-        model: completion.model,
-        choices: [
-          {
-            index: 0,
-            message: { role: 'assistant', content: done.text, refusal: null },
-            logprobs: null,
-            finish_reason: finishReason(done.finishReason),
-          },
-        ],
-        usage: usageOf(done.usage),
-      },
-      200,
-      headers,
-    );
-  }
-
-  // The first event is awaited before the headers: a model that fails before its first token gets a status.
-  const first = await completion.events.next();
-  if (!first.done && first.value.type === 'done' && first.value.error && first.value.text === '') {
-    throw first.value.error;
-  }
-  for (const [name, value] of Object.entries(headers)) c.header(name, value);
-  const includeUsage = request.stream_options?.include_usage === true;
-  return streamSSE(c, async (stream) => {
-    const send = (data: unknown) => stream.writeSSE({ data: JSON.stringify(data) });
-    await send(chunk(completion, { role: 'assistant', content: '' }, null));
-    const handle = async (event: CompletionEvent) => {
-      if (event.type === 'delta') {
-        await send(chunk(completion, { content: event.text }, null));
-        return;
-      }
-      if (event.error) {
-        // Headers are sent: the failure is told in the stream, as OpenAI does (its clients throw on it).
-        await send(openAiErrorBody(event.error));
-        return;
-      }
-      await send(chunk(completion, {}, finishReason(event.finishReason)));
-      if (includeUsage) {
-        await send({ ...chunk(completion, {}, null), choices: [], usage: usageOf(event.usage) });
-      }
-      await stream.writeSSE({ data: '[DONE]' });
-    };
-    try {
-      if (!first.done) await handle(first.value);
-      for await (const event of completion.events) await handle(event);
-    } catch (error) {
-      await send(
-        openAiErrorBody(mapKnownError(error) ?? new AppError('INTERNAL', 'The reply could not be completed.')),
-      );
-    }
+  if (!request.stream) return c.json(await completionJson(completion), 200, headers);
+  return streamCompletion(c, ctx, completion, {
+    includeUsage: request.stream_options?.include_usage === true,
+    headers,
   });
 });
-
-openAiRoutes.all('*', (c) =>
-  errorJson(c, new AppError('NOT_FOUND', `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`)),
-);

@@ -1,11 +1,10 @@
 import { Hono } from 'hono';
 import { LOCAL_SECRET_HEADER } from '../db/client';
 import type { Env } from '../env';
-import { AppError } from '../errors';
+import { AppError, errorResponse } from '../errors';
 import type { HonoEnv } from '../hono-env';
 import { hostnameOfHostHeader, isLoopbackHost, isLoopbackUrl } from '../loopback';
-import { errorResponse } from './errors';
-import { PLAYGROUND_HTML } from './playground-page';
+import { PLAYGROUND_HTML, serveUiFile } from './ui-assets';
 
 /**
  * Set by `npm run dev` only (dev/start.ts): a loopback URL answering the demo organization's
@@ -15,7 +14,7 @@ type PlaygroundBindings = Env & { PLAYGROUND_DEMO_URL?: string };
 
 const notFound = (path: string) => new AppError('NOT_FOUND', `No route for GET ${path}.`);
 
-/** The playground page at / and, in local development only, its demo credentials. */
+/** The playground page at /, the pages' files under /ui/ and, in local development only, the demo credentials. */
 export const playgroundRoutes = new Hono<{ Bindings: PlaygroundBindings; Variables: HonoEnv['Variables'] }>();
 
 /**
@@ -37,17 +36,28 @@ function demoEnabled(env: PlaygroundBindings, req: Request): boolean {
   }
 }
 
+/**
+ * The pages' policy: scripts and styles only from files of this origin (no inline script, style
+ * element or style attribute, so nothing injected into a page could run or restyle it), API calls only
+ * to this origin, and no framing.
+ */
+export const PAGE_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
 playgroundRoutes.get('/', (c) => {
-  const nonce = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))));
-  c.header(
-    'content-security-policy',
-    `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
-  );
+  c.header('content-security-policy', PAGE_CSP);
   c.header('x-content-type-options', 'nosniff');
   c.header('referrer-policy', 'no-referrer');
   c.header('cache-control', 'no-cache');
+  // "1" tells the page that /playground/demo.json exists (npm run dev), so it never asks for it elsewhere.
   const demo = demoEnabled(c.env, c.req.raw) ? '1' : '';
-  return c.html(PLAYGROUND_HTML.replaceAll('__NONCE__', nonce).replace('__DEMO__', demo));
+  return c.html(PLAYGROUND_HTML.replace('__DEMO__', demo));
+});
+
+/** The pages' scripts and styles (src/ui), at the same paths as in that folder. */
+playgroundRoutes.get('/ui/*', async (c) => {
+  const res = await serveUiFile(c, c.req.path.slice('/ui/'.length));
+  return res ?? errorResponse(c, notFound(c.req.path));
 });
 
 /**

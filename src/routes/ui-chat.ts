@@ -3,13 +3,13 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { assertModelConfigured } from '../ai/model';
 import { authenticateRequest } from '../auth/authenticate';
-import { AppError } from '../errors';
-import { mapKnownError } from '../errors-map';
+import type { Context } from '../context';
+import { AppError, INTERNAL_MESSAGE, logFailure, toAppError } from '../errors';
 import type { HonoEnv } from '../hono-env';
 import { requestContext } from '../request-context';
 import { prepareAttachments } from '../services/send-message';
+import { sendMessageInput } from '../services/send-message-input';
 import { followCurrentReply, startTurnStream, stopCurrentReply, type TurnEvent } from '../services/session-object';
-import { sendMessageInput } from '../trpc/routers/send-message-input';
 import { describeIssues } from '../validation';
 
 /**
@@ -52,8 +52,11 @@ function attachmentFromFilePart(part: z.infer<typeof filePart>, index: number) {
   return { filename: part.filename ?? `file-${index + 1}`, mimeType: part.mediaType, data: match[3] ?? '' };
 }
 
-/** Turn events as UI message chunks: one text part per reply, metadata with the stored ids. */
-function toUIStream(events: AsyncIterable<TurnEvent>, first?: TurnEvent) {
+/**
+ * Turn events as UI message chunks: one text part per reply, metadata with the stored ids. The AI SDK's
+ * error chunk admits only `errorText`, so there the request id is in the X-Request-Id header alone.
+ */
+function toUIStream(ctx: Context, events: AsyncIterable<TurnEvent>, first?: TurnEvent) {
   return createUIMessageStream({
     execute: async ({ writer }) => {
       let started = false;
@@ -91,7 +94,11 @@ function toUIStream(events: AsyncIterable<TurnEvent>, first?: TurnEvent) {
       for await (const event of events) handle(event);
     },
     // Headers are sent by now: a known failure (database outage: 503, retry) is told in the stream.
-    onError: (error) => mapKnownError(error)?.message ?? 'The reply could not be completed.',
+    onError: (error) => {
+      const appError = toAppError(error);
+      logFailure({ requestId: ctx.requestId, env: ctx.env }, 'POST /api/chat (stream)', appError, error);
+      return appError.appCode === 'INTERNAL' ? INTERNAL_MESSAGE : appError.message;
+    },
   });
 }
 
@@ -120,13 +127,13 @@ uiChatRoutes.post('/', async (c) => {
     attachments: files.map(attachmentFromFilePart),
   });
   if (!input.success) throw new AppError('BAD_REQUEST', describeIssues(input.error));
-  assertModelConfigured(ctx.env);
+  assertModelConfigured(ctx.config.model);
   const attachments = await prepareAttachments({ ...ctx, auth }, input.data.chatSessionId, input.data.attachments);
   const events = await startTurnStream({ ...ctx, auth }, { ...input.data, attachments });
   // Wait for the user's message to be stored, so refusals (unknown or archived session) get a status.
   const first = await events.next();
   const rest = { [Symbol.asyncIterator]: () => events };
-  return createUIMessageStreamResponse({ stream: toUIStream(rest, first.done ? undefined : first.value) });
+  return createUIMessageStreamResponse({ stream: toUIStream(ctx, rest, first.done ? undefined : first.value) });
 });
 
 uiChatRoutes.get('/:id/stream', async (c) => {
@@ -135,7 +142,7 @@ uiChatRoutes.get('/:id/stream', async (c) => {
   // Asked of the session's object directly: no database query, and nothing while it streams.
   const events = await followCurrentReply({ ...ctx, auth }, c.req.param('id'));
   if (!events) return c.body(null, 204);
-  return createUIMessageStreamResponse({ stream: toUIStream(events) });
+  return createUIMessageStreamResponse({ stream: toUIStream(ctx, events) });
 });
 
 /**

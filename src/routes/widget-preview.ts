@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import type { HonoEnv } from '../hono-env';
+import { PAGE_CSP } from './playground';
 
 /**
  * GET /playground/widget: previews the widget for a persona on a page of this server's own origin,
@@ -23,16 +24,14 @@ widgetPreviewRoutes.get('/playground/widget', (c) => {
     ? `<script src="/widget.js" data-key="${key}" data-persona="${persona}"${colorAttr} async></script>`
     : '';
   const problem = (key || persona) && !ok ? '<p role="alert">Give a publishable key (pub_…) and a persona id.</p>' : '';
-  c.header(
-    'content-security-policy',
-    "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-  );
+  // The playground's policy, except that the form submits to this page.
+  c.header('content-security-policy', PAGE_CSP.replace("form-action 'none'", "form-action 'self'"));
   c.header('x-content-type-options', 'nosniff');
   c.header('cache-control', 'no-store');
   return c.html(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>Widget preview</title></head>
-<body style="font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem">
+<title>Widget preview</title><link rel="stylesheet" href="/ui/preview.css"></head>
+<body>
 <h1>Widget preview</h1>
 <p>The chat widget as a website shows it, served from this page's origin (<code>${origin}</code>), which the
 key must allow. Back to the <a href="/">playground</a>.</p>

@@ -1,16 +1,14 @@
-import { trpcServer } from '@hono/trpc-server';
-import { Hono, type Context as HonoContext } from 'hono';
+import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { sha256Hex } from '../auth/keys';
 import { lookupPublishableKey, originAllowed, pageOrigin } from '../auth/publishable';
 import { visitorAttachmentPolicy, WIDGET_BASE_BODY_BYTES, widgetBodyLimit } from '../auth/visitor-attachments';
-import { AppError } from '../errors';
+import type { Context } from '../context';
+import { AppError, errorResponse } from '../errors';
 import type { HonoEnv } from '../hono-env';
 import { requestContext } from '../request-context';
-import type { Context } from '../trpc/context';
-import { appRouter } from '../trpc/router';
-import WIDGET_SOURCE from '../widget/widget.js';
-import { errorResponse } from './errors';
+import { mountTrpc } from '../trpc/mount';
+import { WIDGET_SOURCE } from './ui-assets';
 
 /** The widget's API version: the script calls /widget/v1/…; its ETag is a hash of its text. */
 export const WIDGET_VERSION = 'v1';
@@ -50,7 +48,7 @@ function corsHeaders(origin: string): Record<string, string> {
     'access-control-allow-origin': origin,
     'access-control-allow-methods': 'GET, POST, OPTIONS',
     'access-control-allow-headers': ALLOW_HEADERS,
-    'access-control-expose-headers': 'retry-after',
+    'access-control-expose-headers': 'retry-after, x-request-id',
     'access-control-max-age': '600',
     vary: 'Origin',
   };
@@ -59,7 +57,7 @@ function corsHeaders(origin: string): Record<string, string> {
 /** CORS opens only for the key's allowed origins: a preflight from any other origin gets 403 and no CORS headers. */
 widgetRoutes.use('/widget/v1/:key/*', async (c, next) => {
   const origin = c.req.header('origin');
-  const row = await lookupPublishableKey(c.var.db, c.env, c.req.param('key'));
+  const row = await lookupPublishableKey(c.var.db, c.var.config.auth.cacheTtlMs, c.req.param('key'));
   const allowed = row !== null && origin !== undefined && originAllowed(row, origin) ? origin : null;
   if (c.req.method === 'OPTIONS') {
     return allowed ? c.body(null, 204, corsHeaders(allowed)) : c.body(null, 403, { vary: 'Origin' });
@@ -76,10 +74,12 @@ widgetRoutes.use('/widget/v1/:key/*', async (c, next) => {
  */
 widgetRoutes.get('/widget/v1/:key/check', async (c) => {
   const origin = pageOrigin(c.req.raw.headers, c.req.url) ?? undefined;
-  const row = c.env.VISITOR_TOKEN_SECRET ? await lookupPublishableKey(c.var.db, c.env, c.req.param('key')) : null;
+  const row = c.var.config.auth.visitorTokenSecret
+    ? await lookupPublishableKey(c.var.db, c.var.config.auth.cacheTtlMs, c.req.param('key'))
+    : null;
   const persona = c.req.query('persona');
   let message = '';
-  if (!c.env.VISITOR_TOKEN_SECRET) message = 'The chat widget is not enabled on this server.';
+  if (!c.var.config.auth.visitorTokenSecret) message = 'The chat widget is not enabled on this server.';
   else if (!row) message = 'This chat widget key is not valid (unknown or revoked).';
   else if (!originAllowed(row, origin)) message = `This chat is not available on ${origin ?? 'this page'}.`;
   else if (persona !== undefined && !row.allowedPersonaIds.includes(persona))
@@ -95,7 +95,9 @@ widgetRoutes.get('/widget/v1/:key/check', async (c) => {
 
 widgetRoutes.use('/widget/v1/:key/trpc/*', async (c, next) => {
   // The key is cached per isolate (the CORS middleware above just looked it up): no second query.
-  const maxSize = widgetBodyLimit(await lookupPublishableKey(c.var.db, c.env, c.req.param('key') ?? ''));
+  const maxSize = widgetBodyLimit(
+    await lookupPublishableKey(c.var.db, c.var.config.auth.cacheTtlMs, c.req.param('key') ?? ''),
+  );
   return bodyLimit({
     maxSize,
     onError: (c) =>
@@ -111,19 +113,13 @@ widgetRoutes.use('/widget/v1/:key/trpc/*', async (c, next) => {
   })(c, next);
 });
 
-widgetRoutes.use('/widget/v1/:key/trpc/*', (c: HonoContext<HonoEnv>, next) => {
-  const key = c.req.param('key') ?? '';
-  return trpcServer({
-    endpoint: `/widget/v1/${key}/trpc`,
-    router: appRouter,
-    allowMethodOverride: true,
-    createContext: (_opts, c): Context => ({
+widgetRoutes.use(
+  '/widget/v1/:key/trpc/*',
+  mountTrpc(
+    (c) => `/widget/v1/${c.req.param('key') ?? ''}/trpc`,
+    (c): Context => ({
       ...requestContext(c),
-      widget: { key, origin: pageOrigin(c.req.raw.headers, c.req.url) },
+      widget: { key: c.req.param('key') ?? '', origin: pageOrigin(c.req.raw.headers, c.req.url) },
     }),
-    responseMeta: ({ errors }) => {
-      const retryAfter = errors.find((e): e is AppError => e instanceof AppError && e.retryAfter !== undefined);
-      return retryAfter ? { headers: new Headers({ 'retry-after': String(retryAfter.retryAfter) }) } : {};
-    },
-  })(c, next);
-});
+  ),
+);

@@ -1,42 +1,10 @@
+import { type ArchiveSettings, loadConfig } from '../config';
 import { createDb, type Db } from '../db/client';
 import { archiveIdleSessions } from '../db/queries/archival';
-import { type Env, intSetting } from '../env';
-import { redact } from '../log';
+import type { Env } from '../env';
+import { type LogScope, log } from '../log';
 
 export const ARCHIVE_JOB_NAME = 'archive-idle-sessions';
-
-export type ArchiveSettings = {
-  /** Idle days before archival, for organizations without their own `idle_archive_days`. */
-  idleDays: number;
-  /** Sessions archived per statement. */
-  batchSize: number;
-  /** Statements per run at most. */
-  maxBatches: number;
-  /** No new batch starts once a run has taken this long; the rest waits for the next run. */
-  timeBudgetMs: number;
-};
-
-export const ARCHIVE_DEFAULTS: ArchiveSettings = {
-  idleDays: 30,
-  batchSize: 500,
-  maxBatches: 20,
-  // Well inside the 15-minute schedule, so runs rarely overlap and the database load stays bounded.
-  timeBudgetMs: 20_000,
-};
-
-/** The settings from env, each falling back to its default when unset, malformed or below 1. */
-export function archiveSettings(env: Env): ArchiveSettings {
-  const positive = (value: string | undefined, fallback: number) => {
-    const n = intSetting(value, fallback);
-    return n >= 1 ? n : fallback;
-  };
-  return {
-    idleDays: positive(env.ARCHIVE_IDLE_DAYS, ARCHIVE_DEFAULTS.idleDays),
-    batchSize: positive(env.ARCHIVE_BATCH_SIZE, ARCHIVE_DEFAULTS.batchSize),
-    maxBatches: positive(env.ARCHIVE_MAX_BATCHES, ARCHIVE_DEFAULTS.maxBatches),
-    timeBudgetMs: ARCHIVE_DEFAULTS.timeBudgetMs,
-  };
-}
 
 export type ArchiveRun = {
   /** Ids archived by this run, in batch order (at most maxBatches × batchSize). */
@@ -70,19 +38,16 @@ export async function archiveIdleSessionsRun(
   }
 }
 
-/** The innermost cause, redacted: the driver's reason rather than drizzle's "Failed query: <sql>". */
-function rootCause(error: unknown, env: Env): string {
-  let root = error;
-  while (root instanceof Error && root.cause !== undefined) root = root.cause;
-  return redact(root instanceof Error ? `${root.name}: ${root.message}` : String(root), env);
-}
-
 /**
- * The cron job: one run with a database client of its own, and exactly one JSON summary line,
- * on console.error when the run failed (the error is then rethrown, so the invocation is recorded
- * as failed; batches committed before it stay archived and are counted).
+ * The cron job: one run with a database client of its own (settings from src/config.ts: ARCHIVE_*),
+ * and exactly one log line, at level error when the run failed (the error is then rethrown, so the
+ * invocation is recorded as failed; batches committed before it stay archived and are counted).
  */
-export async function archiveIdleSessionsJob(controller: ScheduledController, env: Env): Promise<void> {
+export async function archiveIdleSessionsJob(
+  controller: ScheduledController,
+  env: Env,
+  scope: LogScope,
+): Promise<void> {
   const started = Date.now();
   const run: ArchiveRun = { archivedIds: [], batches: 0, stoppedEarly: false };
   const summary = () => ({
@@ -94,10 +59,10 @@ export async function archiveIdleSessionsJob(controller: ScheduledController, en
     durationMs: Date.now() - started,
   });
   try {
-    await archiveIdleSessionsRun(createDb(env), archiveSettings(env), run);
+    await archiveIdleSessionsRun(createDb(env), loadConfig(env).archive, run);
   } catch (error) {
-    console.error(JSON.stringify({ ...summary(), error: rootCause(error, env) }));
+    log('error', scope, 'cron.job_failed', summary(), error);
     throw error;
   }
-  console.log(JSON.stringify(summary()));
+  log('info', scope, 'cron.job_done', summary());
 }

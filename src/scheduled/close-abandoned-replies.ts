@@ -1,6 +1,7 @@
 import { createDb } from '../db/client';
 import { closeAbandonedReplies, findStaleStreamingReplies } from '../db/queries/messages';
 import type { Env } from '../env';
+import { type LogScope, log } from '../log';
 import { sessionObject } from '../services/session-object';
 
 /**
@@ -17,7 +18,11 @@ const LIMIT = 200;
  * Replies left STREAMING by a generator that died (evicted object, deploy) become INCOMPLETE with
  * the text they had, so readers and the next turn's context see them for what they are.
  */
-export async function closeAbandonedRepliesJob(controller: ScheduledController, env: Env): Promise<void> {
+export async function closeAbandonedRepliesJob(
+  controller: ScheduledController,
+  env: Env,
+  scope: LogScope,
+): Promise<void> {
   const started = Date.now();
   const db = createDb(env);
   const stale = await findStaleStreamingReplies(db, STALE_SECONDS, LIMIT);
@@ -32,7 +37,6 @@ export async function closeAbandonedRepliesJob(controller: ScheduledController, 
     db,
     dead.map((r) => r.id),
   );
-  console.log(
-    JSON.stringify({ job: 'close-abandoned-replies', cron: controller.cron, closed, durationMs: Date.now() - started }),
-  );
+  const summary = { job: 'close-abandoned-replies', cron: controller.cron, closed, durationMs: Date.now() - started };
+  log('info', scope, 'cron.job_done', summary);
 }

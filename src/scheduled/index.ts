@@ -1,10 +1,12 @@
 import type { Env } from '../env';
+import { backgroundRequestId, type LogScope } from '../log';
 import { archiveIdleSessionsJob } from './archive-idle-sessions';
 import { closeAbandonedRepliesJob } from './close-abandoned-replies';
 import { dispatchWebhooksJob } from './dispatch-webhooks';
 import { purgeIdempotencyKeysJob } from './purge-idempotency-keys';
 
-export type ScheduledJob = (controller: ScheduledController, env: Env, ctx: ExecutionContext) => Promise<void>;
+/** A job of a cron run; `scope` gives its log lines the run's id (one per invocation, shared by its jobs). */
+export type ScheduledJob = (controller: ScheduledController, env: Env, scope: LogScope) => Promise<void>;
 
 /** Every 15 minutes: idle-session archival, closing replies whose generator died, expired idempotency keys. */
 export const EVERY_15_MINUTES = '*/15 * * * *';
@@ -24,10 +26,11 @@ export const jobsByCron: Record<string, ScheduledJob[]> = {
  * The Worker's `scheduled` handler. Jobs of one cron run side by side, and one failing does not
  * stop the others; the invocation still fails afterwards so Cloudflare records it.
  */
-export const scheduled: ExportedHandlerScheduledHandler<Env> = async (controller, env, ctx) => {
+export const scheduled: ExportedHandlerScheduledHandler<Env> = async (controller, env) => {
   const jobs = jobsByCron[controller.cron];
   // wrangler.toml and this table disagree: fail loudly rather than silently skip work.
   if (!jobs) throw new Error(`No scheduled job for cron "${controller.cron}".`);
-  const results = await Promise.allSettled(jobs.map((job) => job(controller, env, ctx)));
+  const scope = { requestId: backgroundRequestId('cron'), env };
+  const results = await Promise.allSettled(jobs.map((job) => job(controller, env, scope)));
   for (const result of results) if (result.status === 'rejected') throw result.reason;
 };

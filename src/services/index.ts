@@ -1,4 +1,5 @@
 import { type ResolvedModel, resolveModel } from '../ai/model';
+import { loadConfig } from '../config';
 import type { Env } from '../env';
 
 /**
@@ -13,6 +14,6 @@ export type ServiceOverrides = Partial<{ [K in keyof Services]: (env: Env) => Se
 
 export function createServices(env: Env, overrides: ServiceOverrides = {}): Services {
   return {
-    resolveModel: overrides.resolveModel?.(env) ?? ((persona) => resolveModel(env, persona)),
+    resolveModel: overrides.resolveModel?.(env) ?? ((persona) => resolveModel(loadConfig(env).model, persona)),
   };
 }

@@ -1,7 +1,8 @@
-import { type ContextAttachment, estimateTokens, type KnowledgePassage } from '../ai/prompt';
+import type { ContextAttachment, KnowledgePassage } from '../ai/prompt';
+import { estimateTokens } from '../config';
 import type { Db } from '../db/client';
-import { type Passage, searchKnowledge } from '../db/queries/sources';
-import { type Env, intSetting } from '../env';
+import { type Passage, searchKnowledge } from '../db/queries/retrieval';
+import { type LogScope, log } from '../log';
 
 /** Passages ranked per turn; those that fit the knowledge budget are sent. */
 export const RETRIEVAL_CANDIDATES = 8;
@@ -37,25 +38,22 @@ function pagesOf(p: Passage): number[] | null {
 
 /**
  * The knowledge for one USER turn: full-text search of the persona's READY sources and of the
- * session's chunked attachments (when `chatSessionId` is given) with the user's message, best first, kept while they fit KNOWLEDGE_TOKEN_BUDGET (default a quarter of the
- * context budget; the history gets the rest). One indexed query per turn.
+ * session's chunked attachments (when `chatSessionId` is given) with the user's message, best
+ * first, kept while they fit `tokenBudget` (config.context.knowledgeTokenBudget: KNOWLEDGE_TOKEN_BUDGET,
+ * by default a quarter of the context budget; the history gets the rest). One indexed query per turn.
  */
 export async function retrieveForTurn(
   db: Db,
-  env: Env,
-  organizationId: string,
-  personaId: string,
-  question: string,
-  contextTokenBudget: number,
-  chatSessionId?: string,
+  scope: LogScope,
+  query: { organizationId: string; personaId: string; question: string; tokenBudget: number; chatSessionId?: string },
 ): Promise<TurnKnowledge> {
-  const tokenBudget = intSetting(env.KNOWLEDGE_TOKEN_BUDGET, Math.floor(contextTokenBudget / 4));
+  const { organizationId, personaId, question, tokenBudget, chatSessionId } = query;
   if (tokenBudget <= 0) return { passages: [], used: [], tokenBudget };
   let found: Passage[];
   try {
     found = await searchKnowledge(db, organizationId, personaId, question, RETRIEVAL_CANDIDATES, chatSessionId);
   } catch (error) {
-    console.warn('knowledge retrieval failed; answering without it', { personaId, error: String(error) });
+    log('warn', scope, 'knowledge_retrieval_failed', { personaId }, error);
     return { passages: [], used: [], tokenBudget, error: 'Knowledge retrieval failed for this turn.' };
   }
   const passages: KnowledgePassage[] = [];

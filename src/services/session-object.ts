@@ -1,11 +1,12 @@
+import type { AuthedContext } from '../context';
 import { getMessage, markReplyStopped } from '../db/queries/messages';
-import type { ChatSession, TurnSettings } from '../durable/chat-session';
+import type { ChatSession } from '../durable/chat-session';
 import type { Env } from '../env';
 import { AppError } from '../errors';
 import { newId } from '../ids';
-import type { AuthedContext } from '../trpc/context';
 import { type MessageView, messageView } from '../views/message';
-import { idempotencyClaim, type SendMessageInput } from './send-message';
+import { sendMessageClaim } from './idempotency';
+import { type SendMessageInput, turnConfig } from './turn-types';
 import { readEvents, type TurnEvent } from './turn-wire';
 
 export type { TurnEvent } from './turn-wire';
@@ -15,21 +16,9 @@ type StopResult = { known: boolean; reply: MessageView | null };
 
 /** The Durable Object that owns a session's turns. The name carries the organization: no tenant can reach another's. */
 export function sessionObject(env: Env, organizationId: string, chatSessionId: string): DurableObjectStub<ChatSession> {
-  const namespace = env.CHAT_SESSIONS;
+  // env.ts does not name the class (the base layer does not import the object): the binding is typed here.
+  const namespace = env.CHAT_SESSIONS as DurableObjectNamespace<ChatSession>;
   return namespace.get(namespace.idFromName(`${organizationId}:${chatSessionId}`));
-}
-
-function turnSettings(env: Env): TurnSettings {
-  return {
-    OPENAI_API_KEY: env.OPENAI_API_KEY,
-    OPENAI_BASE_URL: env.OPENAI_BASE_URL,
-    OPENAI_API_STYLE: env.OPENAI_API_STYLE,
-    DEFAULT_MODEL: env.DEFAULT_MODEL,
-    MODEL_TIMEOUT_MS: env.MODEL_TIMEOUT_MS,
-    MODEL_MAX_RETRIES: env.MODEL_MAX_RETRIES,
-    CONTEXT_TOKEN_BUDGET: env.CONTEXT_TOKEN_BUDGET,
-    DAILY_MODEL_CALL_CAP: env.DAILY_MODEL_CALL_CAP,
-  };
 }
 
 /**
@@ -41,20 +30,13 @@ export async function startTurnStream(ctx: AuthedContext, input: SendMessageInpu
   const wantsReply = input.role === 'USER';
   const messageId = newId('message');
   const replyId = wantsReply ? newId('message') : undefined;
-  const claim = await idempotencyClaim(
-    ctx.headers,
-    'chat.sendMessage',
-    { ...input, attachments: input.attachments.map((a) => a.sha256) },
-    replyId ?? messageId,
-  );
+  const claim = await sendMessageClaim(ctx.headers, input, replyId ?? messageId);
   const stub = sessionObject(ctx.env, ctx.auth.organizationId, input.chatSessionId);
   const stream = await stub.turn({
     organizationId: ctx.auth.organizationId,
-    input,
-    claim,
-    messageId,
-    replyId,
-    settings: turnSettings(ctx.env),
+    requestId: ctx.requestId,
+    config: turnConfig(ctx.config),
+    turn: { input, claim, messageId, replyId },
   });
   return readEvents(stream);
 }

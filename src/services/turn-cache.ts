@@ -1,5 +1,6 @@
 import type { HistoryMessage } from '../ai/prompt';
-import type { NewAttachment, TurnSession } from '../db/queries/turns';
+import type { NewAttachment } from '../db/queries/messages';
+import type { TurnSession } from '../db/queries/turns';
 
 /**
  * What a session object remembers from its last turn so the next one can call the model before
@@ -32,10 +33,9 @@ function size(m: HistoryMessage, attachmentChars: number): number {
  */
 export function windowHistory(
   history: HistoryMessage[],
-  historyChars: number,
-  historyLimit: number,
-  attachmentChars: number,
+  limits: { historyChars: number; historyLimit: number; attachmentChars: number },
 ): HistoryMessage[] {
+  const { historyChars, historyLimit, attachmentChars } = limits;
   const kept: HistoryMessage[] = [];
   let before = 0;
   for (let i = history.length - 1; i >= 0 && kept.length < historyLimit; i--) {

@@ -1,5 +1,4 @@
-import { AppError, type AppErrorCode } from '../errors';
-import { mapKnownError } from '../errors-map';
+import { AppError, type AppErrorCode, mapKnownError } from '../errors';
 import type { MessageView } from '../views/message';
 
 /** What a streamed turn tells its client, in order. */

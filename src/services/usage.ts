@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Db } from '../db/client';
 import { readUsage, sumUsage } from '../db/queries/usage';
 import { AppError } from '../errors';
-import { id } from '../trpc/inputs';
+import { id } from '../inputs/common';
 
 /** Longest range one usage query covers: a year, leap day included. */
 export const USAGE_MAX_DAYS = 366;

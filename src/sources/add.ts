@@ -1,31 +1,36 @@
-import { base64Payload, parseMimeType, SUPPORTED_TYPES } from '../attachments/extract';
-import { base64DecodedLength } from '../attachments/limits';
+import { decodeBase64 } from '../attachments/base64';
+import { checkUpload, SUPPORTED_TYPES } from '../attachments/mime';
 import { sha256Hex } from '../auth/keys';
-import { deleteSource, insertSourceWithinLimits, type SourceRow } from '../db/queries/sources';
+import type { SourceLimits } from '../config';
+import type { AuthedContext } from '../context';
+import { deleteSource, type InsertRefusal, insertSourceWithinLimits, type SourceRow } from '../db/queries/sources';
 import { AppError } from '../errors';
 import { newId } from '../ids';
-import type { AuthedContext } from '../trpc/context';
 import { DOCX_TYPE } from './extract';
-import { sourceLimits } from './limits';
 
 /** The attachment types, and Word documents. */
 const SOURCE_TYPES = [...SUPPORTED_TYPES, DOCX_TYPE];
 
 export type AddSourceInput = { personaId: string; filename: string; mimeType: string; data: string };
 
-function decodeBase64(filename: string, data: string): Uint8Array {
-  const clean = base64Payload(data).replace(/\s/g, '');
-  if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(clean) || clean.replace(/=+$/, '').length % 4 === 1) {
-    throw new AppError('BAD_REQUEST', `Source "${filename}": "data" is not valid base64.`);
+/** Why the source was not added, as the caller is told it. */
+function refusalError(
+  result: { refusal: InsertRefusal; count: number; totalBytes: number },
+  input: AddSourceInput,
+  byteSize: number,
+  limits: SourceLimits,
+): AppError {
+  if (result.refusal === 'PERSONA_NOT_FOUND') return new AppError('NOT_FOUND', `Persona ${input.personaId} not found.`);
+  if (result.refusal === 'TOO_MANY_SOURCES') {
+    return new AppError(
+      'CONFLICT',
+      `Persona ${input.personaId} has ${result.count} sources; the limit is ${limits.maxPerPersona} per persona. Delete one first.`,
+    );
   }
-  try {
-    const binary = atob(clean.replaceAll('-', '+').replaceAll('_', '/'));
-    const bytes = new Uint8Array(binary.length);
-    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-    return bytes;
-  } catch {
-    throw new AppError('BAD_REQUEST', `Source "${filename}": "data" is not valid base64.`);
-  }
+  return new AppError(
+    'PAYLOAD_TOO_LARGE',
+    `This organization's sources total ${result.totalBytes} bytes; adding ${byteSize} more would pass the limit of ${limits.maxTotalBytes} bytes.`,
+  );
 }
 
 /**
@@ -41,22 +46,9 @@ export async function addSource(ctx: AuthedContext, input: AddSourceInput): Prom
   if (!blobs || !jobs) {
     throw new AppError('INTERNAL', 'Knowledge sources are not configured (SOURCE_BLOBS / SOURCE_QUEUE bindings).');
   }
-  const limits = sourceLimits(env);
-  const { type } = parseMimeType(input.mimeType);
-  if (!SOURCE_TYPES.includes(type)) {
-    throw new AppError(
-      'UNSUPPORTED_MEDIA_TYPE',
-      `Source "${input.filename}" has unsupported type "${input.mimeType}". Supported: ${SOURCE_TYPES.join(', ')}.`,
-    );
-  }
-  const size = base64DecodedLength(base64Payload(input.data));
-  if (size > limits.maxBytes) {
-    throw new AppError(
-      'PAYLOAD_TOO_LARGE',
-      `Source "${input.filename}" is ${size} bytes; the limit is ${limits.maxBytes} bytes per source.`,
-    );
-  }
-  const bytes = decodeBase64(input.filename, input.data);
+  const limits = ctx.config.sources;
+  checkUpload('Source', input, SOURCE_TYPES, limits.maxBytes);
+  const bytes = decodeBase64(`Source "${input.filename}"`, input.data);
   if (bytes.length === 0) throw new AppError('BAD_REQUEST', `Source "${input.filename}" is empty.`);
 
   const id = newId('source');
@@ -75,20 +67,7 @@ export async function addSource(ctx: AuthedContext, input: AddSourceInput): Prom
     },
     limits,
   );
-  if ('refusal' in result) {
-    if (result.refusal === 'PERSONA_NOT_FOUND')
-      throw new AppError('NOT_FOUND', `Persona ${input.personaId} not found.`);
-    if (result.refusal === 'TOO_MANY_SOURCES') {
-      throw new AppError(
-        'CONFLICT',
-        `Persona ${input.personaId} has ${result.count} sources; the limit is ${limits.maxPerPersona} per persona. Delete one first.`,
-      );
-    }
-    throw new AppError(
-      'PAYLOAD_TOO_LARGE',
-      `This organization's sources total ${result.totalBytes} bytes; adding ${bytes.length} more would pass the limit of ${limits.maxTotalBytes} bytes.`,
-    );
-  }
+  if ('refusal' in result) throw refusalError(result, input, bytes.length, limits);
   try {
     await blobs.put(blobKey, bytes, { httpMetadata: { contentType: input.mimeType } });
     await jobs.send({ organizationId: auth.organizationId, sourceId: id }, { contentType: 'json' });

@@ -1,11 +1,6 @@
-/** A passage of a source as it is indexed. Pages are 1-based; null for documents without pages. */
-export type Chunk = {
-  ordinal: number;
-  pageStart: number | null;
-  pageEnd: number | null;
-  heading: string | null;
-  text: string;
-};
+import type { Chunk } from '../db/queries/sources';
+
+export type { Chunk };
 
 /** Characters a chunk aims for (about 300 tokens): small enough to rank precisely, big enough to answer from. */
 export const CHUNK_TARGET_CHARS = 1_200;

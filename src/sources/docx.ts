@@ -1,4 +1,4 @@
-import { SourceFailure } from './extract';
+import { SourceFailure } from './failure';
 
 /**
  * Text of a Word (.docx) file, without a dependency: a .docx is a ZIP whose `word/document.xml` holds
@@ -9,6 +9,15 @@ import { SourceFailure } from './extract';
  * breaks kept, and paragraphs styled as headings are marked "# " so the chunker starts chunks there.
  */
 const MAX_ENTRIES = 10_000;
+
+/** Word's document.xml is ~10x its text: XML inflated per character kept, and at most 32 MiB. */
+const XML_BYTES_PER_CHAR = 16;
+const MAX_XML_BYTES = 32 * 1024 * 1024;
+
+/** The `maxXmlBytes` for keeping `chars` characters of a document (sources and attachments alike). */
+export function docxXmlBudget(chars: number): number {
+  return Math.min(MAX_XML_BYTES, chars * XML_BYTES_PER_CHAR);
+}
 const DOCUMENT = 'word/document.xml';
 
 function u16(b: Uint8Array, at: number): number {

@@ -1,28 +1,14 @@
 import { extractAttachments } from '../attachments/extract';
-import type { Env } from '../env';
+import { DEFAULT_CONFIG, type SourceLimits } from '../config';
 import { AppError } from '../errors';
-import { extractDocx } from './docx';
-import type { SourceLimits } from './limits';
+import { docxXmlBudget, extractDocx } from './docx';
+import { SourceFailure } from './failure';
 
 /** Word documents, for sources and message attachments alike (both read with src/sources/docx.ts). */
 export const DOCX_TYPE = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
 
-/** Decompressed document.xml allowed per character indexed (Word's XML is ~10x its text), capped at 32 MiB. */
-const DOCX_XML_BYTES_PER_CHAR = 16;
-const DOCX_MAX_XML_BYTES = 32 * 1024 * 1024;
-
 /** Text of a source, page by page (one "page" for documents without pages). */
 export type SourcePages = { pages: string[]; paged: boolean; pageCount: number | null };
-
-/** Why a source cannot be indexed; stored on the source as FAILED with this code and message. */
-export class SourceFailure extends Error {
-  constructor(
-    readonly code: 'NO_TEXT' | 'PASSWORD_PROTECTED' | 'UNREADABLE' | 'UNSUPPORTED',
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 function toBase64(bytes: Uint8Array): string {
   let binary = '';
@@ -94,16 +80,15 @@ function pdfFailure(filename: string, error: unknown): SourceFailure {
  */
 export async function extractSource(
   input: { filename: string; mimeType: string; bytes: Uint8Array },
-  env: Env,
   limits: SourceLimits,
 ): Promise<SourcePages> {
   const type = input.mimeType.split(';')[0]?.trim().toLowerCase();
   let result: SourcePages;
   if (type === 'application/pdf') result = await pdfPages(input.filename, input.bytes, limits);
   else if (type === DOCX_TYPE) {
-    const maxXml = Math.min(DOCX_MAX_XML_BYTES, limits.maxChars * DOCX_XML_BYTES_PER_CHAR);
-    result = { pages: [await extractDocx(input.filename, input.bytes, maxXml)], paged: false, pageCount: null };
-  } else result = await textPages(input, env, limits);
+    const text = await extractDocx(input.filename, input.bytes, docxXmlBudget(limits.maxChars));
+    result = { pages: [text], paged: false, pageCount: null };
+  } else result = await textPages(input, limits);
   if (!result.pages.some((p) => p.trim() !== '')) {
     throw new SourceFailure(
       'NO_TEXT',
@@ -115,20 +100,20 @@ export async function extractSource(
 
 async function textPages(
   input: { filename: string; mimeType: string; bytes: Uint8Array },
-  env: Env,
   limits: SourceLimits,
 ): Promise<SourcePages> {
   try {
+    // Only text types come here: the attachment limits that matter are the source's own.
     const [extracted] = await extractAttachments(
       [{ filename: input.filename, mimeType: input.mimeType, data: toBase64(input.bytes) }],
       {
-        ...env,
-        ATTACHMENTS_MAX_COUNT: '1',
-        ATTACHMENT_MAX_BYTES: String(limits.maxBytes),
-        ATTACHMENTS_MAX_TOTAL_BYTES: String(limits.maxBytes),
-        ATTACHMENT_MAX_CHARS: String(limits.maxChars),
+        ...DEFAULT_CONFIG.attachments,
+        maxCount: 1,
+        maxBytes: limits.maxBytes,
+        maxTotalBytes: limits.maxBytes,
+        maxChars: limits.maxChars,
         // A source is chunked by its own ingestion, not as an attachment.
-        ATTACHMENT_MAX_INDEXED_CHARS: '0',
+        maxIndexedChars: 0,
       },
     );
     return { pages: [extracted?.text ?? ''], paged: false, pageCount: null };

@@ -1,10 +1,12 @@
+import { loadConfig } from '../config';
 import { createDb, type Db } from '../db/client';
 import { claimSourceAttempt, completeSource, failSource } from '../db/queries/sources';
 import type { Env } from '../env';
+import { backgroundRequestId, log } from '../log';
 import { chunkPages } from './chunk';
-import { extractSource, SourceFailure } from './extract';
+import { extractSource } from './extract';
+import { SourceFailure } from './failure';
 import { SOURCE_JOB_MAX_ATTEMPTS, type SourceJob } from './job';
-import { sourceLimits } from './limits';
 
 /** Name of the dead-letter queue (wrangler.toml): a job arriving there has used all its retries. */
 export const SOURCE_DEAD_LETTER_QUEUE = 'knowledge-ingest-dlq';
@@ -19,7 +21,7 @@ export const SOURCE_DEAD_LETTER_QUEUE = 'knowledge-ingest-dlq';
 export async function ingestSource(db: Db, env: Env, job: SourceJob): Promise<'READY' | 'FAILED' | 'SKIPPED'> {
   const source = await claimSourceAttempt(db, job.organizationId, job.sourceId);
   if (!source) return 'SKIPPED'; // deleted, or already READY/FAILED by an earlier delivery
-  const limits = sourceLimits(env);
+  const limits = loadConfig(env).sources;
   const object = await env.SOURCE_BLOBS?.get(source.blobKey);
   if (!object) {
     await failSource(db, job.organizationId, source.id, 'INGESTION_FAILED', 'The stored document is missing.');
@@ -27,7 +29,7 @@ export async function ingestSource(db: Db, env: Env, job: SourceJob): Promise<'R
   }
   const bytes = new Uint8Array(await object.arrayBuffer());
   try {
-    const extracted = await extractSource({ filename: source.filename, mimeType: source.mimeType, bytes }, env, limits);
+    const extracted = await extractSource({ filename: source.filename, mimeType: source.mimeType, bytes }, limits);
     let chars = 0;
     const pages: string[] = [];
     for (const page of extracted.pages) {
@@ -66,10 +68,11 @@ function asJob(body: unknown): SourceJob | undefined {
  */
 export const queue: ExportedHandlerQueueHandler<Env, unknown> = async (batch, env) => {
   const db = createDb(env);
+  const scope = { requestId: backgroundRequestId('queue'), env };
   for (const message of batch.messages) {
     const job = asJob(message.body);
     if (!job) {
-      console.warn('ignoring a malformed ingestion message', { queue: batch.queue });
+      log('warn', scope, 'ingest.malformed_message', { queue: batch.queue });
       message.ack();
       continue;
     }
@@ -88,11 +91,7 @@ export const queue: ExportedHandlerQueueHandler<Env, unknown> = async (batch, en
       await ingestSource(db, env, job);
       message.ack();
     } catch (error) {
-      console.warn('source ingestion failed; retrying', {
-        sourceId: job.sourceId,
-        attempt: message.attempts,
-        error: String(error),
-      });
+      log('warn', scope, 'ingest.retry', { sourceId: job.sourceId, attempt: message.attempts }, error);
       message.retry({ delaySeconds: Math.min(60, 5 * message.attempts) });
     }
   }

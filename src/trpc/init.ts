@@ -1,45 +1,18 @@
 import { initTRPC } from '@trpc/server';
-import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
-import { ZodError } from 'zod';
 import { authenticateRequest } from '../auth/authenticate';
 import { PUBLISHABLE_KEY_PREFIX } from '../auth/keys';
 import { authenticatePublishable, authorizeVisitor } from '../auth/publishable';
-import { AppError, appCodeFromTrpc } from '../errors';
-import { mapKnownError } from '../errors-map';
-import { describeIssues } from '../validation';
-import type { Context } from './context';
+import type { Context } from '../context';
+import { AppError, mapKnownError, trpcErrorShape } from '../errors';
 import { wireFormat } from './wire';
 
 const t = initTRPC.context<Context>().create({
   transformer: wireFormat,
   // Pings keep idle SSE connections open through proxies while a slow model thinks.
   sse: { ping: { enabled: true, intervalMs: 10_000 }, client: { reconnectAfterInactivityMs: 25_000 } },
-  // A person must be able to act on every message; stacks and internals never leave the Worker.
-  // Errors raised while a subscription streams never pass through middleware: they are mapped here
-  // too, so a stream that loses the database ends with the same 503 + retryAfter as a query would.
-  errorFormatter({ shape, error }) {
-    const known = error instanceof AppError ? error : mapKnownError(error.cause);
-    const appCode = known ? known.appCode : appCodeFromTrpc(error.code);
-    let message = known ? known.message : shape.message;
-    if (error.cause instanceof ZodError) {
-      message = describeIssues(error.cause);
-    } else if (appCode === 'INTERNAL') {
-      message = 'Internal server error. It has been logged; please retry later.';
-    }
-    const code = known ? TRPC_ERROR_CODES_BY_KEY[known.code] : shape.code;
-    return {
-      message,
-      code,
-      data: {
-        code: known ? known.code : shape.data.code,
-        httpStatus: known ? known.status : shape.data.httpStatus,
-        path: shape.data.path,
-        appCode,
-        // Seconds to wait before retrying (429, 503); what Retry-After says where headers can.
-        ...(known?.retryAfter !== undefined ? { retryAfter: known.retryAfter } : {}),
-      },
-    };
-  },
+  // A person must be able to act on every message; stacks and internals never leave the Worker. The
+  // context is missing when tRPC failed before creating it (unparseable input): app.ts adds the id then.
+  errorFormatter: ({ shape, error, ctx }) => trpcErrorShape(shape, error, ctx?.requestId),
 });
 
 export const router = t.router;

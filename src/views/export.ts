@@ -64,8 +64,8 @@ export function exportMarkdownView(page: Page, cursor: string | null) {
     }
     lines.push('---', '', `### ${roleLabel(m, page.persona.name)} · ${notes.join(' · ')}`, '', m.content, '');
     for (const a of m.attachments ?? []) {
-      const pages = a.page_count === null || a.page_count === undefined ? '' : `, ${a.page_count} pages`;
-      lines.push(`- 📎 ${String(a.filename)} (${String(a.declared_type)}${pages}, ${Number(a.byte_size)} bytes)`);
+      const pages = a.pageCount === null ? '' : `, ${a.pageCount} pages`;
+      lines.push(`- 📎 ${a.filename} (${a.declaredType}${pages}, ${a.byteSize} bytes)`);
     }
     if (m.attachments?.length) lines.push('');
   }

@@ -1,4 +1,4 @@
-import type { FeedbackRow, listPersonaFeedback } from '../db/queries/feedback';
+import type { FeedbackRow, RatedReply } from '../db/queries/feedback';
 import { iso } from './dates';
 
 export function feedbackView(f: FeedbackRow) {
@@ -16,8 +16,6 @@ export function feedbackView(f: FeedbackRow) {
 }
 
 export type FeedbackView = ReturnType<typeof feedbackView>;
-
-type RatedReply = Awaited<ReturnType<typeof listPersonaFeedback>>[number];
 
 /** A rating with the reply it rates and the question that reply answered. */
 export function ratedReplyView(r: RatedReply) {

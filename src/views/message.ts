@@ -1,37 +1,26 @@
 import type { MessageRow } from '../db/queries/messages';
+import type { AttachmentMeta } from '../db/queries/projections';
 import { iso } from './dates';
 
-export type AttachmentView = {
-  id: string;
-  filename: string;
-  mimeType: string;
-  detectedType: string;
-  byteSize: number;
-  sha256: string;
-  pageCount: number | null;
-  charCount: number;
-  truncated: boolean;
-  hasText: boolean;
-  createdAt: string;
-  text?: string;
-};
-
-function attachmentView(a: Record<string, unknown>): AttachmentView {
+/** The contract's attachment metadata: the stored declared type is the `mimeType` the client sent. */
+function attachmentView(a: AttachmentMeta) {
   return {
-    id: a.id as string,
-    filename: a.filename as string,
-    mimeType: a.declared_type as string,
-    detectedType: a.detected_type as string,
-    byteSize: Number(a.byte_size),
-    sha256: a.sha256 as string,
-    pageCount: a.page_count === null ? null : Number(a.page_count),
-    charCount: Number(a.char_count),
-    truncated: a.truncated === true,
-    hasText: a.has_text === true,
-    createdAt: iso(a.created_at as string),
-    ...(typeof a.text === 'string' ? { text: a.text } : {}),
+    id: a.id,
+    filename: a.filename,
+    mimeType: a.declaredType,
+    detectedType: a.detectedType,
+    byteSize: a.byteSize,
+    sha256: a.sha256,
+    pageCount: a.pageCount,
+    charCount: a.charCount,
+    truncated: a.truncated,
+    hasText: a.hasText,
+    createdAt: iso(a.createdAt),
+    ...(a.text === undefined ? {} : { text: a.text }),
   };
 }
+
+export type AttachmentView = ReturnType<typeof attachmentView>;
 
 /** The contract's Message, plus `status`, `replyToId` and attachment metadata. */
 export function messageView(m: MessageRow) {

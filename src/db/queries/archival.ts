@@ -22,7 +22,7 @@ export async function archiveIdleSessions(
   // greatest() ignores nulls, so the default is applied first and the floor of one day after it.
   const idleDays = (org: string) =>
     sql`greatest(coalesce(${sql.identifier(org)}.idle_archive_days, ${defaultDays}), 1)`;
-  const result = await db.execute(sql`
+  const result = await db.execute<ArchivedSession>(sql`
     update chat_sessions s
     set status = 'ARCHIVED', archived_at = now(), archive_reason = 'idle', updated_at = now()
     from organizations o
@@ -44,6 +44,6 @@ export async function archiveIdleSessions(
         limit ${params.limit}
         for update of c skip locked
       )
-    returning s.id, s.organization_id`);
-  return result.rows.map((r) => ({ id: r.id as string, organizationId: r.organization_id as string }));
+    returning s.id, s.organization_id as "organizationId"`);
+  return result.rows;
 }

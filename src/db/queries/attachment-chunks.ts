@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
-import type { Chunk } from '../../sources/chunk';
 import { wellFormed } from '../../text';
 import type { Db } from '../client';
+import type { AttachmentChunk } from './message-rows';
 
 /**
  * Stores the chunks of a message's large attachments (issue 17) in knowledge_chunks, tagged with
@@ -14,7 +14,7 @@ export function insertAttachmentChunks(
   db: Db,
   organizationId: string,
   messageId: string,
-  attachments: { id: string; chunks?: Chunk[] | undefined }[],
+  attachments: { id: string; chunks?: AttachmentChunk[] | undefined }[],
 ) {
   const rows = attachments.flatMap((a) =>
     (a.chunks ?? []).map((c) => ({

@@ -1,38 +1,17 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../client';
 import type { feedbackRatings } from '../schema';
+import { type FeedbackRow, feedbackColumns, selectList } from './projections';
+
+export type { FeedbackRow };
 
 export type FeedbackRating = (typeof feedbackRatings)[number];
 
-export type FeedbackRow = {
-  messageId: string;
-  chatSessionId: string;
-  personaId: string;
-  rating: FeedbackRating;
-  reason: string | null;
-  comment: string | null;
-  userId: string | null;
-  createdAt: Date | string;
-  updatedAt: Date | string;
-};
+/** A rating that is not there: the left-joined side of a query that found the message or session but no rating. */
+type NoFeedback = { [K in keyof FeedbackRow]: null };
 
-export function feedbackFromRaw(r: Record<string, unknown>): FeedbackRow {
-  return {
-    messageId: r.message_id as string,
-    chatSessionId: r.chat_session_id as string,
-    personaId: r.persona_id as string,
-    rating: r.rating as FeedbackRating,
-    reason: (r.reason as string | null) ?? null,
-    comment: (r.comment as string | null) ?? null,
-    userId: (r.user_id as string | null) ?? null,
-    createdAt: r.created_at as Date | string,
-    updatedAt: r.updated_at as Date | string,
-  };
-}
-
-const feedbackColumns = sql.raw(
-  'f.message_id, f.chat_session_id, f.persona_id, f.rating, f.reason, f.comment, f.user_id, f.created_at, f.updated_at',
-);
+/** `f`'s columns under FeedbackRow's keys (f: message_feedback or a row of it). */
+const feedbackSelect = selectList(feedbackColumns, { message_feedback: 'f' });
 
 export type RateOutcome =
   | { kind: 'not-found' }
@@ -55,7 +34,7 @@ export async function rateReply(
     userId: string | null;
   },
 ): Promise<RateOutcome> {
-  const result = await db.execute(sql`
+  const result = await db.execute<{ targetRole: string } & (FeedbackRow | NoFeedback)>(sql`
     with target as (
       select m.id, m.role, m.status, m.chat_session_id, s.persona_id
       from messages m
@@ -69,29 +48,30 @@ export async function rateReply(
         set rating = excluded.rating, reason = excluded.reason, comment = excluded.comment,
             user_id = excluded.user_id, updated_at = now()
         where f.organization_id = ${organizationId}
-      returning ${feedbackColumns}
+      returning ${feedbackSelect}
     )
-    select target.role as target_role, target.status as target_status, f.*
+    select target.role as "targetRole", f.*
     from target left join f on true`);
   const row = result.rows[0];
   if (!row) return { kind: 'not-found' };
-  if (row.target_role !== 'ASSISTANT') return { kind: 'not-a-reply', role: row.target_role as string };
-  if (row.message_id === null || row.message_id === undefined) return { kind: 'generating' };
-  return { kind: 'rated', feedback: feedbackFromRaw(row) };
+  const { targetRole, ...feedback } = row;
+  if (targetRole !== 'ASSISTANT') return { kind: 'not-a-reply', role: targetRole };
+  if (feedback.messageId === null) return { kind: 'generating' };
+  return { kind: 'rated', feedback };
 }
 
 /** Removes a reply's rating. Undefined when the message is not the organization's. */
 export async function removeRating(db: Db, organizationId: string, messageId: string) {
-  const result = await db.execute(sql`
+  const result = await db.execute<{ removed: boolean }>(sql`
     with d as (
       delete from message_feedback
       where message_id = ${messageId} and organization_id = ${organizationId}
       returning message_id
     )
-    select m.id, exists (select 1 from d) as removed
+    select exists (select 1 from d) as removed
     from messages m where m.id = ${messageId} and m.organization_id = ${organizationId}`);
   const row = result.rows[0];
-  return row ? { removed: row.removed === true } : undefined;
+  return row ? { removed: row.removed } : undefined;
 }
 
 /**
@@ -104,8 +84,8 @@ export async function listSessionFeedback(
   input: { chatSessionId: string; limit: number; cursor?: string | undefined },
 ) {
   const after = input.cursor ? sql`and f.message_id > ${input.cursor}` : sql``;
-  const result = await db.execute(sql`
-    select s.id as session_id, ${feedbackColumns}
+  const result = await db.execute<FeedbackRow | NoFeedback>(sql`
+    select ${feedbackSelect}
     from chat_sessions s
     left join lateral (
       select * from message_feedback f
@@ -115,7 +95,7 @@ export async function listSessionFeedback(
     where s.id = ${input.chatSessionId} and s.organization_id = ${organizationId}
     order by f.message_id`);
   if (result.rows.length === 0) return undefined;
-  return result.rows.filter((r) => r.message_id !== null).map(feedbackFromRaw);
+  return result.rows.filter((r): r is FeedbackRow => r.messageId !== null);
 }
 
 /** How much of a message's text a listing carries (the rest is one getSession/listMessages away). */
@@ -128,6 +108,12 @@ export type PersonaFeedbackFilter = {
   userId?: string | undefined;
   from?: string | undefined;
   to?: string | undefined;
+};
+
+/** A rating with the reply it rates and the question that reply answered, each cut to FEEDBACK_EXCERPT_CHARS. */
+export type RatedReply = FeedbackRow & {
+  reply: { content: string; truncated: boolean; status: string; createdAt: string; personaVersion: number | null };
+  question: { id: string; content: string; truncated: boolean } | null;
 };
 
 /**
@@ -146,12 +132,14 @@ export async function listPersonaFeedback(
     ? sql`and (f.updated_at, f.message_id) < (select c.updated_at, c.message_id from message_feedback c
             where c.message_id = ${page.cursor} and c.organization_id = ${organizationId})`
     : sql``;
-  const result = await db.execute(sql`
-    select ${feedbackColumns},
-      left(r.content, ${cut}) as reply_content, char_length(r.content) > ${cut} as reply_truncated,
-      r.status as reply_status, r.created_at as reply_created_at, r.metadata -> 'personaVersion' as persona_version,
-      q.id as question_id, left(q.content, ${cut}) as question_content,
-      char_length(q.content) > ${cut} as question_truncated
+  // metadata is free-form JSON: personaVersion is reported only when it is a number.
+  const version = sql`case when jsonb_typeof(r.metadata -> 'personaVersion') = 'number' then r.metadata -> 'personaVersion' end`;
+  const result = await db.execute<RatedReply>(sql`
+    select ${feedbackSelect},
+      json_build_object('content', left(r.content, ${cut}), 'truncated', char_length(r.content) > ${cut},
+        'status', r.status, 'createdAt', r.created_at, 'personaVersion', ${version}) as reply,
+      case when q.id is null then null else json_build_object('id', q.id, 'content', left(q.content, ${cut}),
+        'truncated', char_length(q.content) > ${cut}) end as question
     from message_feedback f
     join messages r on r.id = f.message_id and r.organization_id = ${organizationId}
     left join messages q on q.id = r.reply_to_id and q.organization_id = ${organizationId}
@@ -164,22 +152,5 @@ export async function listPersonaFeedback(
       ${after}
     order by f.updated_at desc nulls last, f.message_id desc nulls last
     limit ${page.limit}`);
-  return result.rows.map((r) => ({
-    ...feedbackFromRaw(r),
-    reply: {
-      content: r.reply_content as string,
-      truncated: r.reply_truncated === true,
-      status: r.reply_status as string,
-      createdAt: r.reply_created_at as Date | string,
-      personaVersion: typeof r.persona_version === 'number' ? r.persona_version : null,
-    },
-    question:
-      r.question_id === null || r.question_id === undefined
-        ? null
-        : {
-            id: r.question_id as string,
-            content: r.question_content as string,
-            truncated: r.question_truncated === true,
-          },
-  }));
+  return result.rows;
 }

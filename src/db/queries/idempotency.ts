@@ -1,6 +1,12 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../client';
 
+/**
+ * Idempotency-Key records in SQL: the claim and the "already held" test written into the
+ * statement that does the work, and the read of the record that holds a key. What a request does
+ * with them lives in src/services/idempotency.ts.
+ */
+
 /** How long an Idempotency-Key is remembered. */
 export const IDEMPOTENCY_TTL_HOURS = 24;
 
@@ -34,21 +40,37 @@ export function claimKey(organizationId: string, claim: IdempotencyClaim, from: 
     returning claim_id`;
 }
 
-/** The record holding a key, as a raw statement for a batch. */
+/** A CTE body with one row when an unexpired record holds `key` (none when `key` is null). */
+export function keyHeld(organizationId: string, key: string | null): SQL {
+  return sql`
+    select 1 from idempotency_keys k
+    where ${key}::text is not null and k.organization_id = ${organizationId} and k.key = ${key}
+      and k.expires_at >= now()`;
+}
+
+/** A key's record as SQL returns it. */
+export type RawIdempotencyRecord = { procedure: string; request_hash: string; claim_id: string; resource_id: string };
+
+/**
+ * The record holding a key, as a statement for a batch (raw rather than Drizzle's builder: the
+ * batches it joins are read by position in sessions.ts).
+ */
 export function readKey(db: Db, organizationId: string, key: string) {
-  return db.execute(sql`
+  return db.execute<RawIdempotencyRecord>(sql`
     select procedure, request_hash, claim_id, resource_id from idempotency_keys
     where organization_id = ${organizationId} and key = ${key} and expires_at >= now()`);
 }
 
-export function recordFromRaw(row: Record<string, unknown> | undefined): IdempotencyRecord | undefined {
+export function recordFromRaw(row: RawIdempotencyRecord | Record<string, unknown> | undefined) {
   if (!row) return undefined;
-  return {
-    procedure: row.procedure as string,
-    requestHash: row.request_hash as string,
-    claimId: row.claim_id as string,
-    resourceId: row.resource_id as string,
+  const r = row as RawIdempotencyRecord;
+  const record: IdempotencyRecord = {
+    procedure: r.procedure,
+    requestHash: r.request_hash,
+    claimId: r.claim_id,
+    resourceId: r.resource_id,
   };
+  return record;
 }
 
 /** Deletes expired keys, a bounded number per call (the cron calls it). */

@@ -1,43 +1,34 @@
-import { sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { wellFormed } from '../../text';
 import type { Db } from '../client';
-import { attachmentsJson } from './attachment-projection';
+import { messages } from '../schema';
+import { type MessageRow, messageFromRaw, messageFromRow, type RawMessageRow, returning } from './message-rows';
+import { attachmentsJson } from './projections';
 import { addUsage } from './usage';
 
-export type MessageRole = 'USER' | 'ASSISTANT' | 'SYSTEM';
-export type MessageStatus = 'COMPLETE' | 'STREAMING' | 'INCOMPLETE' | 'STOPPED';
+// The message shapes live in message-rows.ts (shared with turns.ts); callers keep importing them from here.
+export {
+  type HistoryAttachment,
+  type HistoryMessage,
+  type MessageRole,
+  type MessageRow,
+  type MessageStatus,
+  messageFromRaw,
+  type NewAttachment,
+} from './message-rows';
 
-export type MessageRow = {
-  id: string;
-  chatSessionId: string;
-  role: MessageRole;
-  content: string;
-  status: MessageStatus;
-  metadata: Record<string, unknown>;
-  replyToId: string | null;
-  createdAt: Date | string;
-  updatedAt: Date | string;
-  attachments?: Record<string, unknown>[];
+/** The columns of MessageRow, for Drizzle's builder. */
+const messageColumns = {
+  id: messages.id,
+  chatSessionId: messages.chatSessionId,
+  role: messages.role,
+  content: messages.content,
+  status: messages.status,
+  metadata: messages.metadata,
+  replyToId: messages.replyToId,
+  createdAt: messages.createdAt,
+  updatedAt: messages.updatedAt,
 };
-
-export function messageFromRaw(r: Record<string, unknown>): MessageRow {
-  return {
-    id: r.id as string,
-    chatSessionId: r.chat_session_id as string,
-    role: r.role as MessageRole,
-    content: r.content as string,
-    status: r.status as MessageStatus,
-    metadata: (r.metadata as Record<string, unknown> | null) ?? {},
-    replyToId: (r.reply_to_id as string | null) ?? null,
-    createdAt: r.created_at as Date | string,
-    updatedAt: r.updated_at as Date | string,
-    ...(Array.isArray(r.attachments) ? { attachments: r.attachments as Record<string, unknown>[] } : {}),
-  };
-}
-
-export const returning = sql.raw(
-  'id, chat_session_id, role, content, status, metadata, reply_to_id, created_at, updated_at',
-);
 
 /** Bytes of message text and metadata one listMessages page holds at most (plus one message). */
 export const LIST_PAGE_BYTES = 4 * 1024 * 1024;
@@ -85,7 +76,7 @@ export async function listMessages(
 
 /** Marks a reply being generated as STOPPED; the generator notices and keeps what it has. */
 export async function markReplyStopped(db: Db, organizationId: string, id: string) {
-  const result = await db.execute(sql`
+  const result = await db.execute<RawMessageRow & { changed: boolean }>(sql`
     with stopped as (
       update messages set status = 'STOPPED', updated_at = now()
       where id = ${id} and organization_id = ${organizationId} and role = 'ASSISTANT' and status = 'STREAMING'
@@ -96,15 +87,16 @@ export async function markReplyStopped(db: Db, organizationId: string, id: strin
     select false as changed, ${returning} from messages
     where id = ${id} and organization_id = ${organizationId} and not exists (select 1 from stopped)`);
   const row = result.rows[0];
-  return row ? { changed: row.changed === true, message: messageFromRaw(row) } : undefined;
+  return row ? { changed: row.changed, message: messageFromRow(row) } : undefined;
 }
 
 /** One message of the organization, or undefined. */
 export async function getMessage(db: Db, organizationId: string, id: string): Promise<MessageRow | undefined> {
-  const result = await db.execute(sql`
-    select ${returning} from messages where id = ${id} and organization_id = ${organizationId}`);
-  const row = result.rows[0];
-  return row ? messageFromRaw(row) : undefined;
+  const [row] = await db
+    .select(messageColumns)
+    .from(messages)
+    .where(and(eq(messages.id, id), eq(messages.organizationId, organizationId)));
+  return row;
 }
 
 const abandoned = (message: string) =>
@@ -130,15 +122,11 @@ export async function closeOrphanedReply(db: Db, organizationId: string, id: str
 
 /** STREAMING replies older than `staleSeconds`, for the cron sweeper to check with their objects. */
 export async function findStaleStreamingReplies(db: Db, staleSeconds: number, limit: number) {
-  const result = await db.execute(sql`
+  const result = await db.execute<{ id: string; organization_id: string; chat_session_id: string }>(sql`
     select id, organization_id, chat_session_id from messages
     where status = 'STREAMING' and updated_at < now() - make_interval(secs => ${staleSeconds})
     order by updated_at limit ${limit}`);
-  return result.rows.map((r) => ({
-    id: r.id as string,
-    organizationId: r.organization_id as string,
-    chatSessionId: r.chat_session_id as string,
-  }));
+  return result.rows.map((r) => ({ id: r.id, organizationId: r.organization_id, chatSessionId: r.chat_session_id }));
 }
 
 /** Closes the given replies (INCOMPLETE, text kept) if still STREAMING. Returns how many were closed. */
@@ -161,8 +149,6 @@ export async function closeAbandonedReplies(db: Db, ids: string[]) {
   return result.rows.length;
 }
 
-export type { NewAttachment } from './turns';
-
 /**
  * Deletes one message for good, with its replies when it is a user message (their attachments and
  * ratings go with them through ON DELETE CASCADE), and takes them off the session's message count,
@@ -175,7 +161,13 @@ export async function deleteMessageWithReplies(
   organizationId: string,
   id: string,
 ): Promise<{ found: boolean; streaming: boolean; chatSessionId: string | null; deletedIds: string[] }> {
-  const result = await db.execute(sql`
+  const result = await db.execute<{
+    found: boolean;
+    streaming: boolean;
+    chat_session_id: string | null;
+    // JSON arrives parsed from Neon, as text from some drivers.
+    deleted_ids: string[] | string;
+  }>(sql`
     with target as (
       select m.id, m.chat_session_id, m.role from messages m
       where m.id = ${id} and m.organization_id = ${organizationId}
@@ -199,9 +191,7 @@ export async function deleteMessageWithReplies(
       exists (select 1 from doomed where status = 'STREAMING') as streaming,
       (select chat_session_id from target) as chat_session_id,
       coalesce((select json_agg(id) from removed), '[]'::json) as deleted_ids`);
-  const row = result.rows[0] as
-    | { found: boolean; streaming: boolean; chat_session_id: string | null; deleted_ids: string[] | string }
-    | undefined;
+  const row = result.rows[0];
   const ids =
     typeof row?.deleted_ids === 'string' ? (JSON.parse(row.deleted_ids) as string[]) : (row?.deleted_ids ?? []);
   return {

@@ -1,22 +1,7 @@
 import { and, desc, eq, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../client';
 import { personas } from '../schema';
-
-export const personaColumns = {
-  id: personas.id,
-  organizationId: personas.organizationId,
-  name: personas.name,
-  avatarUrl: personas.avatarUrl,
-  description: personas.description,
-  instructions: personas.instructions,
-  model: personas.model,
-  temperature: personas.temperature,
-  maxOutputTokens: personas.maxOutputTokens,
-  greeting: personas.greeting,
-  version: personas.version,
-  createdAt: personas.createdAt,
-  updatedAt: personas.updatedAt,
-};
+import { personaColumns } from './projections';
 
 export type PersonaRow = Awaited<ReturnType<typeof getPersona>> & {};
 

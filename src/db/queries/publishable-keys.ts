@@ -91,16 +91,21 @@ export async function visitorMessagesToday(
   chatSessionId: string,
   cap: number,
 ): Promise<number> {
-  const result = await db.execute(sql`
-    select count(*)::int as n from (
-      select 1 from ${messages}
-      where ${messages.chatSessionId} = ${chatSessionId}
-        and ${messages.organizationId} = ${organizationId}
-        and ${messages.role} = 'USER'
-        and ${messages.createdAt} >= date_trunc('day', now() at time zone 'utc') at time zone 'utc'
-      limit ${cap}
-    ) as today`);
-  return Number((result.rows[0] as { n?: number } | undefined)?.n ?? 0);
+  const today = db
+    .select({ one: sql`1` })
+    .from(messages)
+    .where(
+      and(
+        eq(messages.chatSessionId, chatSessionId),
+        eq(messages.organizationId, organizationId),
+        eq(messages.role, 'USER'),
+        sql`${messages.createdAt} >= date_trunc('day', now() at time zone 'utc') at time zone 'utc'`,
+      ),
+    )
+    .limit(cap)
+    .as('today');
+  const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(today);
+  return row?.n ?? 0;
 }
 
 /** Which of these personas exist (not deleted) in the organization. */

@@ -63,7 +63,7 @@ export async function searchMessages(
   // match tens of thousands of messages: no join per match when none is needed).
   const joinSessions = Boolean(f.personaId || f.userId || f.status || f.platform);
   const after = input.cursor ? sql`where (rank, id) < (${input.cursor.rank}::real, ${input.cursor.id})` : sql``;
-  const result = await db.execute(sql`
+  const result = await db.execute<SearchHitRow>(sql`
     with matches as (
       select m.id, m.created_at
       from messages m
@@ -90,30 +90,17 @@ export async function searchMessages(
       order by rank desc, id desc
       limit ${input.limit}
     )
-    select page.id, page.chat_session_id, page.role, page.created_at, page.rank,
+    select page.id as "messageId", page.chat_session_id as "chatSessionId", page.role, page.created_at as "createdAt",
+      page.rank,
       ts_headline('simple'::regconfig,
         translate(left(page.content, ${SNIPPET_SOURCE_CHARS}), chr(2) || chr(3), ''), ${tsquery},
         'StartSel=' || chr(2) || ', StopSel=' || chr(3) || ', MaxFragments=2, MaxWords=24, MinWords=8, FragmentDelimiter=" … "'
       ) as marked,
-      s.title, s.persona_id, p.name as persona_name, s.user_id, s.platform, s.status
+      json_build_object('title', s.title, 'personaId', s.persona_id, 'personaName', p.name, 'userId', s.user_id,
+        'platform', s.platform, 'status', s.status) as session
     from page
     join chat_sessions s on s.id = page.chat_session_id and s.organization_id = ${organizationId}
     join personas p on p.id = s.persona_id and p.organization_id = ${organizationId}
     order by page.rank desc, page.id desc`);
-  return result.rows.map((r) => ({
-    messageId: r.id as string,
-    chatSessionId: r.chat_session_id as string,
-    role: r.role as string,
-    createdAt: r.created_at as Date | string,
-    rank: Number(r.rank),
-    marked: r.marked as string,
-    session: {
-      title: (r.title as string | null) ?? null,
-      personaId: r.persona_id as string,
-      personaName: r.persona_name as string,
-      userId: (r.user_id as string | null) ?? null,
-      platform: r.platform as string,
-      status: r.status as string,
-    },
-  }));
+  return result.rows;
 }

@@ -1,70 +1,43 @@
-import { and, eq, sql } from 'drizzle-orm';
-import { batchRaw, type Db } from '../client';
+import { and, eq, type SQL, sql } from 'drizzle-orm';
+import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
+import type { Db } from '../client';
 import type { platforms, sessionStatuses } from '../schema';
 import { chatSessions, personas } from '../schema';
-import { attachmentsJson } from './attachment-projection';
 import { claimKey, type IdempotencyClaim, type IdempotencyRecord, readKey, recordFromRaw } from './idempotency';
+import type { MessageRow } from './messages';
+import { messageJson, type SessionRow, sessionColumns, sessionSelect } from './projections';
 import { addUsage } from './usage';
+
+export type { SessionRow };
 
 type Platform = (typeof platforms)[number];
 type SessionStatus = (typeof sessionStatuses)[number];
 
-/** A session with its embedded persona summary, as every session query returns it. */
-const sessionColumns = {
-  id: chatSessions.id,
-  organizationId: chatSessions.organizationId,
-  personaId: chatSessions.personaId,
-  userId: chatSessions.userId,
-  title: chatSessions.title,
-  platform: chatSessions.platform,
-  status: chatSessions.status,
-  messageCount: chatSessions.messageCount,
-  lastActivityAt: chatSessions.lastActivityAt,
-  archivedAt: chatSessions.archivedAt,
-  archiveReason: chatSessions.archiveReason,
-  createdAt: chatSessions.createdAt,
-  updatedAt: chatSessions.updatedAt,
-  personaName: personas.name,
-  personaAvatarUrl: personas.avatarUrl,
-};
-
-export type SessionRow = {
+/** What a new session is made of; its persona must be a live one of the organization. */
+export type NewSession = {
   id: string;
-  organizationId: string;
   personaId: string;
-  userId: string | null;
   title: string | null;
-  platform: Platform;
-  status: SessionStatus;
-  messageCount: number;
-  lastActivityAt: Date | string;
-  archivedAt: Date | string | null;
-  archiveReason: string | null;
-  createdAt: Date | string;
-  updatedAt: Date | string;
-  personaName: string;
-  personaAvatarUrl: string | null;
+  platform: string;
+  userId: string | null;
 };
 
-/** Raw SQL rows use snake_case; this is the one place that maps them. */
-export function sessionFromRaw(r: Record<string, unknown>): SessionRow {
-  return {
-    id: r.id as string,
-    organizationId: r.organization_id as string,
-    personaId: r.persona_id as string,
-    userId: (r.user_id as string | null) ?? null,
-    title: (r.title as string | null) ?? null,
-    platform: r.platform as Platform,
-    status: r.status as SessionStatus,
-    messageCount: Number(r.message_count),
-    lastActivityAt: r.last_activity_at as Date | string,
-    archivedAt: (r.archived_at as Date | string | null) ?? null,
-    archiveReason: (r.archive_reason as string | null) ?? null,
-    createdAt: r.created_at as Date | string,
-    updatedAt: r.updated_at as Date | string,
-    personaName: r.persona_name as string,
-    personaAvatarUrl: (r.persona_avatar_url as string | null) ?? null,
-  };
+/**
+ * The CTEs every statement creating a session starts with: `p`, the organization's live persona,
+ * and `s`, the new session made from it (its row returned), with `messageCount` messages. `claim`,
+ * when given, is a CTE body run between the two: the session is made only if it returns a row.
+ */
+export function newSessionCtes(organizationId: string, session: NewSession, messageCount: SQL, claim?: SQL): SQL {
+  return sql`p as (
+      select id, name, avatar_url, greeting, version from personas
+      where id = ${session.personaId} and organization_id = ${organizationId} and deleted_at is null
+    )${claim ? sql`, claim as (${claim})` : sql``}, s as (
+      insert into chat_sessions (id, organization_id, persona_id, user_id, title, platform, message_count)
+      select ${session.id}, ${organizationId}, p.id, ${session.userId}, ${session.title}, ${session.platform}::platform,
+             ${messageCount}
+      from p ${claim ? sql`where exists (select 1 from claim)` : sql``}
+      returning *
+    )`;
 }
 
 /**
@@ -75,43 +48,26 @@ export function sessionFromRaw(r: Record<string, unknown>): SessionRow {
 export async function insertSession(
   db: Db,
   organizationId: string,
-  values: {
-    id: string;
-    personaId: string;
-    title: string | null;
+  values: NewSession & {
     platform: Platform;
-    userId: string | null;
     greetingMessageId: string;
     idempotency: IdempotencyClaim | undefined;
   },
 ): Promise<{ session: SessionRow | undefined; idempotency: IdempotencyRecord | undefined }> {
-  const claim = values.idempotency ? sql`, claim as (${claimKey(organizationId, values.idempotency, sql`p`)})` : sql``;
-  const claimed = values.idempotency ? sql`where exists (select 1 from claim)` : sql``;
-  const insert = db.execute(sql`
-    with p as (
-      select id, name, avatar_url, greeting, version from personas
-      where id = ${values.personaId} and organization_id = ${organizationId} and deleted_at is null
-    )${claim}, s as (
-      insert into chat_sessions (id, organization_id, persona_id, user_id, title, platform, message_count)
-      select ${values.id}, ${organizationId}, p.id, ${values.userId}, ${values.title}, ${values.platform},
-             case when coalesce(p.greeting, '') = '' then 0 else 1 end
-      from p ${claimed}
-      returning *
-    ), g as (
+  const claim = values.idempotency ? claimKey(organizationId, values.idempotency, sql`p`) : undefined;
+  const greeted = sql`case when coalesce(p.greeting, '') = '' then 0 else 1 end`;
+  const insert = db.execute<SessionRow>(sql`
+    with ${newSessionCtes(organizationId, values, greeted, claim)}, g as (
       insert into messages (id, organization_id, chat_session_id, role, content, metadata)
       select ${values.greetingMessageId}, ${organizationId}, s.id, 'ASSISTANT', p.greeting,
              jsonb_build_object('greeting', true, 'personaVersion', p.version)
       from s, p where coalesce(p.greeting, '') <> ''
       returning id
     ), usage as (${addUsage(sql`select s.organization_id, s.persona_id, 1, 0, 0, 0, 0, 0, 0 from s`)})
-    select s.*, p.name as persona_name, p.avatar_url as persona_avatar_url from s, p`);
-  if (!values.idempotency) {
-    const row = (await insert).rows[0];
-    return { session: row ? sessionFromRaw(row) : undefined, idempotency: undefined };
-  }
-  const [created, key] = await batchRaw(db, [insert, readKey(db, organizationId, values.idempotency.key)]);
-  const row = created?.rows[0];
-  return { session: row ? sessionFromRaw(row) : undefined, idempotency: recordFromRaw(key?.rows[0]) };
+    select ${sessionSelect} from s, p`);
+  if (!values.idempotency) return { session: (await insert).rows[0], idempotency: undefined };
+  const [created, key] = await db.batch([insert, readKey(db, organizationId, values.idempotency.key)]);
+  return { session: created.rows[0], idempotency: recordFromRaw(key.rows[0]) };
 }
 
 /** One session with its persona summary and counts, without messages. */
@@ -174,15 +130,10 @@ export async function getSessionWithMessages(
   id: string,
   options: { includeAttachmentText: boolean },
 ) {
-  const result = await db.execute(sql`
-    select s.*, p.name as persona_name, p.avatar_url as persona_avatar_url,
+  const result = await db.execute<SessionRow & { messages: MessageRow[] }>(sql`
+    select ${sessionSelect},
       coalesce((
-        select json_agg(json_build_object(
-          'id', m.id, 'chat_session_id', m.chat_session_id, 'role', m.role, 'content', m.content,
-          'status', m.status, 'metadata', m.metadata, 'reply_to_id', m.reply_to_id,
-          'created_at', m.created_at, 'updated_at', m.updated_at,
-          'attachments', ${attachmentsJson(organizationId, options.includeAttachmentText)}
-        ) order by m.created_at, m.id)
+        select json_agg(${messageJson(organizationId, options)} order by m.created_at, m.id)
         from messages m where m.chat_session_id = s.id and m.organization_id = ${organizationId}
       ), '[]'::json) as messages
     from chat_sessions s
@@ -190,7 +141,8 @@ export async function getSessionWithMessages(
     where s.id = ${id} and s.organization_id = ${organizationId}`);
   const row = result.rows[0];
   if (!row) return undefined;
-  return { session: sessionFromRaw(row), messages: row.messages as Record<string, unknown>[] };
+  const { messages, ...session } = row;
+  return { session, messages };
 }
 
 export type SessionChanges = { title?: string | null | undefined; status?: SessionStatus | undefined };
@@ -205,7 +157,7 @@ export async function updateSession(
   id: string,
   changes: SessionChanges,
 ): Promise<SessionRow | undefined> {
-  const set: Record<string, unknown> = { updatedAt: sql`now()` };
+  const set: PgUpdateSetSource<typeof chatSessions> = { updatedAt: sql`now()` };
   if (changes.title !== undefined) set.title = changes.title;
   if (changes.status === 'ARCHIVED') {
     set.status = 'ARCHIVED';

@@ -1,6 +1,5 @@
 import { and, asc, desc, eq, sql } from 'drizzle-orm';
-import type { Chunk } from '../../sources/chunk';
-import type { SourceLimits } from '../../sources/limits';
+import type { SourceLimits } from '../../config';
 import type { Db } from '../client';
 import { knowledgeChunks, knowledgeSources, personas } from '../schema';
 
@@ -25,6 +24,15 @@ export const sourceColumns = {
   createdAt: knowledgeSources.createdAt,
   updatedAt: knowledgeSources.updatedAt,
   readyAt: knowledgeSources.readyAt,
+};
+
+/** A passage of a source (or a large attachment) as it is indexed. Pages are 1-based; null for documents without pages. */
+export type Chunk = {
+  ordinal: number;
+  pageStart: number | null;
+  pageEnd: number | null;
+  heading: string | null;
+  text: string;
 };
 
 export type SourceRow = NonNullable<Awaited<ReturnType<typeof getSource>>>;
@@ -94,17 +102,15 @@ export async function insertSourceWithinLimits(
     .returning(sourceColumns);
   const row = inserted[0];
   if (row) return { row };
-  const result = await db.execute(sql`
+  const result = await db.execute<{ persona: boolean; count: number; totalBytes: number }>(sql`
     select exists (select 1 from personas p where p.id = ${source.personaId}
              and p.organization_id = ${organizationId} and p.deleted_at is null) as persona,
            (select count(*) from knowledge_sources k where k.organization_id = ${organizationId}
              and k.persona_id = ${source.personaId})::integer as count,
            (select coalesce(sum(k.byte_size), 0) from knowledge_sources k
-             where k.organization_id = ${organizationId})::bigint as total`);
-  const stats = result.rows[0] ?? {};
-  const count = Number(stats.count ?? 0);
-  const totalBytes = Number(stats.total ?? 0);
-  if (stats.persona !== true) return { refusal: 'PERSONA_NOT_FOUND', count, totalBytes };
+             where k.organization_id = ${organizationId})::float8 as "totalBytes"`);
+  const { persona = false, count = 0, totalBytes = 0 } = result.rows[0] ?? {};
+  if (!persona) return { refusal: 'PERSONA_NOT_FOUND', count, totalBytes };
   if (count >= limits.maxPerPersona) return { refusal: 'TOO_MANY_SOURCES', count, totalBytes };
   return { refusal: 'TOTAL_BYTES', count, totalBytes };
 }
@@ -219,7 +225,7 @@ export async function completeSource(
     heading: c.heading,
     text: c.text,
   }));
-  const outcome = await db.execute(sql`
+  const outcome = await db.execute<{ updated: number }>(sql`
     with src as (
       update knowledge_sources set status = 'READY', failure_code = null, failure_reason = null,
         page_count = ${result.pageCount}::integer, pages_indexed = ${result.pagesIndexed}::integer,
@@ -236,99 +242,5 @@ export async function completeSource(
       returning 1
     )
     select (select count(*) from src)::integer as updated, (select count(*) from ins)::integer as inserted`);
-  return Number(outcome.rows[0]?.updated ?? 0) === 1;
-}
-
-export type Passage = {
-  chunkId: string;
-  /** The persona's source the passage comes from; null for a passage of a session's attachment. */
-  sourceId: string | null;
-  /** The session's message attachment the passage comes from (issue 17); null for a source's. */
-  attachmentId: string | null;
-  filename: string;
-  pageStart: number | null;
-  pageEnd: number | null;
-  heading: string | null;
-  text: string;
-  score: number;
-};
-
-/** Words too common to rank by (English and German, the languages of our users' documents so far). */
-const STOPWORDS = new Set(
-  (
-    'the and for are but not you all any can had her was one our out has have him his how its may new now see ' +
-    'two who did get let say she too use what when where which while with this that these those from into than ' +
-    'then there their them they will would should could about does page pages text document ' +
-    'der die das und ist nicht ein eine einer eines dem den des mit von für auf aus bei sich sie wie was wer ' +
-    'wird werden auch als oder aber nur noch nach über unter sind war hat haben dass zum zur im am'
-  ).split(' '),
-);
-const MAX_QUERY_TERMS = 32;
-
-/**
- * The words of a question as an OR'ed tsquery. Only letters and digits pass (no tsquery operator
- * can be formed from user text), at most MAX_QUERY_TERMS distinct words, so the query's cost does
- * not grow with the message.
- */
-export function queryTerms(question: string): string | null {
-  const words = new Set<string>();
-  for (const match of question
-    .slice(0, 4_000)
-    .toLowerCase()
-    .matchAll(/[\p{L}\p{N}]+/gu)) {
-    const w = match[0];
-    if (w.length < 3 || STOPWORDS.has(w)) continue;
-    words.add(w.slice(0, 60));
-    if (words.size >= MAX_QUERY_TERMS) break;
-  }
-  return words.size === 0 ? null : [...words].join(' | ');
-}
-
-/**
- * Full-text search over one persona's READY sources and, when `chatSessionId` is given, the chunks
- * of that session's large attachments: the chunks matching any of the question's words, ranked by
- * ts_rank (normalised by length), best first. One statement; each branch is filtered by
- * organization and by persona or session (indexes knowledge_chunks_persona_idx / _session_idx, and
- * the GIN index on knowledge_chunks.search).
- */
-export async function searchKnowledge(
-  db: Db,
-  organizationId: string,
-  personaId: string,
-  question: string,
-  limit: number,
-  chatSessionId?: string,
-): Promise<Passage[]> {
-  const terms = queryTerms(question);
-  if (terms === null) return [];
-  const attachmentBranch = chatSessionId
-    ? sql`
-    union all
-    select c.id, null as source_id, c.attachment_id, a.filename, c.page_start, c.page_end, c.heading, c.text,
-      ts_rank(c.search, q.query, 1)::float8 as score
-    from q, knowledge_chunks c join attachments a on a.id = c.attachment_id and a.organization_id = c.organization_id
-    where c.organization_id = ${organizationId} and c.chat_session_id = ${chatSessionId} and c.search @@ q.query`
-    : sql``;
-  const result = await db.execute(sql`
-    with q as (select to_tsquery('simple'::regconfig, ${terms}) as query)
-    select * from (
-    select c.id, c.source_id, null as attachment_id, s.filename, c.page_start, c.page_end, c.heading, c.text,
-      ts_rank(c.search, q.query, 1)::float8 as score
-    from q, knowledge_chunks c join knowledge_sources s on s.id = c.source_id and s.organization_id = c.organization_id
-    where c.organization_id = ${organizationId} and c.persona_id = ${personaId} and s.status = 'READY'
-      and c.search @@ q.query${attachmentBranch}
-    ) found
-    order by score desc, id
-    limit ${limit}`);
-  return result.rows.map((r) => ({
-    chunkId: String(r.id),
-    sourceId: r.source_id === null ? null : String(r.source_id),
-    attachmentId: r.attachment_id === null ? null : String(r.attachment_id),
-    filename: String(r.filename),
-    pageStart: r.page_start === null ? null : Number(r.page_start),
-    pageEnd: r.page_end === null ? null : Number(r.page_end),
-    heading: r.heading === null ? null : String(r.heading),
-    text: String(r.text),
-    score: Number(r.score),
-  }));
+  return outcome.rows[0]?.updated === 1;
 }

@@ -1,5 +1,6 @@
-import { type SQL, sql } from 'drizzle-orm';
+import { and, between, eq, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../client';
+import { usageDaily } from '../schema';
 
 /**
  * A data-modifying CTE body that adds to `usage_daily` for today (UTC). `rows` is a select giving,
@@ -49,27 +50,29 @@ export async function readUsage(
   range: { from: string; to: string; personaId?: string | undefined },
   maxRows: number,
 ): Promise<{ rows: UsageRow[]; more: boolean }> {
-  const persona = range.personaId ?? null;
-  const result = await db.execute(sql`
-    select to_char(day, 'YYYY-MM-DD') as day, persona_id, sessions_started, messages, replies, model_calls,
-      input_tokens, output_tokens, attachment_bytes
-    from usage_daily
-    where organization_id = ${organizationId} and day between ${range.from}::date and ${range.to}::date
-      and (${persona}::text is null or persona_id = ${persona})
-    order by day, persona_id
-    limit ${maxRows + 1}`);
-  const rows = result.rows.slice(0, maxRows).map((r) => ({
-    day: r.day as string,
-    personaId: r.persona_id as string,
-    sessionsStarted: Number(r.sessions_started),
-    messages: Number(r.messages),
-    replies: Number(r.replies),
-    modelCalls: Number(r.model_calls),
-    inputTokens: Number(r.input_tokens),
-    outputTokens: Number(r.output_tokens),
-    attachmentBytes: Number(r.attachment_bytes),
-  }));
-  return { rows, more: result.rows.length > maxRows };
+  const rows = await db
+    .select({
+      day: usageDaily.day,
+      personaId: usageDaily.personaId,
+      sessionsStarted: usageDaily.sessionsStarted,
+      messages: usageDaily.messages,
+      replies: usageDaily.replies,
+      modelCalls: usageDaily.modelCalls,
+      inputTokens: usageDaily.inputTokens,
+      outputTokens: usageDaily.outputTokens,
+      attachmentBytes: usageDaily.attachmentBytes,
+    })
+    .from(usageDaily)
+    .where(
+      and(
+        eq(usageDaily.organizationId, organizationId),
+        between(usageDaily.day, range.from, range.to),
+        range.personaId ? eq(usageDaily.personaId, range.personaId) : undefined,
+      ),
+    )
+    .orderBy(usageDaily.day, usageDaily.personaId)
+    .limit(maxRows + 1);
+  return { rows: rows.slice(0, maxRows), more: rows.length > maxRows };
 }
 
 export function sumUsage(rows: UsageCounts[]): UsageCounts {
@@ -100,7 +103,7 @@ export async function claimModelCall(
   personaId: string,
   defaultDailyModelCalls: number,
 ): Promise<{ allowed: boolean; cap: number }> {
-  const result = await db.execute(sql`
+  const result = await db.execute<{ cap: number | null; allowed: boolean }>(sql`
     with cap as (
       select coalesce(o.daily_model_call_cap, ${defaultDailyModelCalls})::int as cap
       from organizations o where o.id = ${organizationId}
@@ -112,8 +115,8 @@ export async function claimModelCall(
       returning model_calls
     ), usage as (${addUsage(sql`select ${organizationId}, ${personaId}, 0, 0, 0, 1, 0, 0, 0 from quota`)})
     select (select cap from cap) as cap, exists (select 1 from quota) as allowed`);
-  const row = result.rows[0] as { cap: number | string | null; allowed: boolean } | undefined;
-  return { allowed: row?.allowed === true, cap: Number(row?.cap ?? 0) };
+  const row = result.rows[0];
+  return { allowed: row?.allowed === true, cap: row?.cap ?? 0 };
 }
 
 /** Adds a stateless call's tokens to its persona's usage for today (the call itself was counted by claimModelCall). */

@@ -2,11 +2,11 @@ import { tracked } from '@trpc/server';
 import { z } from 'zod';
 import { assertModelConfigured } from '../../ai/model';
 import { AppError } from '../../errors';
+import { id } from '../../inputs/common';
 import { prepareAttachments } from '../../services/send-message';
+import { sendMessageInput } from '../../services/send-message-input';
 import { followReply, startTurnStream, stopReply, type TurnEvent } from '../../services/session-object';
 import { authedProcedure } from '../init';
-import { id } from '../inputs';
-import { sendMessageInput } from './send-message-input';
 
 /**
  * Event ids say where a client is in a reply (`<replyId>:<characters received>`), so a client
@@ -39,7 +39,7 @@ export const chatStreamProcedures = {
         return;
       }
       const { lastEventId: _ignored, ...message } = input;
-      if (message.role === 'USER') assertModelConfigured(ctx.env);
+      if (message.role === 'USER') assertModelConfigured(ctx.config.model);
       const attachments = await prepareAttachments(ctx, message.chatSessionId, message.attachments);
       for await (const event of await startTurnStream(ctx, { ...message, attachments })) {
         yield tracked(eventId(event), event);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { assertModelConfigured } from '../../ai/model';
-import { deleteMessageWithReplies, listMessages, messageFromRaw } from '../../db/queries/messages';
+import { deleteMessageWithReplies, listMessages } from '../../db/queries/messages';
 import {
   deleteSession,
   getSessionSummary,
@@ -12,14 +12,15 @@ import {
 import { platforms, sessionStatuses } from '../../db/schema';
 import { AppError, type AppErrorCode } from '../../errors';
 import { newId } from '../../ids';
-import { assertSameRequest, idempotencyClaim, prepareAttachments } from '../../services/send-message';
+import { cursor, id, limit, text } from '../../inputs/common';
+import { earlierResult, idempotencyClaim } from '../../services/idempotency';
+import { prepareAttachments } from '../../services/send-message';
+import { sendMessageInput } from '../../services/send-message-input';
 import { forgetSessionHistory, runTurn } from '../../services/session-object';
 import { messageView } from '../../views/message';
 import { sessionView } from '../../views/session';
 import { authedProcedure, router } from '../init';
-import { cursor, id, limit, text } from '../inputs';
 import { chatStreamProcedures } from './chat-stream';
-import { sendMessageInput } from './send-message-input';
 
 const notFound = (sessionId: string) => new AppError('NOT_FOUND', `Chat session ${sessionId} not found.`);
 const title = text(200).pipe(z.string().trim());
@@ -49,9 +50,9 @@ export const chatRouter = router({
         idempotency: claim,
       });
       if (created.session) return sessionView(created.session);
-      if (claim && created.idempotency) {
-        assertSameRequest(created.idempotency, claim);
-        const original = await getSessionSummary(ctx.db, ctx.auth.organizationId, created.idempotency.resourceId);
+      const earlier = earlierResult(claim, created.idempotency);
+      if (earlier) {
+        const original = await getSessionSummary(ctx.db, ctx.auth.organizationId, earlier);
         if (!original)
           throw new AppError('CONFLICT', 'The session made with this Idempotency-Key was deleted; use a new key.');
         return sessionView(original);
@@ -83,7 +84,7 @@ export const chatRouter = router({
     .query(async ({ ctx, input }) => {
       const found = await getSessionWithMessages(ctx.db, ctx.auth.organizationId, input.id, input);
       if (!found) throw notFound(input.id);
-      return { ...sessionView(found.session), messages: found.messages.map((m) => messageView(messageFromRaw(m))) };
+      return { ...sessionView(found.session), messages: found.messages.map(messageView) };
     }),
 
   updateSession: authedProcedure
@@ -130,7 +131,7 @@ export const chatRouter = router({
     }),
 
   sendMessage: authedProcedure.input(sendMessageInput).mutation(async ({ ctx, input }) => {
-    if (input.role === 'USER') assertModelConfigured(ctx.env);
+    if (input.role === 'USER') assertModelConfigured(ctx.config.model);
     const attachments = await prepareAttachments(ctx, input.chatSessionId, input.attachments);
     const turn = await runTurn(ctx, { ...input, attachments });
     if (!turn.reply) return turn.message;

@@ -3,10 +3,10 @@ import { exportSessionPage, type ImportedMessage, importSession } from '../../db
 import { feedbackRatings, messageRoles, platforms } from '../../db/schema';
 import { AppError } from '../../errors';
 import { newId } from '../../ids';
+import { cursor, id, limit, metadata, text } from '../../inputs/common';
 import { exportJsonView, exportMarkdownView } from '../../views/export';
 import { sessionView } from '../../views/session';
 import { authedProcedure, router } from '../init';
-import { cursor, id, limit, metadata, text } from '../inputs';
 
 /** Import bounds: the history goes to Postgres as one statement, which Neon caps at 10 MiB. */
 export const IMPORT_MAX_MESSAGES = 5_000;

@@ -2,9 +2,9 @@ import { z } from 'zod';
 import { listPersonaFeedback, listSessionFeedback, rateReply, removeRating } from '../../db/queries/feedback';
 import { feedbackRatings } from '../../db/schema';
 import { AppError } from '../../errors';
+import { cursor, id, limit, text } from '../../inputs/common';
 import { feedbackView, ratedReplyView } from '../../views/feedback';
 import { authedProcedure, router } from '../init';
-import { cursor, id, limit, text } from '../inputs';
 
 const messageNotFound = (messageId: string) => new AppError('NOT_FOUND', `Message ${messageId} not found.`);
 /** A short label the organization picks, e.g. `inaccurate`; filterable exactly. */

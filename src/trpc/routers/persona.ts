@@ -2,9 +2,9 @@ import { z } from 'zod';
 import { getPersona, insertPersona, listPersonas, softDeletePersona, updatePersona } from '../../db/queries/personas';
 import { AppError } from '../../errors';
 import { newId } from '../../ids';
+import { cursor, id, limit, text } from '../../inputs/common';
 import { personaView } from '../../views/persona';
 import { authedProcedure, router } from '../init';
-import { cursor, id, limit, text } from '../inputs';
 
 const fields = {
   name: text(100).pipe(z.string().trim().min(1, 'must not be empty')),

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { type SearchCursor, searchMessages } from '../../db/queries/search';
 import { messageRoles, platforms, sessionStatuses } from '../../db/schema';
+import { id, limit, text } from '../../inputs/common';
 import { searchHitView } from '../../views/search';
 import { authedProcedure, router } from '../init';
-import { id, limit, text } from '../inputs';
 
 /** Bounds on a query: its length and its words (each word is a GIN lookup and a ranking term). */
 export const SEARCH_MAX_QUERY_CHARS = 200;

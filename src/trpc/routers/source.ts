@@ -2,10 +2,11 @@ import { z } from 'zod';
 import { attachmentInput } from '../../attachments/input';
 import { deleteSource, getSource, listChunks, listSources } from '../../db/queries/sources';
 import { AppError } from '../../errors';
+import { cursor, id, limit } from '../../inputs/common';
+import { log } from '../../log';
 import { addSource } from '../../sources/add';
 import { sourceView } from '../../views/source';
 import { authedProcedure, router } from '../init';
-import { cursor, id, limit } from '../inputs';
 
 const notFound = (sourceId: string) => new AppError('NOT_FOUND', `Source ${sourceId} not found.`);
 
@@ -52,7 +53,7 @@ export const sourceRouter = router({
     // The row is gone, so nothing can read the blob any more; a failed delete only leaves garbage.
     ctx.waitUntil(
       (ctx.env.SOURCE_BLOBS?.delete(row.blobKey) ?? Promise.resolve()).catch((error: unknown) =>
-        console.warn('could not delete a source blob', { key: row.blobKey, error: String(error) }),
+        log('warn', ctx, 'source.blob_delete_failed', { sourceId: row.id }, error),
       ),
     );
     return { id: row.id, deleted: true as const };

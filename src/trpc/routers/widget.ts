@@ -1,12 +1,11 @@
 import { z } from 'zod';
-import { DEFAULT_VISITOR_TOKEN_TTL_SECONDS, signVisitorToken, verifyUserHash } from '../../auth/visitor-token';
+import { signVisitorToken, verifyUserHash } from '../../auth/visitor-token';
 import { insertSession } from '../../db/queries/sessions';
-import { intSetting } from '../../env';
 import { AppError } from '../../errors';
 import { newId } from '../../ids';
+import { id, text } from '../../inputs/common';
 import { sessionView } from '../../views/session';
 import { authedProcedure, router } from '../init';
-import { id, text } from '../inputs';
 
 export const widgetRouter = router({
   /**
@@ -42,7 +41,12 @@ export const widgetRouter = router({
         const ok =
           input.userId !== undefined &&
           input.userHash !== undefined &&
-          (await verifyUserHash(ctx.env.VISITOR_TOKEN_SECRET, ctx.auth.organizationId, input.userId, input.userHash));
+          (await verifyUserHash(
+            ctx.config.auth.visitorTokenSecret,
+            ctx.auth.organizationId,
+            input.userId,
+            input.userHash,
+          ));
         if (!ok) {
           throw new AppError(
             'FORBIDDEN',
@@ -61,9 +65,8 @@ export const widgetRouter = router({
         idempotency: undefined,
       });
       if (!created.session) throw new AppError('NOT_FOUND', `Persona ${input.personaId} not found.`);
-      const ttl = intSetting(ctx.env.VISITOR_TOKEN_TTL_SECONDS, DEFAULT_VISITOR_TOKEN_TTL_SECONDS);
-      const expiresAt = Math.floor(Date.now() / 1000) + Math.max(60, ttl);
-      const visitorToken = await signVisitorToken(ctx.env.VISITOR_TOKEN_SECRET, {
+      const expiresAt = Math.floor(Date.now() / 1000) + ctx.config.auth.visitorTokenTtlSeconds;
+      const visitorToken = await signVisitorToken(ctx.config.auth.visitorTokenSecret, {
         o: ctx.auth.organizationId,
         k: key.id,
         s: created.session.id,

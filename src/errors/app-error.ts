@@ -33,6 +33,9 @@ const table = {
 
 export type AppErrorCode = keyof typeof table;
 
+/** The one text of an internal fault: its cause is logged (with the request id), never sent. */
+export const INTERNAL_MESSAGE = 'Internal server error. It has been logged; please retry later.';
+
 export class AppError extends TRPCError {
   readonly appCode: AppErrorCode;
   readonly status: number;
@@ -59,62 +62,4 @@ export function appCodeFromTrpc(code: TRPC_ERROR_CODE_KEY): AppErrorCode {
   }
   if (code === 'PARSE_ERROR' || code === 'METHOD_NOT_SUPPORTED') return 'BAD_REQUEST';
   return 'INTERNAL';
-}
-
-/**
- * The HTTP status of a failed SQL-over-HTTP request, as the Neon driver reports it for anything but
- * 400 ("Server error (HTTP status 507): …"). Only the driver's own errors are read: a wrapper's message
- * (drizzle's "Failed query: … params: …") quotes user text, which must not be able to pose as a status.
- */
-export function databaseHttpStatus(error: unknown): number | undefined {
-  for (const current of driverErrors(error)) {
-    const match = /^Server error \(HTTP status (\d{3})\)/.exec(current.message);
-    if (match) return Number(match[1]);
-  }
-  return undefined;
-}
-
-/**
- * SQLSTATEs that mean the database cannot serve anyone right now, not that a query was wrong:
- * connection exceptions (08), shutdown/recovery (57P01–57P03), too many connections (53300),
- * authentication failed (28: a rotated password), the database gone (3D000).
- */
-const UNAVAILABLE_STATES = /^(08...|57P0[1-3]|53300|28...|3D000)$/;
-
-/** True for failures to reach the database at all (as opposed to a query it rejected). */
-export function isDatabaseUnavailable(error: unknown): boolean {
-  for (const current of driverErrors(error)) {
-    // fetch failed: refused connection, DNS, reset, timeout.
-    if (current.message.startsWith('Error connecting to database')) return true;
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && UNAVAILABLE_STATES.test(code)) return true;
-    // Neon's non-SQL refusals (400, empty code): endpoint disabled or suspended, compute unreachable,
-    // credentials refused. Request-shape errors (bad JSON) stay internal faults, not outages.
-    if (code === '' && /endpoint|compute|connect|password|authenticat|quota|suspend/i.test(current.message)) {
-      return true;
-    }
-  }
-  const status = databaseHttpStatus(error);
-  // 507 (result too large) is the one 5xx that retrying can never fix.
-  return status !== undefined && status >= 500 && status !== 507;
-}
-
-/** The driver-level errors in a cause chain: everything but drizzle's query wrapper, which quotes params. */
-function* driverErrors(error: unknown): Generator<Error> {
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
-    if (!('params' in current)) yield current;
-    current = current.cause;
-  }
-}
-
-/** The Postgres SQLSTATE of a driver error, looking through wrappers (drizzle wraps driver errors). */
-export function sqlStateOf(error: unknown): string | undefined {
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
-    current = current.cause;
-  }
-  return undefined;
 }

@@ -1,7 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
-import { AppError } from '../errors';
+import { AppError, errorResponse } from '../errors';
 import type { HonoEnv } from '../hono-env';
-import { errorResponse } from '../routes/errors';
 
 /**
  * Secret credentials (API keys, the admin token) never work from a web page on an origin that is not
@@ -13,8 +12,7 @@ import { errorResponse } from '../routes/errors';
 export const refuseForeignBrowserOrigins: MiddlewareHandler<HonoEnv> = async (c, next) => {
   const origin = c.req.header('origin');
   if (!origin || origin === new URL(c.req.url).origin) return next();
-  const allowed = (c.env.CORS_ORIGINS ?? '').split(',').map((o) => o.trim());
-  if (allowed.includes(origin)) return next();
+  if (c.var.config.corsOrigins.includes(origin)) return next();
   return errorResponse(
     c,
     new AppError(

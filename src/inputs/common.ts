@@ -1,6 +1,9 @@
 import { z } from 'zod';
 
-/** Shared input pieces. Every string and array has a maximum (hostile-input rule). */
+/**
+ * Shared input pieces, for tRPC procedures, Hono routes and services alike. Every string and array
+ * has a maximum (hostile-input rule).
+ */
 export const id = z
   .string()
   .trim()

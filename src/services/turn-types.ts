@@ -1,0 +1,107 @@
+import type { ResolvedModel } from '../ai/model';
+import type { BuiltPrompt } from '../ai/prompt';
+import type { ReplyOutcome } from '../ai/reply';
+import { CHARS_PER_TOKEN, type Config } from '../config';
+import type { Db } from '../db/client';
+import type { IdempotencyClaim } from '../db/queries/idempotency';
+import type { MessageRole, NewAttachment } from '../db/queries/messages';
+import type { LogScope } from '../log';
+import type { MessageView } from '../views/message';
+import type { Services } from '.';
+import type { TurnKnowledge } from './retrieval';
+import type { TurnCache } from './turn-cache';
+
+/** The shapes of a conversation turn, shared by its steps (send-message.ts and turn-*.ts). */
+
+export type SendMessageInput = {
+  chatSessionId: string;
+  content: string;
+  role: MessageRole;
+  metadata?: Record<string, unknown> | undefined;
+  attachments: NewAttachment[];
+};
+
+/** One turn as the session's Durable Object runs it: the message, its ids, and its Idempotency-Key claim. */
+export type TurnInput = {
+  input: SendMessageInput;
+  claim: IdempotencyClaim | undefined;
+  messageId: string;
+  /** The reply placeholder's id; undefined when the message gets no reply (ASSISTANT, SYSTEM). */
+  replyId: string | undefined;
+};
+
+export type TurnHooks = {
+  /** Called once the user's message is committed, before the model is called. */
+  onStored?: (message: MessageView, replyId: string | null) => void;
+  /** Called once when a new reply placeholder is committed (not for an Idempotency-Key replay). */
+  onReplyStarted?: (replyId: string) => void;
+  onDelta?: (delta: string) => void;
+  stopSignal?: AbortSignal;
+};
+
+export type TurnResult = {
+  message: MessageView;
+  /** The stored reply (any status); null for ASSISTANT/SYSTEM sends, which get no reply. */
+  reply: MessageView | null;
+  outcome: ReplyOutcome | null;
+  /** True when an Idempotency-Key matched an earlier request whose result this is. */
+  replayed: boolean;
+};
+
+/**
+ * The settings a turn reads, taken from the request's config by the Worker that took the request
+ * and passed to the session's object. In production they equal the object's own config; passing
+ * them keeps a deployment's (or a test's) per-request settings in force.
+ */
+export type TurnConfig = {
+  model: Config['model'];
+  context: Config['context'];
+  limits: Pick<Config['limits'], 'dailyModelCalls'>;
+};
+
+export function turnConfig(config: Config): TurnConfig {
+  return {
+    model: config.model,
+    context: config.context,
+    limits: { dailyModelCalls: config.limits.dailyModelCalls },
+  };
+}
+
+/** What a turn needs, wherever it runs (the session's Durable Object). */
+export type TurnDeps = {
+  db: Db;
+  config: TurnConfig;
+  organizationId: string;
+  /** The request that started the turn, for its log lines. */
+  log: LogScope;
+  resolveModel: Services['resolveModel'];
+  /** The session object's memory of its last turn, and how to update it (src/services/turn-cache.ts). */
+  cache?: TurnCache | undefined;
+  remember?: (cache: TurnCache | undefined) => void;
+};
+
+/** Messages of history a turn reads at most. */
+export const HISTORY_LIMIT = 200;
+
+/** How much history a turn reads, from the context budget. */
+export type TurnLimits = {
+  budget: number;
+  /**
+   * Characters of history (message text plus attachment text) worth reading: more than the budget
+   * can ever hold at CHARS_PER_TOKEN. The read stops in SQL at the first message past it (that one
+   * is still read, so the prompt can note the cut).
+   */
+  historyChars: number;
+  /** Characters of one attachment's text worth reading. */
+  attachmentChars: number;
+  historyLimit: number;
+};
+
+export function turnLimits(config: TurnConfig): TurnLimits {
+  const budget = config.context.tokenBudget;
+  const chars = budget * CHARS_PER_TOKEN;
+  return { budget, historyChars: chars, attachmentChars: chars, historyLimit: HISTORY_LIMIT };
+}
+
+/** The model call a turn makes: its prompt, its model, and the knowledge the prompt holds. */
+export type PlannedCall = { prompt: BuiltPrompt; model: ResolvedModel; knowledge: TurnKnowledge };
