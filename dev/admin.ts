@@ -26,6 +26,13 @@ const usage = `usage: npm run admin -- <command>
   revoke-widget-key ORG_ID KEY_ID
   widget-identity-secret ORG_ID        the secret the organization's backend signs user ids with
   usage ORG_ID --from YYYY-MM-DD [--to YYYY-MM-DD] [--persona PERSONA_ID]   per UTC day and persona
+  create-webhook ORG_ID URL --event TYPE... [--description TEXT]   prints the whsec_ secret once
+  list-webhooks ORG_ID
+  update-webhook ORG_ID ENDPOINT_ID [--url URL] [--event TYPE...] [--description TEXT] [--enable|--disable]
+  rotate-webhook-secret ORG_ID ENDPOINT_ID
+  delete-webhook ORG_ID ENDPOINT_ID
+  list-deliveries ORG_ID ENDPOINT_ID [--status PENDING|SUCCEEDED|FAILED]
+  replay-delivery ORG_ID DELIVERY_ID
 ADMIN_BASE_URL and ADMIN_TOKEN override the local dev server's address and token.`;
 
 class CliError extends Error {}
@@ -113,6 +120,12 @@ async function run(argv: string[]): Promise<void> {
       'max-attachments': { type: 'string' },
       'max-attachment-bytes': { type: 'string' },
       'attachment-type': { type: 'string', multiple: true },
+      url: { type: 'string' },
+      event: { type: 'string', multiple: true },
+      description: { type: 'string' },
+      enable: { type: 'boolean' },
+      disable: { type: 'boolean' },
+      status: { type: 'string' },
     },
   });
   const [command, a, b] = positionals;
@@ -191,6 +204,57 @@ async function run(argv: string[]): Promise<void> {
       if (persona) query.set('personaId', persona);
       return call('GET', `/organizations/${id(a)}/usage?${query}`);
     }
+    default:
+      return webhookCommand(command, a, b, values);
+  }
+}
+
+/** The webhook commands (README "Webhooks"): the operator API under /organizations/:id/webhooks. */
+function webhookCommand(
+  command: string | undefined,
+  a: string | undefined,
+  b: string | undefined,
+  values: {
+    url?: string;
+    event?: string[];
+    description?: string;
+    enable?: boolean;
+    disable?: boolean;
+    status?: string;
+  },
+): Promise<void> {
+  const id = (value: string | undefined) => {
+    if (!value) throw new CliError(usage);
+    return encodeURIComponent(value);
+  };
+  const base = `/organizations/${id(a)}/webhooks`;
+  switch (command) {
+    case 'create-webhook':
+      if (!values.event?.length) throw new CliError('create-webhook needs at least one --event.');
+      return call('POST', base, { url: b, events: values.event, description: values.description });
+    case 'list-webhooks':
+      return call('GET', base);
+    case 'update-webhook': {
+      if (values.enable && values.disable) throw new CliError('give --enable or --disable, not both.');
+      const enabled = values.enable ? true : values.disable ? false : undefined;
+      return call('PATCH', `${base}/${id(b)}`, {
+        url: values.url,
+        events: values.event,
+        description: values.description,
+        enabled,
+      });
+    }
+    case 'rotate-webhook-secret':
+      return call('POST', `${base}/${id(b)}/rotate-secret`);
+    case 'delete-webhook':
+      return call('DELETE', `${base}/${id(b)}`);
+    case 'list-deliveries':
+      return call(
+        'GET',
+        `${base}/${id(b)}/deliveries${values.status ? `?status=${encodeURIComponent(values.status)}` : ''}`,
+      );
+    case 'replay-delivery':
+      return call('POST', `${base}/deliveries/${id(b)}/replay`);
     default:
       throw new CliError(usage);
   }

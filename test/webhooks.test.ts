@@ -17,6 +17,7 @@ import { drainOutbox, sweepLostDeliveries } from '../src/webhooks/dispatch';
 import type { WebhookJob } from '../src/webhooks/job';
 import { RETRY_DELAYS_SECONDS } from '../src/webhooks/schedule';
 import { createTenant, data, mutate, query, type Tenant } from './helpers/api';
+import { pdfFixture } from './helpers/pdf-fixtures';
 import { type ReceivedDelivery, received, receiverUrl as receiverBase } from './helpers/webhook-receiver';
 
 const db = createDb(env);
@@ -151,7 +152,7 @@ describe('webhook delivery', () => {
     const hook = await endpoint(tenant);
     const event = await outboxEvent(tenant);
     const { queue, sent } = collectingQueue();
-    await drainOutbox(db, queue);
+    await drainOutbox(db, queue, { organizationId: tenant.organizationId });
     const mine = sent.filter((j) => j.organizationId === tenant.organizationId);
     expect(mine).toHaveLength(1);
 
@@ -188,7 +189,7 @@ describe('webhook delivery', () => {
     const hook = await endpoint(tenant, { fail: 2 });
     const event = await outboxEvent(tenant);
     const { queue, sent } = collectingQueue();
-    await drainOutbox(db, queue);
+    await drainOutbox(db, queue, { organizationId: tenant.organizationId });
     const mine = sent.filter((j) => j.organizationId === tenant.organizationId);
 
     // The queue is told to retry, and the row says when: each delay longer than the one before.
@@ -226,7 +227,7 @@ describe('webhook delivery', () => {
     await outboxEvent(tenant);
     await outboxEvent(tenant);
     const { queue, sent } = collectingQueue();
-    await drainOutbox(db, queue);
+    await drainOutbox(db, queue, { organizationId: tenant.organizationId });
     const [a, b] = sent.filter((j) => j.organizationId === tenant.organizationId);
     if (!a || !b) throw new Error('expected two deliveries');
 
@@ -250,7 +251,7 @@ describe('webhook delivery', () => {
     const hook = await endpoint(tenant);
     const event = await outboxEvent(tenant);
     const { queue, sent } = collectingQueue();
-    await drainOutbox(db, queue);
+    await drainOutbox(db, queue, { organizationId: tenant.organizationId });
     const [job] = sent.filter((j) => j.organizationId === tenant.organizationId);
     if (!job) throw new Error('expected a delivery');
 
@@ -286,7 +287,7 @@ describe('webhook delivery', () => {
     const hook = await endpoint(tenant);
     const event = await outboxEvent(tenant);
     const { queue, sent } = collectingQueue();
-    await drainOutbox(db, queue);
+    await drainOutbox(db, queue, { organizationId: tenant.organizationId });
     await consume(sent.filter((j) => j.organizationId === tenant.organizationId));
     const [delivery] = data<{ id: string }[]>(
       await query('webhooks.listDeliveries', { endpointId: hook.id }, { tenant }),
@@ -306,5 +307,110 @@ describe('webhook delivery', () => {
       got = await received(hook.token);
     }
     expect(got.map((d) => d.id)).toEqual([event.id, event.id]);
+  });
+});
+
+describe('webhook events', () => {
+  type Event = { type: string; data: Record<string, any> };
+
+  /** Waits until the receiver has `count` deliveries, then a moment more to catch any extra. */
+  async function deliveries(token: string, count: number): Promise<ReceivedDelivery[]> {
+    let got: ReceivedDelivery[] = [];
+    for (let i = 0; i < 300 && got.length < count; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      got = await received(token);
+    }
+    await new Promise((r) => setTimeout(r, 1_500));
+    return received(token);
+  }
+
+  it('delivers every event type once per change, signed, and nothing for refused changes', async () => {
+    const tenant = await createTenant();
+    const hook = await endpoint(tenant, {
+      events: [
+        'session.created',
+        'message.created',
+        'reply.completed',
+        'session.archived',
+        'source.ready',
+        'source.failed',
+      ],
+    });
+    const persona = data<{ id: string }>(
+      await mutate('persona.create', { name: 'Hooked', instructions: 'Hi.' }, { tenant }),
+    );
+    const session = data<{ id: string }>(await mutate('chat.createSession', { personaId: persona.id }, { tenant }));
+    data(await mutate('chat.sendMessage', { chatSessionId: session.id, content: 'hello hooks' }, { tenant }));
+    data(await mutate('chat.updateSession', { id: session.id, status: 'ARCHIVED' }, { tenant }));
+    const text = btoa('Knowledge for the hooked persona.');
+    const ready = data<{ id: string }>(
+      await mutate(
+        'source.add',
+        { personaId: persona.id, filename: 'k.txt', mimeType: 'text/plain', data: text },
+        { tenant },
+      ),
+    );
+    const failed = data<{ id: string }>(
+      await mutate(
+        'source.add',
+        {
+          personaId: persona.id,
+          filename: 'scan.pdf',
+          mimeType: 'application/pdf',
+          data: pdfFixture('scanned-image-only_epson.pdf'),
+        },
+        { tenant },
+      ),
+    );
+
+    // Refused or rolled back: an unknown persona, a message to an archived session, archiving again.
+    expect((await mutate('chat.createSession', { personaId: 'persona_nope' }, { tenant })).status).toBe(404);
+    expect((await mutate('chat.sendMessage', { chatSessionId: session.id, content: 'late' }, { tenant })).status).toBe(
+      409,
+    );
+    data(await mutate('chat.updateSession', { id: session.id, status: 'ARCHIVED' }, { tenant }));
+
+    // Sources are ingested on their queue; their events are written when ingestion finishes and
+    // drained by the every-minute sweep (driven here directly).
+    const { drainOutbox: drain } = await import('../src/webhooks/dispatch');
+    let got: ReceivedDelivery[] = [];
+    for (let i = 0; i < 300 && got.length < 6; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      await drain(db, env.WEBHOOK_QUEUE as Queue<WebhookJob>, { organizationId: tenant.organizationId });
+      got = await received(hook.token);
+    }
+    got = await deliveries(hook.token, 6);
+
+    const wh = new Webhook(hook.secret);
+    const events = got.map((d) =>
+      wh.verify(d.body, {
+        'webhook-id': d.id ?? '',
+        'webhook-timestamp': d.timestamp ?? '',
+        'webhook-signature': d.signature ?? '',
+      }),
+    ) as Event[];
+    expect(events.map((e) => e.type).sort()).toEqual([
+      'message.created',
+      'reply.completed',
+      'session.archived',
+      'session.created',
+      'source.failed',
+      'source.ready',
+    ]);
+    expect(new Set(got.map((d) => d.id)).size).toBe(6);
+    const byType = Object.fromEntries(events.map((e) => [e.type, e.data]));
+    expect(byType['session.created']).toMatchObject({ session: { id: session.id, personaId: persona.id } });
+    expect(byType['message.created']).toMatchObject({
+      sessionId: session.id,
+      message: { role: 'USER', content: 'hello hooks' },
+    });
+    expect(byType['reply.completed']).toMatchObject({ sessionId: session.id, reply: { status: 'COMPLETE' } });
+    expect(byType['reply.completed']?.usage).toEqual({
+      inputTokens: expect.any(Number),
+      outputTokens: expect.any(Number),
+    });
+    expect(byType['session.archived']).toMatchObject({ sessionId: session.id, reason: 'manual' });
+    expect(byType['source.ready']).toMatchObject({ source: { id: ready.id, status: 'READY' } });
+    expect(byType['source.failed']).toMatchObject({ source: { id: failed.id, status: 'FAILED' } });
   });
 });

@@ -9,6 +9,7 @@ import type { TurnCache } from '../services/turn-cache';
 import type { TurnDeps } from '../services/turn-types';
 import { wireError } from '../services/turn-wire';
 import type { MessageView } from '../views/message';
+import { kickOutbox } from '../webhooks/dispatch';
 import { Listener } from './listener';
 import { armRecovery, closeSavedTurn, RECOVERY_ALARM_MS } from './recovery';
 import { type LiveReply, type TurnRequest, TurnRun } from './turn-run';
@@ -159,6 +160,13 @@ export class ChatSession extends DurableObject<Env> {
       organizationId: request.organizationId,
       log: { requestId: request.requestId, env: this.env },
       resolveModel: (persona) => resolveModel(config.model, persona),
+      onWebhookEvents: () =>
+        kickOutbox({
+          db: createDb(this.env),
+          organizationId: request.organizationId,
+          env: this.env,
+          waitUntil: (p) => this.ctx.waitUntil(p),
+        }),
       // Settings from the request shape the prompt; a cache made under other settings is not used.
       cache: this.cache && this.cacheConfig === settings ? this.cache : undefined,
       remember: (cache) => {

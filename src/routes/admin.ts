@@ -8,7 +8,6 @@ import type { Db } from '../db/client';
 import { insertApiKey, listApiKeys, revokeApiKey } from '../db/queries/api-keys';
 import {
   deleteOrganization,
-  getOrganization,
   insertOrganization,
   listOrganizations,
   updateOrganization,
@@ -20,7 +19,9 @@ import { usageInput, usageReport } from '../services/usage';
 import { MIN_ADMIN_TOKEN_LENGTH } from '../settings';
 import { describeIssues } from '../validation';
 import { isoOrNull } from '../views/dates';
+import { parseBody, requireOrganization } from './admin-body';
 import { publishableKeyAdminRoutes } from './admin-publishable-keys';
+import { webhookAdminRoutes } from './admin-webhooks';
 
 /**
  * The operator API: organizations (create, list, update, delete) and their API keys. Protected by ADMIN_TOKEN (a Worker secret);
@@ -86,18 +87,6 @@ const organizationChanges = z
     message: 'give at least one of name, dailyModelCallCap, idleArchiveDays',
   });
 
-async function parseBody<T extends z.ZodType>(req: Request, schema: T): Promise<z.infer<T>> {
-  let body: unknown;
-  try {
-    body = await req.json();
-  } catch {
-    throw new AppError('BAD_REQUEST', 'Body must be JSON.');
-  }
-  const parsed = schema.safeParse(body);
-  if (!parsed.success) throw new AppError('BAD_REQUEST', describeIssues(parsed.error));
-  return parsed.data;
-}
-
 function keyView(k: {
   id: string;
   organizationId: string;
@@ -124,12 +113,6 @@ export async function createApiKey(db: Db, organizationId: string, name: string)
   const row = await insertApiKey(db, organizationId, { id: newId('apiKey'), name, prefix, hash: await sha256Hex(key) });
   if (!row) throw new AppError('INTERNAL', 'API key insert returned no row.');
   return { ...keyView(row), key };
-}
-
-async function requireOrganization(db: Db, id: string) {
-  const org = await getOrganization(db, id);
-  if (!org) throw new AppError('NOT_FOUND', `Organization ${id} not found.`);
-  return org;
 }
 
 const orgView = (o: {
@@ -212,6 +195,8 @@ adminRoutes.post('/organizations/:orgId/api-keys/:keyId/revoke', async (c) => {
 
 // Widget (publishable) keys: their own file, behind the same ADMIN_TOKEN check as everything above.
 adminRoutes.route('/', publishableKeyAdminRoutes);
+// Webhook endpoints and deliveries, for the CLI: src/routes/admin-webhooks.ts.
+adminRoutes.route('/', webhookAdminRoutes);
 /** An organization's usage (as the API's usage.get gives it): `?from=YYYY-MM-DD&to=YYYY-MM-DD[&personaId=]`. */
 adminRoutes.get('/organizations/:orgId/usage', async (c) => {
   const orgId = c.req.param('orgId');

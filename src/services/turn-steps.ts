@@ -31,6 +31,7 @@ export async function storeTurn(deps: TurnDeps, turn: TurnInput, limits: TurnLim
     idempotency: claim,
   });
   if (!begun.session) throw new AppError('NOT_FOUND', `Chat session ${input.chatSessionId} not found.`);
+  if (begun.webhookEvents > 0) deps.onWebhookEvents?.();
   return { ...begun, session: begun.session };
 }
 
@@ -148,7 +149,8 @@ export async function saveReply(
   const metadata = replyMetadata(begun, call, outcome);
   const input = { id: replyId, content: outcome.text, status: outcome.status, metadata };
   const finished = await finishReply(deps.db, deps.organizationId, input);
-  return finished ? messageView(finished) : null;
+  if (finished.webhookEvents > 0) deps.onWebhookEvents?.();
+  return finished.reply ? messageView(finished.reply) : null;
 }
 
 /**

@@ -78,6 +78,8 @@ export type TurnDeps = {
   /** The session object's memory of its last turn, and how to update it (src/services/turn-cache.ts). */
   cache?: TurnCache | undefined;
   remember?: (cache: TurnCache | undefined) => void;
+  /** Called when a statement of the turn wrote webhook events: drain them now (src/webhooks/dispatch.ts). */
+  onWebhookEvents?: () => void;
 };
 
 /** Messages of history a turn reads at most. */

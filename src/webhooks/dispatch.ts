@@ -20,10 +20,15 @@ async function enqueue(queue: Queue<WebhookJob>, deliveries: DeliveryRef[]): Pro
  * waitUntil) and every minute by cron; concurrent drains take disjoint events. A failed send leaves
  * PENDING deliveries that `sweepLostDeliveries` sends again.
  */
-export async function drainOutbox(db: Db, queue: Queue<WebhookJob>, rounds = 10): Promise<number> {
+export async function drainOutbox(
+  db: Db,
+  queue: Queue<WebhookJob>,
+  options: { rounds?: number; organizationId?: string } = {},
+): Promise<number> {
+  const rounds = options.rounds ?? 10;
   let sent = 0;
   for (let round = 0; round < rounds; round++) {
-    const { events, deliveries } = await claimOutbox(db, DRAIN_BATCH);
+    const { events, deliveries } = await claimOutbox(db, DRAIN_BATCH, options.organizationId);
     await enqueue(queue, deliveries);
     sent += deliveries.length;
     if (events < DRAIN_BATCH) break;
@@ -40,4 +45,22 @@ export async function sweepLostDeliveries(db: Db, queue: Queue<WebhookJob>): Pro
   });
   await enqueue(queue, deliveries);
   return deliveries.length;
+}
+
+/**
+ * Right after a change that wrote events: drain them to the queue in the background, so receivers
+ * hear within seconds rather than at the next minute's sweep (which remains the fallback).
+ */
+export function kickOutbox(scope: {
+  db: Db;
+  organizationId: string;
+  env: { WEBHOOK_QUEUE?: Queue<WebhookJob> };
+  waitUntil: (promise: Promise<unknown>) => void;
+}): void {
+  const queue = scope.env.WEBHOOK_QUEUE;
+  if (!queue) return;
+  // A failure here only delays delivery to the cron sweep; nothing is lost, so it is not an error.
+  scope.waitUntil(
+    drainOutbox(scope.db, queue, { rounds: 1, organizationId: scope.organizationId }).catch(() => undefined),
+  );
 }

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../client';
+import { eventIdSql, outboxCte, sessionArchivedPayload } from './webhook-outbox';
 
 export type ArchivedSession = { id: string; organizationId: string };
 
@@ -23,6 +24,7 @@ export async function archiveIdleSessions(
   const idleDays = (org: string) =>
     sql`greatest(coalesce(${sql.identifier(org)}.idle_archive_days, ${defaultDays}), 1)`;
   const result = await db.execute<ArchivedSession>(sql`
+    with archived as (
     update chat_sessions s
     set status = 'ARCHIVED', archived_at = now(), archive_reason = 'idle', updated_at = now()
     from organizations o
@@ -44,6 +46,14 @@ export async function archiveIdleSessions(
         limit ${params.limit}
         for update of c skip locked
       )
-    returning s.id, s.organization_id as "organizationId"`);
+    returning s.id, s.organization_id, s.archived_at, s.archive_reason
+    ), ${outboxCte('event', {
+      id: eventIdSql,
+      organizationId: sql`archived.organization_id`,
+      type: 'session.archived',
+      from: sql`archived`,
+      payload: sessionArchivedPayload(sql`archived`),
+    })}
+    select id, organization_id as "organizationId" from archived`);
   return result.rows;
 }

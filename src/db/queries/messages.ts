@@ -1,10 +1,12 @@
 import { and, eq, sql } from 'drizzle-orm';
+import { newId } from '../../ids';
 import { wellFormed } from '../../text';
 import type { Db } from '../client';
 import { messages } from '../schema';
 import { type MessageRow, messageFromRaw, messageFromRow, type RawMessageRow, returning } from './message-rows';
 import { attachmentsJson } from './projections';
 import { addUsage } from './usage';
+import { eventIdSql, outboxCte, replyCompletedPayload } from './webhook-outbox';
 
 // The message shapes live in message-rows.ts (shared with turns.ts); callers keep importing them from here.
 export {
@@ -112,10 +114,17 @@ export async function closeOrphanedReply(db: Db, organizationId: string, id: str
       update messages set status = 'INCOMPLETE', content = ${wellFormed(text)}, updated_at = now(),
         metadata = metadata || ${abandoned('Generation stopped unexpectedly (the session was restarted); the text is what had been generated.')}
       where id = ${id} and organization_id = ${organizationId} and status = 'STREAMING'
-      returning id, chat_session_id
+      returning id, chat_session_id, reply_to_id, status, content, updated_at
     ), usage as (${addUsage(sql`
       select ${organizationId}::text, s.persona_id, 0, 0, 1, 0, 0, 0, 0
-      from closed join chat_sessions s on s.id = closed.chat_session_id and s.organization_id = ${organizationId}`)})
+      from closed join chat_sessions s on s.id = closed.chat_session_id and s.organization_id = ${organizationId}`)}),
+    ${outboxCte('event', {
+      id: newId('webhookEvent'),
+      organizationId,
+      type: 'reply.completed',
+      from: sql`closed`,
+      payload: replyCompletedPayload(sql`closed`, 0, 0),
+    })}
     select id from closed`);
   return result.rows.length > 0;
 }
@@ -140,11 +149,18 @@ export async function closeAbandonedReplies(db: Db, ids: string[]) {
         select id from messages where status = 'STREAMING'
           and id in (select jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb))
         for update skip locked)
-      returning id, organization_id, chat_session_id
+      returning id, organization_id, chat_session_id, reply_to_id, status, content, updated_at
     ), usage as (${addUsage(sql`
       select closed.organization_id, s.persona_id, 0, 0, count(*)::int, 0, 0, 0, 0
       from closed join chat_sessions s on s.id = closed.chat_session_id and s.organization_id = closed.organization_id
-      group by closed.organization_id, s.persona_id`)})
+      group by closed.organization_id, s.persona_id`)}),
+    ${outboxCte('event', {
+      id: eventIdSql,
+      organizationId: sql`closed.organization_id`,
+      type: 'reply.completed',
+      from: sql`closed`,
+      payload: replyCompletedPayload(sql`closed`, 0, 0),
+    })}
     select id from closed`);
   return result.rows.length;
 }

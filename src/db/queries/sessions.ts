@@ -1,5 +1,6 @@
 import { and, eq, type SQL, sql } from 'drizzle-orm';
 import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
+import { newId } from '../../ids';
 import type { Db } from '../client';
 import type { platforms, sessionStatuses } from '../schema';
 import { chatSessions, personas } from '../schema';
@@ -7,6 +8,7 @@ import { claimKey, type IdempotencyClaim, type IdempotencyRecord, readKey, recor
 import type { MessageRow } from './messages';
 import { messageJson, type SessionRow, sessionColumns, sessionSelect } from './projections';
 import { addUsage } from './usage';
+import { outboxCte, sessionArchivedPayload } from './webhook-outbox';
 
 export type { SessionRow };
 
@@ -53,7 +55,7 @@ export async function insertSession(
     greetingMessageId: string;
     idempotency: IdempotencyClaim | undefined;
   },
-): Promise<{ session: SessionRow | undefined; idempotency: IdempotencyRecord | undefined }> {
+): Promise<{ session: SessionRow | undefined; idempotency: IdempotencyRecord | undefined; webhookEvents: number }> {
   const claim = values.idempotency ? claimKey(organizationId, values.idempotency, sql`p`) : undefined;
   const greeted = sql`case when coalesce(p.greeting, '') = '' then 0 else 1 end`;
   const insert = db.execute<SessionRow>(sql`
@@ -63,11 +65,27 @@ export async function insertSession(
              jsonb_build_object('greeting', true, 'personaVersion', p.version)
       from s, p where coalesce(p.greeting, '') <> ''
       returning id
-    ), usage as (${addUsage(sql`select s.organization_id, s.persona_id, 1, 0, 0, 0, 0, 0, 0 from s`)})
-    select ${sessionSelect} from s, p`);
-  if (!values.idempotency) return { session: (await insert).rows[0], idempotency: undefined };
+    ), usage as (${addUsage(sql`select s.organization_id, s.persona_id, 1, 0, 0, 0, 0, 0, 0 from s`)}),
+    ${outboxCte('event', {
+      id: newId('webhookEvent'),
+      organizationId,
+      type: 'session.created',
+      from: sql`s`,
+      payload: sql`jsonb_build_object('session', jsonb_build_object('id', s.id, 'personaId', s.persona_id,
+        'userId', s.user_id, 'title', s.title, 'platform', s.platform, 'status', s.status, 'createdAt', s.created_at))`,
+    })}
+    select ${sessionSelect}, (select count(*)::int from event) as "webhookEvents" from s, p`);
+  const webhookEvents = (rows: (SessionRow & { webhookEvents?: number })[]) => Number(rows[0]?.webhookEvents ?? 0);
+  if (!values.idempotency) {
+    const rows = (await insert).rows;
+    return { session: rows[0], idempotency: undefined, webhookEvents: webhookEvents(rows) };
+  }
   const [created, key] = await db.batch([insert, readKey(db, organizationId, values.idempotency.key)]);
-  return { session: created.rows[0], idempotency: recordFromRaw(key.rows[0]) };
+  return {
+    session: created.rows[0],
+    idempotency: recordFromRaw(key.rows[0]),
+    webhookEvents: webhookEvents(created.rows),
+  };
 }
 
 /** One session with its persona summary and counts, without messages. */
@@ -156,7 +174,7 @@ export async function updateSession(
   organizationId: string,
   id: string,
   changes: SessionChanges,
-): Promise<SessionRow | undefined> {
+): Promise<(SessionRow & { webhookEvents?: number }) | undefined> {
   const set: PgUpdateSetSource<typeof chatSessions> = { updatedAt: sql`now()` };
   if (changes.title !== undefined) set.title = changes.title;
   if (changes.status === 'ARCHIVED') {
@@ -169,7 +187,7 @@ export async function updateSession(
     set.archiveReason = null;
     set.lastActivityAt = sql`case when ${chatSessions.status} = 'ARCHIVED' then now() else ${chatSessions.lastActivityAt} end`;
   }
-  const [row] = await db
+  const update = db
     .update(chatSessions)
     .set(set)
     .from(personas)
@@ -182,7 +200,26 @@ export async function updateSession(
       ),
     )
     .returning(sessionColumns);
-  return row;
+  if (changes.status !== 'ARCHIVED') return (await update)[0];
+  // Archiving writes session.archived in the same transaction (one batch), only when this request
+  // archived it: archived_at is then this transaction's now().
+  const [[row], events] = await db.batch([update, archivedEvent(db, organizationId, id)]);
+  return row && { ...row, webhookEvents: Number(events.rows[0]?.n ?? 0) };
+}
+
+function archivedEvent(db: Db, organizationId: string, id: string) {
+  return db.execute<{ n: number }>(sql`
+    with archived as (
+      select id, archived_at, archive_reason from chat_sessions
+      where id = ${id} and organization_id = ${organizationId} and status = 'ARCHIVED' and archived_at = now()
+    ), ${outboxCte('event', {
+      id: newId('webhookEvent'),
+      organizationId,
+      type: 'session.archived',
+      from: sql`archived`,
+      payload: sessionArchivedPayload(sql`archived`),
+    })}
+    select count(*)::int as n from event`);
 }
 
 /** Deletes the session; its messages and attachments go with it (ON DELETE CASCADE). */

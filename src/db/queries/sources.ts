@@ -1,7 +1,9 @@
 import { and, asc, desc, eq, sql } from 'drizzle-orm';
 import type { SourceLimits } from '../../config';
+import { newId } from '../../ids';
 import type { Db } from '../client';
 import { knowledgeChunks, knowledgeSources, personas } from '../schema';
+import { outboxCte } from './webhook-outbox';
 
 /** Every column but none that is large: sources are listed often, chunks are read only on request. */
 export const sourceColumns = {
@@ -191,20 +193,25 @@ export async function claimSourceAttempt(db: Db, organizationId: string, id: str
   return row;
 }
 
-/** Marks a PENDING source FAILED; a source already READY (or deleted) is left alone. */
+/** Marks a PENDING source FAILED (with its source.failed event); a source already READY (or deleted) is left alone. */
 export async function failSource(db: Db, organizationId: string, id: string, code: string, reason: string) {
-  const [row] = await db
-    .update(knowledgeSources)
-    .set({ status: 'FAILED', failureCode: code, failureReason: reason.slice(0, 1_000), updatedAt: sql`now()` })
-    .where(
-      and(
-        eq(knowledgeSources.organizationId, organizationId),
-        eq(knowledgeSources.id, id),
-        eq(knowledgeSources.status, 'PENDING'),
-      ),
-    )
-    .returning({ id: knowledgeSources.id });
-  return row !== undefined;
+  const result = await db.execute<{ id: string }>(sql`
+    with src as (
+      update knowledge_sources set status = 'FAILED', failure_code = ${code}, failure_reason = ${reason.slice(0, 1_000)},
+        updated_at = now()
+      where id = ${id} and organization_id = ${organizationId} and status = 'PENDING'
+      returning id, persona_id, filename, failure_code, failure_reason
+    ), ${outboxCte('event', {
+      id: newId('webhookEvent'),
+      organizationId,
+      type: 'source.failed',
+      from: sql`src`,
+      payload: sql`jsonb_build_object('source', jsonb_build_object('id', src.id, 'personaId', src.persona_id,
+        'filename', src.filename, 'status', 'FAILED', 'failureCode', src.failure_code,
+        'failureReason', src.failure_reason))`,
+    })}
+    select id from src`);
+  return result.rows.length > 0;
 }
 
 /**
@@ -232,7 +239,7 @@ export async function completeSource(
         char_count = ${result.charCount}::integer, chunk_count = ${rows.length}::integer,
         ready_at = now(), updated_at = now()
       where id = ${id} and organization_id = ${organizationId} and status = 'PENDING'
-      returning id, organization_id, persona_id
+      returning id, organization_id, persona_id, filename, page_count, pages_indexed, chunk_count
     ), ins as (
       insert into knowledge_chunks (id, organization_id, persona_id, source_id, ordinal, page_start, page_end, heading, text)
       select src.id || '_' || r.ordinal, src.organization_id, src.persona_id, src.id, r.ordinal, r.page_start,
@@ -240,7 +247,15 @@ export async function completeSource(
       from src, jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
         as r(ordinal integer, page_start integer, page_end integer, heading text, text text)
       returning 1
-    )
+    ), ${outboxCte('event', {
+      id: newId('webhookEvent'),
+      organizationId,
+      type: 'source.ready',
+      from: sql`src`,
+      payload: sql`jsonb_build_object('source', jsonb_build_object('id', src.id, 'personaId', src.persona_id,
+        'filename', src.filename, 'status', 'READY', 'pageCount', src.page_count, 'pagesIndexed', src.pages_indexed,
+        'chunkCount', src.chunk_count))`,
+    })}
     select (select count(*) from src)::integer as updated, (select count(*) from ins)::integer as inserted`);
   return outcome.rows[0]?.updated === 1;
 }

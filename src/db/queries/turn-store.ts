@@ -1,9 +1,11 @@
 import { type SQL, sql } from 'drizzle-orm';
+import { newId } from '../../ids';
 import { wellFormed } from '../../text';
 import type { Db } from '../client';
 import { claimKey, type IdempotencyClaim, keyHeld } from './idempotency';
 import { type MessageRole, type NewAttachment, type RawMessageRow, returning } from './message-rows';
 import { addUsage } from './usage';
+import { outboxCte } from './webhook-outbox';
 
 /** The writes of a turn's first round trip (turns.ts runs them in one batch with its reads). */
 
@@ -15,6 +17,8 @@ type StoreInput = {
   /** Id for the assistant placeholder; absent when no reply is generated. */
   replyId: string | undefined;
   attachmentBytes: number;
+  /** Files attached to the message (the message.created event says how many). */
+  attachmentCount: number;
   idempotency: IdempotencyClaim | undefined;
 };
 
@@ -81,7 +85,16 @@ function storage(organizationId: string, input: StoreInput): SQL {
       ${addUsage(sql`
         select ${organizationId}::text, s.persona_id, 0, 1, 0, ${wantsReply ? 1 : 0}::int, 0, 0, ${input.attachmentBytes}::bigint
         from ins join chat_sessions s on s.id = ins.chat_session_id and s.organization_id = ${organizationId}`)}
-    )`;
+    ), ${outboxCte('msgev', {
+      id: newId('webhookEvent'),
+      organizationId,
+      type: 'message.created',
+      from: sql`ins`,
+      when: sql`ins.role = 'USER'`,
+      payload: sql`jsonb_build_object('sessionId', ins.chat_session_id, 'message', jsonb_build_object('id', ins.id,
+        'role', ins.role, 'content', ins.content, 'metadata', ins.metadata, 'createdAt', ins.created_at),
+        'attachments', ${input.attachmentCount}::int)`,
+    })}`;
 }
 
 /**
@@ -90,11 +103,11 @@ function storage(organizationId: string, input: StoreInput): SQL {
  * Returns the stored rows, each tagged `message` or `reply`.
  */
 export function insertTurn(db: Db, organizationId: string, input: StoreInput, cap: SQL<number>) {
-  return db.execute<RawMessageRow & { kind: 'message' | 'reply' }>(sql`
+  return db.execute<RawMessageRow & { kind: 'message' | 'reply'; webhook_events: number }>(sql`
     with ${admission(organizationId, input, cap)}, ${storage(organizationId, input)}
-    select 'message' as kind, ins.* from ins
+    select 'message' as kind, ins.*, (select count(*)::int from msgev) as webhook_events from ins
     union all
-    select 'reply' as kind, reply.* from reply`);
+    select 'reply' as kind, reply.*, 0 from reply`);
 }
 
 /** The message's attachments, stored only if the message was (same organization). */

@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { newId } from '../../ids';
 import { wellFormed } from '../../text';
 import type { Db } from '../client';
 import { insertAttachmentChunks } from './attachment-chunks';
@@ -16,6 +17,7 @@ import {
 import { dailyCap, historyFromRows, readHistory, readTurnSession, type TurnSession } from './turn-reads';
 import { insertAttachments, insertTurn, type TurnMessage } from './turn-store';
 import { addUsage } from './usage';
+import { outboxCte, replyCompletedPayload } from './webhook-outbox';
 
 export type { TurnSession } from './turn-reads';
 
@@ -27,6 +29,8 @@ export type BeginTurnResult = {
   history: HistoryMessage[];
   /** The record holding the Idempotency-Key, when one was sent (ours, or an earlier request's). */
   idempotency: IdempotencyRecord | undefined;
+  /** Webhook events the statement wrote (message.created), for an immediate drain. */
+  webhookEvents: number;
 };
 
 export type BeginTurnInput = {
@@ -53,7 +57,7 @@ function turnStatements(db: Db, organizationId: string, input: BeginTurnInput) {
   // Issue 17: chunks of large attachments, for retrieval on this and later turns of the session.
   const chunked = attachments.filter((a) => a.chunks && a.chunks.length > 0);
   return {
-    turn: insertTurn(db, organizationId, { ...input, attachmentBytes }, cap),
+    turn: insertTurn(db, organizationId, { ...input, attachmentBytes, attachmentCount: attachments.length }, cap),
     attachments: attachments.length ? insertAttachments(db, organizationId, message.id, attachments) : undefined,
     chunks: chunked.length ? insertAttachmentChunks(db, organizationId, message.id, chunked) : undefined,
     session: readTurnSession(db, organizationId, chatSessionId, cap),
@@ -82,6 +86,7 @@ export async function beginTurn(db: Db, organizationId: string, input: BeginTurn
     reply: stored('reply'),
     history: historyFromRows(results.history.rows),
     idempotency: recordFromRaw(results.key?.rows[0]),
+    webhookEvents: results.turn.rows.reduce((n, r) => n + Number(r.webhook_events ?? 0), 0),
   };
 }
 
@@ -93,10 +98,10 @@ export async function finishReply(
   db: Db,
   organizationId: string,
   input: { id: string; content: string; status: MessageStatus; metadata: Record<string, unknown> },
-): Promise<MessageRow | undefined> {
+): Promise<{ reply: MessageRow | undefined; webhookEvents: number }> {
   const tokens = (input.metadata.usage ?? {}) as { inputTokens?: unknown; outputTokens?: unknown };
   const count = (n: unknown) => (typeof n === 'number' && Number.isSafeInteger(n) && n > 0 ? n : 0);
-  const result = await db.execute<RawMessageRow>(sql`
+  const result = await db.execute<RawMessageRow & { webhook_events: number }>(sql`
     with before as (
       select status from messages where id = ${input.id} and organization_id = ${organizationId}
     ), done as (
@@ -111,8 +116,16 @@ export async function finishReply(
           ${count(tokens.inputTokens)}::bigint, ${count(tokens.outputTokens)}::bigint, 0
         from done join chat_sessions s on s.id = done.chat_session_id and s.organization_id = ${organizationId}
         where exists (select 1 from before where status in ('STREAMING', 'STOPPED'))`)}
-    )
-    select * from done`);
+    ), ${outboxCte('event', {
+      id: newId('webhookEvent'),
+      organizationId,
+      type: 'reply.completed',
+      from: sql`done`,
+      // Once per reply, like its usage: not again if a sweeper had closed it meanwhile.
+      when: sql`exists (select 1 from before where status in ('STREAMING', 'STOPPED'))`,
+      payload: replyCompletedPayload(sql`done`, count(tokens.inputTokens), count(tokens.outputTokens)),
+    })}
+    select done.*, (select count(*)::int from event) as webhook_events from done`);
   const row = result.rows[0];
-  return row ? messageFromRow(row) : undefined;
+  return { reply: row ? messageFromRow(row) : undefined, webhookEvents: Number(row?.webhook_events ?? 0) };
 }

@@ -9,15 +9,21 @@ import type { WebhookEventType } from '../schema';
  * the type get a row, so the outbox costs nothing to organizations without webhooks.
  */
 export type OutboxEvent = {
-  /** `newId('webhookEvent')`: the webhook-id receivers deduplicate by. */
-  id: string;
-  organizationId: string;
+  /** `newId('webhookEvent')`, or `eventIdSql` when `from` yields several rows: the webhook-id receivers deduplicate by. */
+  id: string | SQL;
+  /** The organization, or a column of `from` when its rows span organizations (archival). */
+  organizationId: string | SQL;
   type: WebhookEventType;
   /** A jsonb expression, evaluated over `from` (e.g. the change's own CTE). */
   payload: SQL;
   /** The rows the event describes (`from s`); none: the event is written once. */
   from?: SQL;
+  /** A further condition on those rows (e.g. only a reply's first finish). */
+  when?: SQL;
 };
+
+/** A fresh event id per row, for events written by a statement that changes many rows at once. */
+export const eventIdSql = sql`'evt_' || upper(replace(gen_random_uuid()::text, '-', ''))`;
 
 /** `<name> as (insert into webhook_events …)`, to add to a statement's WITH list. */
 export function outboxCte(name: string, event: OutboxEvent): SQL {
@@ -28,7 +34,7 @@ export function outboxCte(name: string, event: OutboxEvent): SQL {
     where exists (
       select 1 from webhook_endpoints we
       where we.organization_id = ${event.organizationId} and we.enabled and ${event.type} = any(we.events)
-    )
+    )${event.when ? sql` and ${event.when}` : sql``}
     returning id
   )`;
 }
@@ -44,14 +50,19 @@ export type DeliveryRef = { id: string; organizationId: string };
 /**
  * Takes up to `limit` undispatched events, creates one delivery per subscribed enabled endpoint and
  * marks the events dispatched, in one statement; returns the deliveries to put on the queue. Locked
- * rows are skipped, so concurrent drains take disjoint events. If the queue send then fails, the
+ * rows are skipped, so concurrent drains take disjoint events. With `organizationId`, only that
+ * organization's events (a request drains what it wrote). If the queue send then fails, the
  * deliveries stay PENDING and the sweeper (sweepStaleDeliveries) sends them later: nothing is lost.
  */
-export async function claimOutbox(db: Db, limit: number): Promise<{ events: number; deliveries: DeliveryRef[] }> {
+export async function claimOutbox(
+  db: Db,
+  limit: number,
+  organizationId?: string,
+): Promise<{ events: number; deliveries: DeliveryRef[] }> {
   const result = await db.execute<{ id: string | null; organization_id: string | null; events: number }>(sql`
     with ev as (
       select id, organization_id, type from webhook_events
-      where dispatched_at is null
+      where dispatched_at is null ${organizationId ? sql`and organization_id = ${organizationId}` : sql``}
       order by created_at
       limit ${limit}
       for update skip locked
@@ -93,4 +104,18 @@ export async function sweepStaleDeliveries(
     )
     returning id, organization_id`);
   return result.rows.map((r) => ({ id: r.id, organizationId: r.organization_id }));
+}
+
+/** reply.completed's data, from a row of `messages` (the finished reply) in `rows`. */
+export function replyCompletedPayload(rows: SQL, inputTokens: number | SQL, outputTokens: number | SQL): SQL {
+  return sql`jsonb_build_object('sessionId', ${rows}.chat_session_id, 'reply', jsonb_build_object('id', ${rows}.id,
+    'replyToId', ${rows}.reply_to_id, 'status', ${rows}.status, 'content', ${rows}.content,
+    'finishedAt', ${rows}.updated_at),
+    'usage', jsonb_build_object('inputTokens', ${inputTokens}::bigint, 'outputTokens', ${outputTokens}::bigint))`;
+}
+
+/** session.archived's data, from rows of `chat_sessions` in `rows`. */
+export function sessionArchivedPayload(rows: SQL): SQL {
+  return sql`jsonb_build_object('sessionId', ${rows}.id, 'reason', ${rows}.archive_reason,
+    'archivedAt', ${rows}.archived_at)`;
 }

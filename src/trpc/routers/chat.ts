@@ -19,6 +19,7 @@ import { sendMessageInput } from '../../services/send-message-input';
 import { forgetSessionHistory, runTurn } from '../../services/session-object';
 import { messageView } from '../../views/message';
 import { sessionView } from '../../views/session';
+import { kickOutbox } from '../../webhooks/dispatch';
 import { authedProcedure, router } from '../init';
 import { chatStreamProcedures } from './chat-stream';
 
@@ -49,6 +50,7 @@ export const chatRouter = router({
         greetingMessageId: newId('message'),
         idempotency: claim,
       });
+      if (created.webhookEvents > 0) kickOutbox({ ...ctx, organizationId: ctx.auth.organizationId });
       if (created.session) return sessionView(created.session);
       const earlier = earlierResult(claim, created.idempotency);
       if (earlier) {
@@ -96,6 +98,7 @@ export const chatRouter = router({
     .mutation(async ({ ctx, input }) => {
       const row = await updateSession(ctx.db, ctx.auth.organizationId, input.id, input);
       if (!row) throw notFound(input.id);
+      if (row.webhookEvents) kickOutbox({ ...ctx, organizationId: ctx.auth.organizationId });
       return sessionView(row);
     }),
 

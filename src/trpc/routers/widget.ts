@@ -5,6 +5,7 @@ import { AppError } from '../../errors';
 import { newId } from '../../ids';
 import { id, text } from '../../inputs/common';
 import { sessionView } from '../../views/session';
+import { kickOutbox } from '../../webhooks/dispatch';
 import { authedProcedure, router } from '../init';
 
 export const widgetRouter = router({
@@ -65,6 +66,7 @@ export const widgetRouter = router({
         idempotency: undefined,
       });
       if (!created.session) throw new AppError('NOT_FOUND', `Persona ${input.personaId} not found.`);
+      if (created.webhookEvents > 0) kickOutbox({ ...ctx, organizationId: ctx.auth.organizationId });
       const expiresAt = Math.floor(Date.now() / 1000) + ctx.config.auth.visitorTokenTtlSeconds;
       const visitorToken = await signVisitorToken(ctx.config.auth.visitorTokenSecret, {
         o: ctx.auth.organizationId,
