@@ -1,12 +1,10 @@
-import { exports } from 'cloudflare:workers';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { appRouter } from '../src/trpc/router';
 import { admin, authHeaders, createTenant, data, mutate, query, type Tenant } from './helpers/api';
 import { conversation } from './helpers/factories';
 import { readSse } from './helpers/sse';
-
-const worker = (exports as unknown as { default: Fetcher }).default;
+import { worker } from './helpers/worker';
 
 type World = { tenant: Tenant; personaId: string; sessionId: string; replyId: string; sourceId: string };
 

@@ -7,11 +7,13 @@ import type { Env } from '../src/env';
 import { ulid } from '../src/ids';
 import { isLoopbackUrl } from '../src/loopback';
 import { admin, authHeaders, createTenant, data, mutate, query, type Tenant } from './helpers/api';
+import { enc } from './helpers/chat';
 import { conversation, createSession, marker } from './helpers/factories';
+import { fakeModel } from './helpers/fake-model';
 import { outageDatabaseUrl, setOutage } from './helpers/sql-endpoint';
 import { readSse } from './helpers/sse';
+import { BASE } from './helpers/worker';
 
-const BASE = 'http://api.test';
 const outageUsers: string[] = [];
 
 afterEach(async () => {
@@ -31,7 +33,6 @@ async function call(path: string, init: RequestInit, vars: Partial<Env>) {
   return { status: res.status, headers: res.headers, body, text };
 }
 
-const enc = (input: unknown) => encodeURIComponent(JSON.stringify(input));
 const listSessions = `/api/trpc/chat.listSessions?input=${enc({})}`;
 
 function isolatedDatabase() {
@@ -116,7 +117,7 @@ describe('logs of failing requests', () => {
     }
     const tenant = await createTenant();
     const m = marker('secret');
-    const { persona } = await conversation(tenant);
+    const { persona } = await conversation(tenant, { model: await fakeModel({ delayMs: 100 }) });
     const session = await createSession(tenant, persona.id, { userId: `user-${m}`, title: `title-${m}` });
     const db = isolatedDatabase();
     const vars = { DATABASE_URL: db.url, AUTH_CACHE_TTL_SECONDS: '600' };
@@ -126,7 +127,7 @@ describe('logs of failing requests', () => {
     const ctx = createExecutionContext();
     const stream = await createApp().fetch(
       new Request(
-        `${BASE}/api/trpc/chat.streamMessage?input=${enc({ chatSessionId: session.id, content: `content-${m} [[delay:100]]` })}`,
+        `${BASE}/api/trpc/chat.streamMessage?input=${enc({ chatSessionId: session.id, content: `content-${m}` })}`,
         {
           headers,
         },

@@ -1,13 +1,8 @@
-import { exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { authHeaders, createTenant, data, mutate, query, request } from './helpers/api';
+import { messagesOf } from './helpers/chat';
 import { conversation } from './helpers/factories';
-
-const worker = (exports as unknown as { default: Fetcher }).default;
-
-async function messagesOf(tenant: Parameters<typeof authHeaders>[0], sessionId: string) {
-  return data<any>(await query('chat.getSession', { id: sessionId }, { tenant })).messages as any[];
-}
+import { worker } from './helpers/worker';
 
 describe('hostile input', () => {
   it('refuses a body over the limit with 413 before parsing it', async () => {

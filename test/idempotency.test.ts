@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { createDb } from '../src/db/client';
 import { createTenant, data, mutate, query } from './helpers/api';
 import { conversation, createPersona, marker, modelRequests } from './helpers/factories';
+import { fakeModel } from './helpers/fake-model';
 
 const key = () => `key-${crypto.randomUUID()}`;
 
@@ -25,12 +26,12 @@ describe('Idempotency-Key', () => {
 
   it('parallel retries with one key make one turn', async () => {
     const tenant = await createTenant();
-    const { session } = await conversation(tenant);
+    const { session } = await conversation(tenant, { model: await fakeModel({ delayMs: 20 }) });
     const m = marker('idem-par');
     const headers = { 'idempotency-key': key() };
     const results = await Promise.all(
       Array.from({ length: 5 }, () =>
-        mutate('chat.sendMessage', { chatSessionId: session.id, content: `${m} [[delay:20]]` }, { tenant, headers }),
+        mutate('chat.sendMessage', { chatSessionId: session.id, content: m }, { tenant, headers }),
       ),
     );
     expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
@@ -56,10 +57,10 @@ describe('Idempotency-Key', () => {
 
   it('replays a failed reply as the same error, and keys are per organization', async () => {
     const tenant = await createTenant();
-    const { session } = await conversation(tenant);
+    const { session } = await conversation(tenant, { model: await fakeModel({ status: 500 }) });
     const m = marker('idem-fail');
     const headers = { 'idempotency-key': key() };
-    const input = { chatSessionId: session.id, content: `${m} [[status:500]]` };
+    const input = { chatSessionId: session.id, content: m };
     const first = await mutate('chat.sendMessage', input, { tenant, headers });
     const retry = await mutate('chat.sendMessage', input, { tenant, headers });
     expect(first.status).toBe(502);

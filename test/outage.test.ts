@@ -5,11 +5,13 @@ import { createApp } from '../src/app';
 import type { Env } from '../src/env';
 import { closeAbandonedRepliesJob } from '../src/scheduled/close-abandoned-replies';
 import { authHeaders, createTenant, data, query } from './helpers/api';
+import { enc } from './helpers/chat';
 import { conversation, marker } from './helpers/factories';
+import { fakeModel } from './helpers/fake-model';
 import { outageDatabaseUrl, setOutage, sqlRequest } from './helpers/sql-endpoint';
 import { readSse, type SseEvent } from './helpers/sse';
+import { BASE } from './helpers/worker';
 
-const BASE = 'http://api.test';
 const outageUsers: string[] = [];
 
 afterEach(async () => {
@@ -32,19 +34,17 @@ function isolatedDatabase() {
   };
 }
 
-const enc = (input: unknown) => encodeURIComponent(JSON.stringify(input));
-
 describe('the database stops in the middle of a streamed reply', () => {
   for (const mode of ['refuse', 'drop'] as const) {
     it(`(${mode}) ends the stream with 503 + retryAfter, answers 503 + Retry-After meanwhile, loses nothing, and the reply is closed after recovery`, async () => {
       vi.spyOn(console, 'warn').mockImplementation(() => {});
       vi.spyOn(console, 'error').mockImplementation(() => {});
       const tenant = await createTenant();
-      const { session } = await conversation(tenant);
+      const { session } = await conversation(tenant, { model: await fakeModel({ delayMs: 150 }) });
       const db = isolatedDatabase();
       const m = marker('outage');
       const stream = await db.fetch(
-        `/api/trpc/chat.streamMessage?input=${enc({ chatSessionId: session.id, content: `${m} [[delay:150]]` })}`,
+        `/api/trpc/chat.streamMessage?input=${enc({ chatSessionId: session.id, content: m })}`,
         { headers: authHeaders(tenant) },
       );
       let stopped = false;
@@ -92,7 +92,7 @@ describe('the database stops in the middle of a streamed reply', () => {
         ['USER', 'COMPLETE'],
         ['ASSISTANT', 'STREAMING'],
       ]);
-      expect(messages[0].content).toBe(`${m} [[delay:150]]`);
+      expect(messages[0].content).toBe(m);
       // Its reply lost its generator's final save; the sweeper closes it once it has been silent long enough.
       await sqlRequest({
         query: "update messages set updated_at = now() - interval '10 minutes' where id = $1",
@@ -110,7 +110,7 @@ describe('the database stops in the middle of a useChat stream (POST /api/chat)'
     vi.spyOn(console, 'warn').mockImplementation(() => {});
     vi.spyOn(console, 'error').mockImplementation(() => {});
     const tenant = await createTenant();
-    const { session } = await conversation(tenant);
+    const { session } = await conversation(tenant, { model: await fakeModel({ delayMs: 150 }) });
     const db = isolatedDatabase();
     const m = marker('outage-ui');
     const sent = await db.fetch('/api/chat', {
@@ -118,7 +118,7 @@ describe('the database stops in the middle of a useChat stream (POST /api/chat)'
       headers: { ...authHeaders(tenant), 'content-type': 'application/json' },
       body: JSON.stringify({
         id: session.id,
-        messages: [{ role: 'user', parts: [{ type: 'text', text: `${m} [[delay:150]]` }] }],
+        messages: [{ role: 'user', parts: [{ type: 'text', text: m }] }],
       }),
     });
     expect(sent.res.status).toBe(200);

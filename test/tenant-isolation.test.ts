@@ -1,4 +1,4 @@
-import { env, exports } from 'cloudflare:workers';
+import { env } from 'cloudflare:workers';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app';
@@ -7,9 +7,7 @@ import { appRouter } from '../src/trpc/router';
 import { admin, authHeaders, createTenant, data, mutate, query, type Tenant } from './helpers/api';
 import { conversation } from './helpers/factories';
 import { readSse } from './helpers/sse';
-
-const worker = (exports as unknown as { default: Fetcher }).default;
-const BASE = 'http://api.test';
+import { BASE, worker } from './helpers/worker';
 
 /** `replyId` is a reply still being generated (STREAMING), so stop and resume have something to act on. */
 type Victim = { tenant: Tenant; personaId: string; sessionId: string; replyId: string; sourceId: string };

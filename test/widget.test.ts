@@ -2,7 +2,7 @@
  * The embeddable widget's API (issue 18): key kinds, publishable keys limited to what a visitor needs,
  * visitor tokens bound to one session, CORS exactly for a key's origins, per-visitor limits.
  */
-import { env, exports } from 'cloudflare:workers';
+import { env } from 'cloudflare:workers';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../src/auth/keys';
@@ -13,9 +13,8 @@ import { admin, authHeaders, createTenant, data, query, request, type Tenant } f
 import { createPersona, marker, modelRequests } from './helpers/factories';
 import { pdfFixture } from './helpers/pdf-fixtures';
 import { readSse } from './helpers/sse';
+import { BASE, worker } from './helpers/worker';
 
-const worker = (exports as unknown as { default: Fetcher }).default;
-const BASE = 'http://api.test';
 const SHOP = 'https://shop.example';
 const EVIL = 'https://evil.example';
 

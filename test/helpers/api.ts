@@ -1,17 +1,13 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
-import { env, exports } from 'cloudflare:workers';
+import { env } from 'cloudflare:workers';
 import { createApp } from '../../src/app';
 import type { Env } from '../../src/env';
+import { BASE, worker } from './worker';
 
 /** Credentials of one test organization. */
 export type Tenant = { organizationId: string; apiKey: string; apiKeyId: string };
 
 export type ApiResponse<T = unknown> = { status: number; body: T; headers: Headers };
-
-const BASE = 'http://api.test';
-
-/** The Worker's default export (wrangler types here omit the main module, so it is typed by hand). */
-const worker = (exports as unknown as { default: Fetcher }).default;
 
 /**
  * A request to the Worker under test, through its real fetch handler in workerd. With `envOverrides`
