@@ -79,7 +79,7 @@ describe('operator API: update an organization', () => {
     expect((await patch(tenant.organizationId, { dailyModelCallCap: 0 })).status).toBe(200);
     const res = await mutate('chat.sendMessage', { chatSessionId: session.id, content: 'hello' }, { tenant });
     expect(res.status).toBe(429);
-    expect(res.body.error.message).toMatch(/used its 0 model calls for today/);
+    expect(res.body.error?.message).toMatch(/used its 0 model calls for today/);
     const got = data<any>(await query('chat.getSession', { id: session.id }, { tenant }));
     expect(got.messages.filter((m: any) => m.role === 'USER')).toHaveLength(0);
   });
@@ -97,7 +97,7 @@ describe('operator API: update an organization', () => {
     for (const [body, message] of cases) {
       const res = await patch(tenant.organizationId, body);
       expect(res.status, JSON.stringify(body)).toBe(400);
-      expect(res.body.error.message).toMatch(message);
+      expect(res.body.error?.message).toMatch(message);
     }
     const listed = (await admin<any[]>('/organizations')).body.find((o) => o.id === tenant.organizationId);
     expect(listed).toMatchObject({ name: 'Unchanged', dailyModelCallCap: null, idleArchiveDays: null });
@@ -112,7 +112,7 @@ describe('operator API: delete an organization', () => {
     for (const confirm of [undefined, '', 'yes', 'org_someone_else']) {
       const res = await remove(tenant.organizationId, confirm);
       expect(res.status).toBe(400);
-      expect(res.body.error.message).toMatch(/repeat its id as \?confirm=/);
+      expect(res.body.error?.message).toMatch(/repeat its id as \?confirm=/);
     }
     expect(await rowsOf(tenant.organizationId)).toEqual(before);
     expect((await query('chat.listSessions', {}, { tenant })).status).toBe(200);

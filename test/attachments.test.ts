@@ -8,6 +8,7 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, inject, it } from 'vitest';
 import { createApp } from '../src/app';
 import { attachmentLimits } from '../src/attachments/limits';
+import type { Env } from '../src/env';
 import type { AttachmentView } from '../src/views/message';
 import { type ApiResponse, authHeaders, createTenant, data, mutate, query, type Tenant } from './helpers/api';
 import { type PdfFixtureEntry, pdfFixture, pdfFixtures } from './helpers/pdf-fixtures';
@@ -47,32 +48,15 @@ function send(tenant: Tenant, chatSessionId: string, content: string, attachment
 }
 
 /** chat.sendMessage through a fresh app with some settings changed (to test limits cheaply). */
-async function sendWithEnv(
-  overrides: Record<string, string>,
+/** chat.sendMessage through an app given other settings (limits), as a deployment with them would run. */
+function sendWithEnv(
+  overrides: Partial<Env>,
   tenant: Tenant,
   chatSessionId: string,
   content: string,
   attachments: Attachment[],
-): Promise<ApiResponse> {
-  const ctx = createExecutionContext();
-  const res = await createApp().fetch(
-    new Request('http://api.test/api/trpc/chat.sendMessage', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...authHeaders(tenant) },
-      body: JSON.stringify({ json: { chatSessionId, content, role: 'USER', attachments } }),
-    }),
-    { ...env, ...overrides },
-    ctx,
-  );
-  await waitOnExecutionContext(ctx);
-  const text = await res.text();
-  let body: unknown = text;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    // keep the text
-  }
-  return { status: res.status, body, headers: res.headers };
+) {
+  return mutate('chat.sendMessage', { chatSessionId, content, role: 'USER', attachments }, { tenant, env: overrides });
 }
 
 async function getSession(tenant: Tenant, id: string): Promise<Session> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createTenant, data, mutate, query, request } from './helpers/api';
+import { createTenant, data, mutate, type OutputOf, query, request, type TrpcBody } from './helpers/api';
 import { createPersona } from './helpers/factories';
 
 const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -21,7 +21,7 @@ describe('public contract', () => {
     );
     expect(created.status).toBe(200);
     expect(Object.keys(created.body)).toEqual(['result']);
-    const session = created.body.result.data;
+    const session = data(created);
     expect(session).toMatchObject({
       id: expect.stringMatching(/^session_[0-9A-Z]{26}$/),
       title: 'Customer Support Chat',
@@ -53,7 +53,7 @@ describe('public contract', () => {
     expect(reply.createdAt).toMatch(ISO_MS);
 
     // listSessions with input={} (plain, URL-encoded)
-    const listed = await request(`/api/trpc/chat.listSessions?input=%7B%7D`, {
+    const listed = await request<TrpcBody<OutputOf<'chat.listSessions'>>>(`/api/trpc/chat.listSessions?input=%7B%7D`, {
       headers: { 'X-API-Key': tenant.apiKey, 'X-Organization-ID': tenant.organizationId },
     });
     const sessions = data<any[]>(listed);
@@ -102,7 +102,7 @@ describe('public contract', () => {
     expect(plainPost.platform).toBe('WEB');
     expect(wrappedPost.title).toBe('x');
     // A superjson-style envelope may carry "meta" beside "json".
-    const withMeta = await request('/api/trpc/chat.createSession', {
+    const withMeta = await request<TrpcBody<OutputOf<'chat.createSession'>>>('/api/trpc/chat.createSession', {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
@@ -125,17 +125,17 @@ describe('public contract', () => {
     const tenant = await createTenant();
     const missing = await mutate('chat.createSession', { title: 'no persona' }, { tenant });
     expect(missing.status).toBe(400);
-    expect(missing.body.error.message).toMatch(/personaId/);
-    expect(missing.body.error.data).toMatchObject({ code: 'BAD_REQUEST', httpStatus: 400 });
-    expect(missing.body.error.data).not.toHaveProperty('stack');
+    expect(missing.body.error?.message).toMatch(/personaId/);
+    expect(missing.body.error?.data).toMatchObject({ code: 'BAD_REQUEST', httpStatus: 400 });
+    expect(missing.body.error?.data).not.toHaveProperty('stack');
 
     const badPlatform = await mutate('chat.createSession', { personaId: 'x', platform: 'FAX' }, { tenant });
     expect(badPlatform.status).toBe(400);
-    expect(badPlatform.body.error.message).toMatch(/platform/);
+    expect(badPlatform.body.error?.message).toMatch(/platform/);
 
     const unknown = await query('chat.getSession', { id: 'session_doesnotexist' }, { tenant });
     expect(unknown.status).toBe(404);
-    expect(unknown.body.error.message).toBe('Chat session session_doesnotexist not found.');
+    expect(unknown.body.error?.message).toBe('Chat session session_doesnotexist not found.');
 
     const malformed = await request('/api/trpc/chat.createSession', {
       method: 'POST',

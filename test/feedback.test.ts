@@ -48,7 +48,7 @@ describe('feedback', () => {
     // Only assistant replies: a user message is refused and nothing is stored.
     const refused = await mutate('feedback.rate', { messageId: questionId, rating: 'UP' }, { tenant });
     expect(refused.status).toBe(400);
-    expect(refused.body.error.message).toMatch(/only assistant replies/);
+    expect(refused.body.error?.message).toMatch(/only assistant replies/);
     expect(data<any[]>(await query('feedback.listForSession', { chatSessionId: session.id }, { tenant }))).toEqual([]);
   });
 

@@ -129,7 +129,9 @@ async function snapshot(w: World) {
 
 /** A new key for the same organization: each procedure's run gets its own rate-limit budget. */
 async function withFreshKey(w: World): Promise<World> {
-  const key = await admin(`/organizations/${w.tenant.organizationId}/api-keys`, { name: 'fuzz' });
+  const key = await admin<{ id: string; key: string }>(`/organizations/${w.tenant.organizationId}/api-keys`, {
+    name: 'fuzz',
+  });
   return { ...w, tenant: { ...w.tenant, apiKey: key.body.key, apiKeyId: key.body.id } };
 }
 

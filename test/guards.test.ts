@@ -61,7 +61,7 @@ describe('failed credentials are throttled before the database lookup', () => {
     const limited = await call(listSessions, { headers: headers(`pk_${crypto.randomUUID()}`) }, vars);
     expect(limited.status).toBe(429);
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
-    expect(limited.body.error.message).toMatch(/Too many failed authentication attempts/);
+    expect(limited.body.error?.message).toMatch(/Too many failed authentication attempts/);
     // Another address with a new key is looked up (and meets the outage): the limit is per address.
     const other = await call(listSessions, { headers: headers(`pk_${crypto.randomUUID()}`, '203.0.113.9') }, vars);
     expect(other.status).toBe(503);
@@ -96,13 +96,13 @@ describe('admin API guard rails', () => {
       },
     );
     expect(res.status).toBe(503);
-    expect(res.body.error.message).toMatch(/ADMIN_TOKEN is shorter than 32 characters/);
+    expect(res.body.error?.message).toMatch(/ADMIN_TOKEN is shorter than 32 characters/);
   });
 
   it('limits request bodies', async () => {
     const res = await admin('/organizations', { name: 'x'.repeat(20_000) });
     expect(res.status).toBe(413);
-    expect(res.body.error.data.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(res.body.error?.data.code).toBe('PAYLOAD_TOO_LARGE');
   });
 });
 
@@ -249,7 +249,7 @@ describe('nothing dev-only in production', () => {
       { tenant, env: production },
     );
     expect(refused.status).toBe(503);
-    expect(refused.body.error.message).toMatch(/OPENAI_API_KEY/);
+    expect(refused.body.error?.message).toMatch(/OPENAI_API_KEY/);
     const streamed = await call(
       `/api/trpc/chat.streamMessage?input=${enc({ chatSessionId: session.id, content: 'hi' })}`,
       { headers: authHeaders(tenant) },

@@ -15,8 +15,8 @@ describe('hostile input', () => {
       { MAX_BODY_BYTES: '4096' },
     );
     expect(res.status).toBe(413);
-    expect(res.body.error.message).toMatch(/larger than 4096 bytes/);
-    expect(res.body.error.data.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(res.body.error?.message).toMatch(/larger than 4096 bytes/);
+    expect(res.body.error?.data.code).toBe('PAYLOAD_TOO_LARGE');
     expect(await messagesOf(tenant, session.id)).toEqual([]);
   });
 
@@ -47,7 +47,7 @@ describe('hostile input', () => {
           ? await query(procedure, input, { tenant })
           : await mutate(procedure, input, { tenant });
       expect(res.status, `${procedure} ${JSON.stringify(input).slice(0, 80)}`).toBe(400);
-      expect(res.body.error.message).toMatch(message);
+      expect(res.body.error?.message).toMatch(message);
     }
     expect(await messagesOf(tenant, session.id)).toEqual([]);
   });
@@ -68,7 +68,7 @@ describe('hostile input', () => {
         body: body.replace('SID', session.id),
       });
       expect(res.status, body).toBe(400);
-      expect(res.body.error.message).toMatch(/NUL|Unicode/);
+      expect(res.body.error?.message).toMatch(/NUL|Unicode/);
     }
     expect(await messagesOf(tenant, session.id)).toEqual([]);
   });
@@ -146,7 +146,7 @@ describe('hostile input', () => {
       { tenant },
     );
     expect(huge.status).toBe(400);
-    expect(huge.body.error.message).toMatch(/content is too long \(max 100000 characters\)/);
+    expect(huge.body.error?.message).toMatch(/content is too long \(max 100000 characters\)/);
     const many = await mutate(
       'chat.sendMessage',
       {
@@ -161,14 +161,14 @@ describe('hostile input', () => {
       { tenant },
     );
     expect(many.status).toBe(400);
-    expect(many.body.error.message).toMatch(/too many attachments/);
+    expect(many.body.error?.message).toMatch(/too many attachments/);
     const bigMeta = await mutate(
       'chat.sendMessage',
       { chatSessionId: session.id, content: 'x', role: 'SYSTEM', metadata: { blob: 'y'.repeat(20_000) } },
       { tenant },
     );
     expect(bigMeta.status).toBe(400);
-    expect(bigMeta.body.error.message).toMatch(/metadata is too large/);
+    expect(bigMeta.body.error?.message).toMatch(/metadata is too large/);
     expect(await messagesOf(tenant, session.id)).toEqual([]);
   });
 });

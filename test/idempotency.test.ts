@@ -35,7 +35,7 @@ describe('Idempotency-Key', () => {
       ),
     );
     expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
-    expect(new Set(results.map((r) => r.body.result.data.id)).size).toBe(1);
+    expect(new Set(results.map((r) => r.body.result?.data.id)).size).toBe(1);
     expect(await modelRequests(m)).toHaveLength(1);
     expect(data<any>(await query('chat.getSession', { id: session.id }, { tenant }))._count.messages).toBe(2);
   });
@@ -51,7 +51,7 @@ describe('Idempotency-Key', () => {
       { tenant, headers },
     );
     expect(other.status).toBe(422);
-    expect(other.body.error.message).toMatch(/already used with a different request/);
+    expect(other.body.error?.message).toMatch(/already used with a different request/);
     expect(data<any>(await query('chat.getSession', { id: session.id }, { tenant }))._count.messages).toBe(2);
   });
 
@@ -65,7 +65,7 @@ describe('Idempotency-Key', () => {
     const retry = await mutate('chat.sendMessage', input, { tenant, headers });
     expect(first.status).toBe(502);
     expect(retry.status).toBe(502);
-    expect(retry.body.error.message).toBe(first.body.error.message);
+    expect(retry.body.error?.message).toBe(first.body.error?.message);
     expect(await modelRequests(m)).toHaveLength(3); // one call with its two retries, none for the replay
 
     // Another organization may use the same key string for its own request.
@@ -129,7 +129,7 @@ describe('Idempotency-Key', () => {
       { tenant, headers: { 'idempotency-key': 'x'.repeat(300) } },
     );
     expect(res.status).toBe(400);
-    expect(res.body.error.message).toMatch(/Idempotency-Key/);
+    expect(res.body.error?.message).toMatch(/Idempotency-Key/);
     expect(data<any>(await query('chat.getSession', { id: session.id }, { tenant }))._count.messages).toBe(0);
   });
 });
@@ -144,7 +144,7 @@ describe('daily model-call cap', () => {
     }
     const third = await mutate('chat.sendMessage', { chatSessionId: session.id, content: 'three' }, limited);
     expect(third.status).toBe(429);
-    expect(third.body.error.message).toMatch(/used its 2 model calls for today/);
+    expect(third.body.error?.message).toMatch(/used its 2 model calls for today/);
     expect(Number(third.headers.get('retry-after'))).toBeGreaterThan(0);
     // Messages that need no model call still go through.
     const note = await mutate(

@@ -84,8 +84,8 @@ describe('the API on a session whose full read passes 10 MiB', () => {
     const whole = await query('chat.getSession', { id: session.id }, { tenant });
     expect(whole.status).toBe(413);
     expect(whole.headers.get('retry-after')).toBeNull();
-    expect(whole.body.error.data).toMatchObject({ appCode: 'RESULT_TOO_LARGE', httpStatus: 413 });
-    expect(whole.body.error.message).toMatch(/larger than the database returns in one response/);
+    expect(whole.body.error?.data).toMatchObject({ appCode: 'RESULT_TOO_LARGE', httpStatus: 413 });
+    expect(whole.body.error?.message).toMatch(/larger than the database returns in one response/);
 
     const page = data<any[]>(await query('chat.listMessages', { chatSessionId: session.id, limit: 20 }, { tenant }));
     expect(page).toHaveLength(20);

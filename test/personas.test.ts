@@ -65,12 +65,12 @@ describe('personas', () => {
     for (const [input, message] of cases) {
       const res = await mutate('persona.create', input, { tenant });
       expect(res.status, JSON.stringify(input)).toBe(400);
-      expect(res.body.error.message).toMatch(message);
+      expect(res.body.error?.message).toMatch(message);
     }
     expect(data<any[]>(await query('persona.list', {}, { tenant }))).toEqual([]);
     const nothing = await mutate('persona.update', { id: 'persona_x' }, { tenant });
     expect(nothing.status).toBe(400);
-    expect(nothing.body.error.message).toMatch(/Nothing to update/);
+    expect(nothing.body.error?.message).toMatch(/Nothing to update/);
   });
 
   it('keeps conversations of a deleted persona readable but closed to new messages and sessions', async () => {
@@ -86,7 +86,7 @@ describe('personas', () => {
 
     const send = await mutate('chat.sendMessage', { chatSessionId: session.id, content: 'hello?' }, { tenant });
     expect(send.status).toBe(409);
-    expect(send.body.error.message).toMatch(/persona has been deleted/);
+    expect(send.body.error?.message).toMatch(/persona has been deleted/);
     expect((await mutate('chat.createSession', { personaId: persona.id }, { tenant })).status).toBe(404);
     expect(data<any>(await query('chat.getSession', { id: session.id }, { tenant }))._count.messages).toBe(1);
   });

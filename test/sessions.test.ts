@@ -44,7 +44,7 @@ describe('sessions', () => {
 
     const refused = await mutate('chat.sendMessage', { chatSessionId: session.id, content: 'anyone?' }, { tenant });
     expect(refused.status).toBe(409);
-    expect(refused.body.error.message).toMatch(/archived.*updateSession/);
+    expect(refused.body.error?.message).toMatch(/archived.*updateSession/);
     expect(data<any>(await query('chat.getSession', { id: session.id }, { tenant })).messages).toEqual([]);
 
     const active = data<any>(await mutate('chat.updateSession', { id: session.id, status: 'ACTIVE' }, { tenant }));
@@ -125,11 +125,11 @@ describe('sessions', () => {
     const tenant = await createTenant();
     const missing = await mutate('chat.createSession', { title: 'No persona' }, { tenant });
     expect(missing.status).toBe(400);
-    expect(missing.body.error.message).toBe('personaId: expected string, received undefined');
+    expect(missing.body.error?.message).toBe('personaId: expected string, received undefined');
     const two = await mutate('chat.createSession', { personaId: 7, platform: 'FAX' }, { tenant });
     expect(two.status).toBe(400);
-    expect(two.body.error.message).toMatch(/^personaId: expected string, received number; platform: /);
-    expect(two.body.error.message).not.toMatch(/Invalid input/);
+    expect(two.body.error?.message).toMatch(/^personaId: expected string, received number; platform: /);
+    expect(two.body.error?.message).not.toMatch(/Invalid input/);
   });
 
   it('validates session input', async () => {
@@ -137,12 +137,12 @@ describe('sessions', () => {
     const { session } = await conversation(tenant);
     const long = await mutate('chat.updateSession', { id: session.id, title: 'x'.repeat(201) }, { tenant });
     expect(long.status).toBe(400);
-    expect(long.body.error.message).toMatch(/title is too long/);
+    expect(long.body.error?.message).toMatch(/title is too long/);
     const nothing = await mutate('chat.updateSession', { id: session.id }, { tenant });
     expect(nothing.status).toBe(400);
     const empty = await mutate('chat.sendMessage', { chatSessionId: session.id, content: '   ' }, { tenant });
     expect(empty.status).toBe(400);
-    expect(empty.body.error.message).toMatch(/content must not be empty/);
+    expect(empty.body.error?.message).toMatch(/content must not be empty/);
     const role = await mutate(
       'chat.sendMessage',
       { chatSessionId: session.id, content: 'x', role: 'ROBOT' },

@@ -67,7 +67,7 @@ async function widget(
 async function startVisitor(key: string, personaId: string, extra: Record<string, unknown> = {}) {
   const res = await widget(key, 'widget.startSession', 'mutation', { personaId, ...extra });
   if (res.status !== 200) throw new Error(`startSession: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body.result.data as {
+  return res.body.result?.data as {
     session: { id: string; platform: string; userId: string | null };
     visitorToken: string;
   };
@@ -100,7 +100,7 @@ describe('key kinds', () => {
     expect(wk.key).toMatch(/^pub_[A-Za-z0-9_-]{32}$/);
     const asSecret = await query('chat.listSessions', {}, { tenant: { ...tenant, apiKey: wk.key } });
     expect(asSecret.status).toBe(403);
-    expect(asSecret.body.error.message).toMatch(/widget endpoint/);
+    expect(asSecret.body.error?.message).toMatch(/widget endpoint/);
     // The plain /api/chat route looks keys up among secret keys only: a publishable key is unknown there.
     const chat = await request('/api/chat', {
       method: 'POST',
@@ -116,7 +116,7 @@ describe('key kinds', () => {
       query('persona.list', {}, { tenant, headers: { origin }, ...(envOverrides ? { env: envOverrides } : {}) });
     const foreign = await from(EVIL);
     expect(foreign.status).toBe(403);
-    expect(foreign.body.error.message).toMatch(/evil\.example.*CORS_ORIGINS/);
+    expect(foreign.body.error?.message).toMatch(/evil\.example.*CORS_ORIGINS/);
     expect((await from(BASE)).status).toBe(200); // same origin: the playground
     expect((await from(EVIL, { CORS_ORIGINS: EVIL })).status).toBe(200);
     expect((await query('persona.list', {}, { tenant })).status).toBe(200); // servers send no Origin
@@ -151,14 +151,14 @@ describe('publishable keys', () => {
       },
     );
     expect(got.status).toBe(200);
-    expect(got.body.result.data.messages.map((m: any) => m.content)).toEqual(['Hi! How can I help?']);
+    expect(got.body.result?.data.messages.map((m: any) => m.content)).toEqual(['Hi! How can I help?']);
   });
 
   it('refuses personas the key does not allow, other origins and requests without an origin', async () => {
     expect((await widget(wk.key, 'widget.startSession', 'mutation', { personaId: otherPersonaId })).status).toBe(403);
     const evil = await widget(wk.key, 'widget.startSession', 'mutation', { personaId }, { origin: EVIL });
     expect(evil.status).toBe(403);
-    expect(evil.body.error.message).toMatch(/not allowed on https:\/\/evil\.example/);
+    expect(evil.body.error?.message).toMatch(/not allowed on https:\/\/evil\.example/);
     expect((await widget(wk.key, 'widget.startSession', 'mutation', { personaId }, { origin: null })).status).toBe(403);
     const unknown = await widget(`pub_${'x'.repeat(32)}`, 'widget.startSession', 'mutation', { personaId });
     expect(unknown.status).toBe(401);
@@ -229,7 +229,7 @@ describe('publishable keys', () => {
       },
     );
     expect(reply.status).toBe(200);
-    const replyId = reply.body.result.data.id as string;
+    const replyId = reply.body.result?.data.id as string;
     const before = JSON.stringify(data(await query('chat.getSession', { id: b.session.id }, { tenant })));
     const attempts: [string, unknown][] = [
       ['chat.getSession', { id: b.session.id }],
@@ -286,7 +286,7 @@ describe('publishable keys', () => {
       },
     );
     expect(list.status).toBe(200);
-    expect(list.body.result.data.map((x: any) => x.role)).toEqual(['ASSISTANT', 'USER', 'ASSISTANT']);
+    expect(list.body.result?.data.map((x: any) => x.role)).toEqual(['ASSISTANT', 'USER', 'ASSISTANT']);
     // Stopping its own finished reply reaches the procedure (which says it has finished).
     const stop = await widget(
       wk.key,
@@ -317,7 +317,7 @@ describe('publishable keys', () => {
     expect((await send({ content: 'x', metadata: { admin: true } })).status).toBe(403);
     const long = await send({ content: 'y'.repeat(2001) });
     expect(long.status).toBe(400);
-    expect(long.body.error.message).toMatch(/max 2000/);
+    expect(long.body.error?.message).toMatch(/max 2000/);
     const rows = data<any[]>(await query('chat.listMessages', { chatSessionId: v.session.id }, { tenant }));
     expect(rows.map((r) => r.role)).toEqual(['ASSISTANT']); // only the greeting: nothing was written
   });
