@@ -80,8 +80,8 @@ describe('operator API: update an organization', () => {
     const res = await mutate('chat.sendMessage', { chatSessionId: session.id, content: 'hello' }, { tenant });
     expect(res.status).toBe(429);
     expect(res.body.error?.message).toMatch(/used its 0 model calls for today/);
-    const got = data<any>(await query('chat.getSession', { id: session.id }, { tenant }));
-    expect(got.messages.filter((m: any) => m.role === 'USER')).toHaveLength(0);
+    const got = data(await query('chat.getSession', { id: session.id }, { tenant }));
+    expect(got.messages.filter((m) => m.role === 'USER')).toHaveLength(0);
   });
 
   it('refuses bad changes with 400 naming the field, and unknown organizations with 404', async () => {

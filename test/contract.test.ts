@@ -42,7 +42,7 @@ describe('public contract', () => {
       { chatSessionId: session.id, content: 'Hello! I need help with my account login.', role: 'USER' },
       { tenant },
     );
-    const reply = data<any>(sent);
+    const reply = data(sent);
     expect(reply).toMatchObject({
       id: expect.stringMatching(/^msg_/),
       chatSessionId: session.id,
@@ -56,7 +56,7 @@ describe('public contract', () => {
     const listed = await request<TrpcBody<OutputOf<'chat.listSessions'>>>(`/api/trpc/chat.listSessions?input=%7B%7D`, {
       headers: { 'X-API-Key': tenant.apiKey, 'X-Organization-ID': tenant.organizationId },
     });
-    const sessions = data<any[]>(listed);
+    const sessions = data(listed);
     expect(sessions).toHaveLength(1);
     expect(sessions[0]).toMatchObject({
       id: session.id,
@@ -69,23 +69,26 @@ describe('public contract', () => {
     expect(sessions[0]).not.toHaveProperty('messages');
 
     // getSession with input={"id": ...}
-    const got = data<any>(
-      await request(`/api/trpc/chat.getSession?input=${encodeURIComponent(JSON.stringify({ id: session.id }))}`, {
-        headers: { 'X-API-Key': tenant.apiKey, 'X-Organization-ID': tenant.organizationId },
-      }),
+    const got = data(
+      await request<TrpcBody<OutputOf<'chat.getSession'>>>(
+        `/api/trpc/chat.getSession?input=${encodeURIComponent(JSON.stringify({ id: session.id }))}`,
+        {
+          headers: { 'X-API-Key': tenant.apiKey, 'X-Organization-ID': tenant.organizationId },
+        },
+      ),
     );
     expect(got._count.messages).toBe(2);
-    expect(got.messages.map((m: any) => m.role)).toEqual(['USER', 'ASSISTANT']);
+    expect(got.messages.map((m) => m.role)).toEqual(['USER', 'ASSISTANT']);
     expect(got.messages[0]).toMatchObject({
       chatSessionId: session.id,
       content: 'Hello! I need help with my account login.',
       metadata: {},
     });
-    expect(got.messages[1].id).toBe(reply.id);
+    expect(got.messages[1]?.id).toBe(reply.id);
     for (const m of got.messages) expect(m.createdAt).toMatch(ISO_MS);
 
     // updateSession
-    const updated = data<any>(
+    const updated = data(
       await mutate('chat.updateSession', { id: session.id, title: 'Updated Chat Title' }, { tenant }),
     );
     expect(updated).toMatchObject({ id: session.id, title: 'Updated Chat Title', _count: { messages: 2 } });
@@ -95,8 +98,8 @@ describe('public contract', () => {
   it('accepts inputs both wrapped in {"json": ...} and plain, on GET and POST', async () => {
     const tenant = await createTenant();
     const persona = await createPersona(tenant);
-    const plainPost = data<any>(await mutate('chat.createSession', { personaId: persona.id }, { tenant, wrap: false }));
-    const wrappedPost = data<any>(
+    const plainPost = data(await mutate('chat.createSession', { personaId: persona.id }, { tenant, wrap: false }));
+    const wrappedPost = data(
       await mutate('chat.createSession', { personaId: persona.id, title: 'x' }, { tenant, wrap: true }),
     );
     expect(plainPost.platform).toBe('WEB');
@@ -111,14 +114,14 @@ describe('public contract', () => {
       },
       body: JSON.stringify({ json: { personaId: persona.id, title: 'meta' }, meta: { values: {} } }),
     });
-    expect(data<any>(withMeta).title).toBe('meta');
+    expect(data(withMeta).title).toBe('meta');
 
-    const plainGet = data<any>(await query('chat.getSession', { id: plainPost.id }, { tenant }));
-    const wrappedGet = data<any>(await query('chat.getSession', { id: plainPost.id }, { tenant, wrap: true }));
+    const plainGet = data(await query('chat.getSession', { id: plainPost.id }, { tenant }));
+    const wrappedGet = data(await query('chat.getSession', { id: plainPost.id }, { tenant, wrap: true }));
     expect(plainGet.id).toBe(plainPost.id);
     expect(wrappedGet.id).toBe(plainPost.id);
     // listSessions also works with no input at all.
-    expect(data<any[]>(await query('chat.listSessions', undefined, { tenant }))).toHaveLength(3);
+    expect(data(await query('chat.listSessions', undefined, { tenant }))).toHaveLength(3);
   });
 
   it('answers errors in the tRPC error shape with the right status and a readable message', async () => {

@@ -138,10 +138,8 @@ async function withFreshKey(w: World): Promise<World> {
 async function world(name: string): Promise<World> {
   const tenant = await createTenant(name);
   const { persona, session } = await conversation(tenant);
-  const reply = data<any>(
-    await mutate('chat.sendMessage', { chatSessionId: session.id, content: 'hello' }, { tenant }),
-  );
-  const source = data<any>(
+  const reply = data(await mutate('chat.sendMessage', { chatSessionId: session.id, content: 'hello' }, { tenant }));
+  const source = data(
     await mutate(
       'source.add',
       { personaId: persona.id, filename: 'notes.txt', mimeType: 'text/plain', data: btoa('fuzz notes') },

@@ -267,8 +267,8 @@ describe('nothing dev-only in production', () => {
       production,
     );
     expect(chat.status).toBe(503);
-    expect(data<any>(await query('chat.getSession', { id: session.id }, { tenant })).messages).toEqual([]);
-    const offline = data<any>(
+    expect(data(await query('chat.getSession', { id: session.id }, { tenant })).messages).toEqual([]);
+    const offline = data(
       await mutate(
         'chat.sendMessage',
         { chatSessionId: session.id, content: 'hi' },
@@ -284,7 +284,7 @@ describe('nothing dev-only in production', () => {
     expect(cutAtCodePoint(text, 301)).toBe(`${'a'.repeat(299)}😀`);
     const tenant = await createTenant();
     const { session } = await conversation(tenant);
-    const reply = data<any>(
+    const reply = data(
       await mutate(
         'chat.sendMessage',
         { chatSessionId: session.id, content: text },
@@ -342,18 +342,11 @@ describe('ids', () => {
       );
       expect(res.status).toBe(200);
     }
-    const stored = data<any>(await query('chat.getSession', { id: session.id }, { tenant }));
-    const users = stored.messages.filter((x: any) => x.role === 'USER');
+    const stored = data(await query('chat.getSession', { id: session.id }, { tenant }));
+    const users = stored.messages.filter((x) => x.role === 'USER');
     expect(users).toHaveLength(3);
-    for (const message of users) expect(message.attachments.map((a: any) => a.filename)).toEqual(names);
+    for (const message of users) expect(message.attachments.map((a) => a.filename)).toEqual(names);
     // And a reply always follows its message.
-    expect(stored.messages.map((x: any) => x.role)).toEqual([
-      'USER',
-      'ASSISTANT',
-      'USER',
-      'ASSISTANT',
-      'USER',
-      'ASSISTANT',
-    ]);
+    expect(stored.messages.map((x) => x.role)).toEqual(['USER', 'ASSISTANT', 'USER', 'ASSISTANT', 'USER', 'ASSISTANT']);
   });
 });

@@ -77,7 +77,7 @@ describe('hostile input', () => {
     const tenant = await createTenant();
     const other = await createTenant();
     const { persona, session } = await conversation(tenant);
-    const created = data<any>(
+    const created = data(
       await mutate(
         'chat.createSession',
         {
@@ -92,7 +92,7 @@ describe('hostile input', () => {
     );
     expect(created).toMatchObject({ organizationId: tenant.organizationId, status: 'ACTIVE', _count: { messages: 0 } });
     expect(created.id).not.toBe('session_mine');
-    const updated = data<any>(
+    const updated = data(
       await mutate(
         'chat.updateSession',
         {
@@ -106,7 +106,7 @@ describe('hostile input', () => {
       ),
     );
     expect(updated).toMatchObject({ title: 'ok', personaId: persona.id, organizationId: tenant.organizationId });
-    const reply = data<any>(
+    const reply = data(
       await mutate(
         'chat.sendMessage',
         { chatSessionId: session.id, content: 'hi', id: 'msg_chosen', status: 'STREAMING', chatSessionIdx: 'x' },
@@ -114,7 +114,7 @@ describe('hostile input', () => {
       ),
     );
     expect(reply.id).not.toBe('msg_chosen');
-    const personaUpdate = data<any>(
+    const personaUpdate = data(
       await mutate(
         'persona.update',
         { id: persona.id, name: 'New', version: 100, organizationId: other.organizationId },

@@ -15,11 +15,11 @@ describe('Idempotency-Key', () => {
     const m = marker('idem');
     const headers = { 'idempotency-key': key() };
     const input = { chatSessionId: session.id, content: m };
-    const first = data<any>(await mutate('chat.sendMessage', input, { tenant, headers }));
-    const retry = data<any>(await mutate('chat.sendMessage', input, { tenant, headers }));
+    const first = data(await mutate('chat.sendMessage', input, { tenant, headers }));
+    const retry = data(await mutate('chat.sendMessage', input, { tenant, headers }));
     expect(retry).toEqual(first);
     expect(await modelRequests(m)).toHaveLength(1);
-    const got = data<any>(await query('chat.getSession', { id: session.id }, { tenant }));
+    const got = data(await query('chat.getSession', { id: session.id }, { tenant }));
     expect(got._count.messages).toBe(2);
     expect(got.messages).toHaveLength(2);
   });
@@ -37,7 +37,7 @@ describe('Idempotency-Key', () => {
     expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
     expect(new Set(results.map((r) => r.body.result?.data.id)).size).toBe(1);
     expect(await modelRequests(m)).toHaveLength(1);
-    expect(data<any>(await query('chat.getSession', { id: session.id }, { tenant }))._count.messages).toBe(2);
+    expect(data(await query('chat.getSession', { id: session.id }, { tenant }))._count.messages).toBe(2);
   });
 
   it('refuses the same key with a different payload', async () => {
@@ -52,7 +52,7 @@ describe('Idempotency-Key', () => {
     );
     expect(other.status).toBe(422);
     expect(other.body.error?.message).toMatch(/already used with a different request/);
-    expect(data<any>(await query('chat.getSession', { id: session.id }, { tenant }))._count.messages).toBe(2);
+    expect(data(await query('chat.getSession', { id: session.id }, { tenant }))._count.messages).toBe(2);
   });
 
   it('replays a failed reply as the same error, and keys are per organization', async () => {
@@ -83,14 +83,14 @@ describe('Idempotency-Key', () => {
     const tenant = await createTenant();
     const persona = await createPersona(tenant, { greeting: 'Hello' });
     const headers = { 'idempotency-key': key() };
-    const first = data<any>(
+    const first = data(
       await mutate('chat.createSession', { personaId: persona.id, title: 'Once' }, { tenant, headers }),
     );
-    const retry = data<any>(
+    const retry = data(
       await mutate('chat.createSession', { personaId: persona.id, title: 'Once' }, { tenant, headers }),
     );
     expect(retry.id).toBe(first.id);
-    expect(data<any[]>(await query('chat.listSessions', {}, { tenant }))).toHaveLength(1);
+    expect(data(await query('chat.listSessions', {}, { tenant }))).toHaveLength(1);
     const different = await mutate(
       'chat.createSession',
       { personaId: persona.id, title: 'Twice' },
@@ -107,17 +107,17 @@ describe('Idempotency-Key', () => {
     const { session } = await conversation(tenant);
     const k = key();
     const headers = { 'idempotency-key': k };
-    const first = data<any>(
+    const first = data(
       await mutate('chat.sendMessage', { chatSessionId: session.id, content: 'again' }, { tenant, headers }),
     );
     await createDb(env).execute(
       sql`update idempotency_keys set expires_at = now() - interval '1 second' where organization_id = ${tenant.organizationId} and key = ${k}`,
     );
-    const later = data<any>(
+    const later = data(
       await mutate('chat.sendMessage', { chatSessionId: session.id, content: 'again' }, { tenant, headers }),
     );
     expect(later.id).not.toBe(first.id);
-    expect(data<any>(await query('chat.getSession', { id: session.id }, { tenant }))._count.messages).toBe(4);
+    expect(data(await query('chat.getSession', { id: session.id }, { tenant }))._count.messages).toBe(4);
   });
 
   it('rejects malformed keys', async () => {
@@ -130,7 +130,7 @@ describe('Idempotency-Key', () => {
     );
     expect(res.status).toBe(400);
     expect(res.body.error?.message).toMatch(/Idempotency-Key/);
-    expect(data<any>(await query('chat.getSession', { id: session.id }, { tenant }))._count.messages).toBe(0);
+    expect(data(await query('chat.getSession', { id: session.id }, { tenant }))._count.messages).toBe(0);
   });
 });
 
@@ -153,8 +153,8 @@ describe('daily model-call cap', () => {
       limited,
     );
     expect(note.status).toBe(200);
-    const got = data<any>(await query('chat.getSession', { id: session.id }, { tenant }));
-    expect(got.messages.map((m: any) => m.content)).not.toContain('three');
+    const got = data(await query('chat.getSession', { id: session.id }, { tenant }));
+    expect(got.messages.map((m) => m.content)).not.toContain('three');
     expect(got._count.messages).toBe(5);
   });
 });

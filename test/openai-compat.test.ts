@@ -97,7 +97,7 @@ describe('OpenAI-compatible endpoint', () => {
     expect(body.indexOf('Persona rules here.')).toBeLessThan(body.indexOf(`Also: be brief ${m}`));
     expect(body).toContain('first answer');
     // Nothing was stored: the organization has no session.
-    expect(data<any[]>(await query('chat.listSessions', {}, { tenant }))).toHaveLength(0);
+    expect(data(await query('chat.listSessions', {}, { tenant }))).toHaveLength(0);
   });
 
   it('streams chat.completion.chunk events ending in [DONE], through the official client', async () => {
@@ -135,7 +135,7 @@ describe('OpenAI-compatible endpoint', () => {
   it('stores the turn in a session given X-Chat-Session-ID: only the last user message, answered from stored history', async () => {
     const model = await fakeModel({ reply: 'stored answer' });
     const { session } = await conversation(tenant, { name: 'Session Bot', model });
-    const sessionPersona = data<any>(await query('chat.getSession', { id: session.id }, { tenant })).persona?.id;
+    const sessionPersona = data(await query('chat.getSession', { id: session.id }, { tenant })).persona?.id;
     const m = marker('session');
     const openai = client(tenant.apiKey, { headers: { 'X-Chat-Session-ID': session.id } });
     const stream = await openai.chat.completions.create({
@@ -153,13 +153,13 @@ describe('OpenAI-compatible endpoint', () => {
       id = chunk.id;
     }
     expect(text).toBe('stored answer');
-    const stored = data<any>(await query('chat.getSession', { id: session.id }, { tenant }));
-    const contents = stored.messages.map((msg: any) => msg.content);
+    const stored = data(await query('chat.getSession', { id: session.id }, { tenant }));
+    const contents = stored.messages.map((msg) => msg.content);
     expect(contents).toContain(m);
     expect(contents).toContain('stored answer');
     expect(contents).not.toContain('not stored: the session holds the history');
     // The completion's id is the stored reply's.
-    expect(stored.messages.find((msg: any) => msg.content === 'stored answer').id).toBe(id);
+    expect(stored.messages.find((msg) => msg.content === 'stored answer')?.id).toBe(id);
 
     // A second, non-streamed turn sees the first in its history (read from the session, not the request).
     await configureFakeModel(model, {});
@@ -199,8 +199,8 @@ describe('OpenAI-compatible endpoint', () => {
       expect(body.error).toMatchObject({ code, message: expect.any(String), type: expect.any(String) });
     }
     // The other organization's session is untouched.
-    const theirs = data<any>(await query('chat.getSession', { id: otherSessionId }, { tenant: other }));
-    expect(theirs.messages.filter((msg: any) => msg.role === 'USER')).toHaveLength(0);
+    const theirs = data(await query('chat.getSession', { id: otherSessionId }, { tenant: other }));
+    expect(theirs.messages.filter((msg) => msg.role === 'USER')).toHaveLength(0);
     // Through the client, refusals are OpenAI errors.
     await expect(
       client(tenant.apiKey).chat.completions.create({
@@ -222,7 +222,7 @@ describe('OpenAI-compatible endpoint', () => {
       .chat.completions.create({ model: personaId, messages: [{ role: 'user', content: 'hi' }] })
       .catch((e: unknown) => e);
     expect(mismatch).toBeInstanceOf(OpenAI.BadRequestError);
-    expect(data<any>(await query('chat.getSession', { id: session.id }, { tenant })).messages).toHaveLength(0);
+    expect(data(await query('chat.getSession', { id: session.id }, { tenant })).messages).toHaveLength(0);
   });
 
   it('counts stateless calls against the daily model-call cap', async () => {
@@ -248,7 +248,7 @@ describe('OpenAI-compatible endpoint', () => {
       key: capped.apiKey,
       headers: { 'x-chat-session-id': session.id },
       body: JSON.stringify({
-        model: data<any>(await query('chat.getSession', { id: session.id }, { tenant: capped })).persona?.id,
+        model: data(await query('chat.getSession', { id: session.id }, { tenant: capped })).persona?.id,
         messages: [{ role: 'user', content: 'hi' }],
       }),
     });

@@ -5,6 +5,7 @@ import { createApp } from '../src/app';
 import type { Env } from '../src/env';
 import { closeAbandonedRepliesJob } from '../src/scheduled/close-abandoned-replies';
 import { authHeaders, createTenant, data, query } from './helpers/api';
+import { defined } from './helpers/assert';
 import { enc } from './helpers/chat';
 import { conversation, marker } from './helpers/factories';
 import { fakeModel } from './helpers/fake-model';
@@ -87,19 +88,19 @@ describe('the database stops in the middle of a streamed reply', () => {
       // Recovery: the user's message is there, complete; nothing sent during the outage was stored.
       await setOutage(db.user, null);
       await setOutage(tenant.organizationId, null);
-      let messages = data<any>(await query('chat.getSession', { id: session.id }, { tenant })).messages;
-      expect(messages.map((x: any) => [x.role, x.status])).toEqual([
+      let messages = data(await query('chat.getSession', { id: session.id }, { tenant })).messages;
+      expect(messages.map((x) => [x.role, x.status])).toEqual([
         ['USER', 'COMPLETE'],
         ['ASSISTANT', 'STREAMING'],
       ]);
-      expect(messages[0].content).toBe(m);
+      expect(messages[0]?.content).toBe(m);
       // Its reply lost its generator's final save; the sweeper closes it once it has been silent long enough.
       await sqlRequest({
         query: "update messages set updated_at = now() - interval '10 minutes' where id = $1",
-        params: [messages[1].id],
+        params: [defined(messages[1]).id],
       });
       await closeAbandonedRepliesJob({ cron: 'test', scheduledTime: Date.now(), noRetry() {} }, env);
-      messages = data<any>(await query('chat.getSession', { id: session.id }, { tenant })).messages;
+      messages = data(await query('chat.getSession', { id: session.id }, { tenant })).messages;
       expect(messages[1]).toMatchObject({ status: 'INCOMPLETE', metadata: { error: { code: 'ABANDONED' } } });
     });
   }

@@ -17,6 +17,7 @@ import {
   structureNote,
 } from '../src/ai/prompt';
 import { createTenant, data, mutate, query, type Tenant } from './helpers/api';
+import { defined } from './helpers/assert';
 import { conversation, marker, modelRequests } from './helpers/factories';
 import { configureFakeModel, fakeModel } from './helpers/fake-model';
 import { attachment, message } from './helpers/history';
@@ -286,9 +287,9 @@ const b64 = (text: string) => {
 };
 
 async function storedAttachmentText(tenant: Tenant, sessionId: string, mark: string): Promise<string> {
-  const session = data<any>(await query('chat.getSession', { id: sessionId, includeAttachmentText: true }, { tenant }));
-  const sent = session.messages.find((m: any) => m.role === 'USER' && m.content.includes(mark));
-  return sent.attachments[0].text as string;
+  const session = data(await query('chat.getSession', { id: sessionId, includeAttachmentText: true }, { tenant }));
+  const sent = defined(session.messages.find((m) => m.role === 'USER' && m.content.includes(mark)));
+  return defined(sent.attachments[0]?.text, 'attachment text');
 }
 
 describe('the request the model server receives', () => {

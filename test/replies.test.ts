@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createTenant, data, mutate } from './helpers/api';
-import { getSession } from './helpers/chat';
+import { getSession, metadataOf } from './helpers/chat';
 import { conversation, marker, modelRequests } from './helpers/factories';
 import { configureFakeModel, fakeModel } from './helpers/fake-model';
 
@@ -10,9 +10,7 @@ describe('AI replies', () => {
     const tenant = await createTenant();
     const { session } = await conversation(tenant, { instructions: 'You are Captain Example. Be brief.' });
     const first = marker('first');
-    const reply1 = data<any>(
-      await mutate('chat.sendMessage', { chatSessionId: session.id, content: first }, { tenant }),
-    );
+    const reply1 = data(await mutate('chat.sendMessage', { chatSessionId: session.id, content: first }, { tenant }));
     expect(reply1.content).toBe(`You said: ${first}. This is a streamed test reply.`);
     expect(reply1.status).toBe('COMPLETE');
     expect(reply1.metadata).toMatchObject({
@@ -23,7 +21,7 @@ describe('AI replies', () => {
       latencyMs: expect.any(Number),
       context: { messagesIncluded: 1, messagesOmitted: 0 },
     });
-    expect(reply1.metadata.usage.inputTokens).toBeGreaterThan(0);
+    expect(metadataOf(reply1).usage.inputTokens).toBeGreaterThan(0);
 
     const second = marker('second');
     data(await mutate('chat.sendMessage', { chatSessionId: session.id, content: second }, { tenant }));
@@ -44,11 +42,9 @@ describe('AI replies', () => {
     const { session } = await conversation(tenant, { instructions: 'Chat style persona.' });
     const m = marker('chat');
     const env = { OPENAI_API_STYLE: 'chat' };
-    const reply = data<any>(
-      await mutate('chat.sendMessage', { chatSessionId: session.id, content: m }, { tenant, env }),
-    );
+    const reply = data(await mutate('chat.sendMessage', { chatSessionId: session.id, content: m }, { tenant, env }));
     expect(reply.content).toBe(`You said: ${m}. This is a streamed test reply.`);
-    expect(reply.metadata.usage.totalTokens).toBeGreaterThan(0);
+    expect(metadataOf(reply).usage.totalTokens).toBeGreaterThan(0);
     const [req] = await modelRequests(m);
     expect(req?.path).toBe('/v1/chat/completions');
     expect(req?.body.messages[0]).toEqual({ role: 'system', content: 'Chat style persona.' });
@@ -60,11 +56,11 @@ describe('AI replies', () => {
       model: await fakeModel({ fail: { times: 2, status: 429 } }),
     });
     const m = marker('retry');
-    const reply = data<any>(await mutate('chat.sendMessage', { chatSessionId: session.id, content: m }, { tenant }));
+    const reply = data(await mutate('chat.sendMessage', { chatSessionId: session.id, content: m }, { tenant }));
     expect(reply.status).toBe('COMPLETE');
     expect(await modelRequests(m)).toHaveLength(3);
     const got = await getSession(tenant, session.id);
-    expect(got.messages.map((x: any) => [x.role, x.status])).toEqual([
+    expect(got.messages.map((x) => [x.role, x.status])).toEqual([
       ['USER', 'COMPLETE'],
       ['ASSISTANT', 'COMPLETE'],
     ]);
@@ -137,7 +133,7 @@ describe('AI replies', () => {
       data(await mutate('chat.sendMessage', { chatSessionId: session.id, content, role: 'SYSTEM' }, { tenant }));
     }
     const m = marker('budget');
-    const reply = data<any>(
+    const reply = data(
       await mutate(
         'chat.sendMessage',
         { chatSessionId: session.id, content: m },
@@ -145,8 +141,8 @@ describe('AI replies', () => {
         { tenant, env: { CONTEXT_TOKEN_BUDGET: '400' } },
       ),
     );
-    expect(reply.metadata.context.messagesOmitted).toBeGreaterThan(0);
-    expect(reply.metadata.context.messagesIncluded + reply.metadata.context.messagesOmitted).toBe(7);
+    expect(metadataOf(reply).context.messagesOmitted).toBeGreaterThan(0);
+    expect(metadataOf(reply).context.messagesIncluded + metadataOf(reply).context.messagesOmitted).toBe(7);
     const [req] = await modelRequests(m);
     const sent = JSON.stringify(req?.body.input);
     expect(sent).toContain(m);
@@ -158,7 +154,7 @@ describe('AI replies', () => {
     const tenant = await createTenant();
     const { session } = await conversation(tenant, { name: 'Offline Olive' });
     const m = marker('offline');
-    const reply = data<any>(
+    const reply = data(
       await mutate(
         'chat.sendMessage',
         { chatSessionId: session.id, content: m },

@@ -167,7 +167,7 @@ describe('the session object owns its turns', () => {
     // The second arrives while the first is generating; it waits for its turn.
     await new Promise((resolve) => setTimeout(resolve, 100));
     const second = await mutate('chat.sendMessage', { chatSessionId: session.id, content: b }, { tenant });
-    const secondReply = data<any>(second);
+    const secondReply = data(second);
     const firstReply = turnEvents(await firstEvents).at(-1).message;
     expect(firstReply.content).toBe(`You said: ${a}. This is a streamed test reply.`);
     expect(secondReply.content).toBe(`You said: ${b}. This is a streamed test reply.`);
@@ -199,7 +199,7 @@ describe('the session object owns its turns', () => {
     const rule = marker('new-rule');
     data(await mutate('persona.update', { id: persona.id, instructions: `Always mention ${rule}.` }, { tenant }));
     const m2 = marker('after');
-    const reply = data<any>(await mutate('chat.sendMessage', { chatSessionId: session.id, content: m2 }, { tenant }));
+    const reply = data(await mutate('chat.sendMessage', { chatSessionId: session.id, content: m2 }, { tenant }));
     const [before] = await modelRequests(m1);
     const after = await modelRequests(m2);
     expect(JSON.stringify(before?.body)).not.toContain(rule);
@@ -239,13 +239,11 @@ describe('the session object owns its turns', () => {
     const usage = async () => {
       const today = new Date().toISOString().slice(0, 10);
       const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
-      return data<any>(await query('usage.get', { from: yesterday, to: today }, { tenant })).totals;
+      return data(await query('usage.get', { from: yesterday, to: today }, { tenant })).totals;
     };
     expect(await usage()).toMatchObject({ messages: 1, modelCalls: 1, replies: 1 });
     // The session takes the next message normally.
-    const next = data<any>(
-      await mutate('chat.sendMessage', { chatSessionId: session.id, content: 'again' }, { tenant }),
-    );
+    const next = data(await mutate('chat.sendMessage', { chatSessionId: session.id, content: 'again' }, { tenant }));
     expect(next.status).toBe('COMPLETE');
     expect(await usage()).toMatchObject({ messages: 2, modelCalls: 2, replies: 2 });
   });

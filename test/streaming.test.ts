@@ -1,6 +1,7 @@
 import { DefaultChatTransport, readUIMessageStream, type UIMessage, type UIMessageChunk } from 'ai';
 import { describe, expect, it } from 'vitest';
 import { authHeaders, createTenant, data, mutate, type Tenant } from './helpers/api';
+import { defined } from './helpers/assert';
 import { getSession, subscribe, turnEvents, waitFor } from './helpers/chat';
 import { conversation, marker, modelRequests } from './helpers/factories';
 import { configureFakeModel, fakeModel } from './helpers/fake-model';
@@ -31,7 +32,7 @@ describe('streamed replies (tRPC subscription over SSE)', () => {
     expect(deltaChunks.size).toBeGreaterThanOrEqual(3);
     // Event ids say where the client is in the reply.
     expect(events.find((e) => e.data?.type === 'reply')?.id).toBe(`${final.message.id}:done`);
-    expect((await getSession(tenant, s.id)).messages.map((x: any) => x.status)).toEqual(['COMPLETE', 'COMPLETE']);
+    expect((await getSession(tenant, s.id)).messages.map((x) => x.status)).toEqual(['COMPLETE', 'COMPLETE']);
   });
 
   it('stores the complete reply even when the client disconnects mid-stream', async () => {
@@ -65,7 +66,7 @@ describe('streamed replies (tRPC subscription over SSE)', () => {
     expect(final).toMatchObject({ type: 'reply', message: { status: 'INCOMPLETE', content: `You said: ${m}. ` } });
     expect(final.message.metadata.error.code).toBe('MODEL_ERROR');
     const stored = await getSession(tenant, s.id);
-    expect(stored.messages.map((x: any) => [x.role, x.status])).toEqual([
+    expect(stored.messages.map((x) => [x.role, x.status])).toEqual([
       ['USER', 'COMPLETE'],
       ['ASSISTANT', 'INCOMPLETE'],
     ]);
@@ -78,7 +79,7 @@ describe('streamed replies (tRPC subscription over SSE)', () => {
       chatSessionId: s.id,
       content: marker(),
     });
-    let stopped: any;
+    let stopped: ReturnType<typeof mutate<'chat.stopReply'>> | undefined;
     const events = await readSse(res, (e, all) => {
       if (e.data?.type === 'delta' && !stopped) {
         const replyId = e.data.replyId;
@@ -86,7 +87,7 @@ describe('streamed replies (tRPC subscription over SSE)', () => {
       }
       return all.length > 40;
     });
-    const stopResult = data<any>(await stopped);
+    const stopResult = data(await defined(stopped));
     expect(stopResult.status).toBe('STOPPED');
     const final = turnEvents(events).at(-1);
     expect(final).toMatchObject({ type: 'reply', message: { status: 'STOPPED' } });
@@ -121,7 +122,7 @@ describe('streamed replies (tRPC subscription over SSE)', () => {
       }
       return false;
     });
-    const answer = data<any>(await stopped);
+    const answer = data(await stopped);
     expect(answer).toMatchObject({ id: replyId, status: 'STOPPED' });
     // The next chunk was 300 ms away; the stop did not wait for the model (generous margin).
     expect(stopMs).toBeLessThan(1_000);
@@ -217,7 +218,7 @@ describe('AI SDK UI message stream (useChat + DefaultChatTransport)', () => {
     const text = assembled?.parts.find((p) => p.type === 'text');
     expect(text).toMatchObject({ type: 'text', text: `You said: ${m}. This is a streamed test reply.` });
     const stored = await getSession(tenant, s.id);
-    expect(stored.messages.map((x: any) => [x.role, x.status])).toEqual([
+    expect(stored.messages.map((x) => [x.role, x.status])).toEqual([
       ['USER', 'COMPLETE'],
       ['ASSISTANT', 'COMPLETE'],
     ]);

@@ -5,6 +5,7 @@ import { createApp } from '../src/app';
 import { createDb } from '../src/db/client';
 import { appRouter } from '../src/trpc/router';
 import { admin, authHeaders, createTenant, data, mutate, query, type Tenant } from './helpers/api';
+import { defined } from './helpers/assert';
 import { conversation } from './helpers/factories';
 import { readSse } from './helpers/sse';
 import { BASE, worker } from './helpers/worker';
@@ -223,17 +224,15 @@ describe('tenant isolation matrix', () => {
   beforeAll(async () => {
     const tenant = await createTenant('Victim');
     const { persona, session } = await conversation(tenant, { greeting: 'Hello victim' });
-    const reply = data<any>(
-      await mutate('chat.sendMessage', { chatSessionId: session.id, content: 'secret' }, { tenant }),
-    );
+    const reply = data(await mutate('chat.sendMessage', { chatSessionId: session.id, content: 'secret' }, { tenant }));
     // As if its generator were still running (in another isolate): fresh progress, STREAMING.
     await createDb(env).execute(
       sql`update messages set status = 'STREAMING', updated_at = now() + interval '1 hour' where id = ${reply.id}`,
     );
     // A rated reply (the greeting), so rate/remove have a victim's rating to try to change.
-    const greeting = data<any>(await query('chat.getSession', { id: session.id }, { tenant })).messages[0];
+    const greeting = defined(data(await query('chat.getSession', { id: session.id }, { tenant })).messages[0]);
     data(await mutate('feedback.rate', { messageId: greeting.id, rating: 'UP' }, { tenant }));
-    const source = data<any>(
+    const source = data(
       await mutate(
         'source.add',
         { personaId: persona.id, filename: 'secret.txt', mimeType: 'text/plain', data: btoa('victim secret') },
@@ -242,7 +241,7 @@ describe('tenant isolation matrix', () => {
     );
     // Settled before snapshots are compared, so the queue finishing mid-test is not mistaken for a change.
     for (let i = 0; i < 400; i++) {
-      if (data<any>(await query('source.get', { id: source.id }, { tenant })).status !== 'PENDING') break;
+      if (data(await query('source.get', { id: source.id }, { tenant })).status !== 'PENDING') break;
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
     victim = { tenant, personaId: persona.id, sessionId: session.id, replyId: reply.id, sourceId: source.id };

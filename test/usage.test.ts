@@ -70,7 +70,7 @@ async function countedFromRows(orgId: string): Promise<Record<string, Counts>> {
 
 /** usage.get over yesterday..today (a run across midnight splits the day), summed per persona. */
 async function reported(tenant: Tenant, personaId?: string) {
-  const report = data<any>(
+  const report = data(
     await query('usage.get', { from: utcDay(-1), to: utcDay(), ...(personaId ? { personaId } : {}) }, { tenant }),
   );
   const perPersona: Record<string, Counts> = {};

@@ -12,7 +12,7 @@ import { appRouter } from '../src/trpc/router';
 import { admin, authHeaders, createTenant, data, query, request, type Tenant } from './helpers/api';
 import { createPersona, marker, modelRequests } from './helpers/factories';
 import { pdfFixture } from './helpers/pdf-fixtures';
-import { readSse } from './helpers/sse';
+import { readSse, type SseEvent } from './helpers/sse';
 import { BASE, worker } from './helpers/worker';
 
 const SHOP = 'https://shop.example';
@@ -151,7 +151,7 @@ describe('publishable keys', () => {
       },
     );
     expect(got.status).toBe(200);
-    expect(got.body.result?.data.messages.map((m: any) => m.content)).toEqual(['Hi! How can I help?']);
+    expect(got.body.result?.data.messages.map((m: { content: string }) => m.content)).toEqual(['Hi! How can I help?']);
   });
 
   it('refuses personas the key does not allow, other origins and requests without an origin', async () => {
@@ -209,9 +209,9 @@ describe('publishable keys', () => {
       }
     }
     // Nothing changed: the persona and the session are as they were.
-    const persona = data<any>(await query('persona.get', { id: personaId }, { tenant }));
+    const persona = data(await query('persona.get', { id: personaId }, { tenant }));
     expect(persona.name).toBe('Support Agent');
-    const own = data<any>(await query('chat.getSession', { id: session.id }, { tenant }));
+    const own = data(await query('chat.getSession', { id: session.id }, { tenant }));
     expect(own.title).toBeNull();
   });
 
@@ -274,7 +274,7 @@ describe('publishable keys', () => {
       },
     );
     expect(res.status).toBe(200);
-    const final = res.body.find((e: any) => e.data?.type === 'reply')?.data;
+    const final = res.body.find((e: SseEvent) => e.data?.type === 'reply')?.data;
     expect(final.message.content).toBe(`You said: ${m}. This is a streamed test reply.`);
     const list = await widget(
       wk.key,
@@ -286,7 +286,7 @@ describe('publishable keys', () => {
       },
     );
     expect(list.status).toBe(200);
-    expect(list.body.result?.data.map((x: any) => x.role)).toEqual(['ASSISTANT', 'USER', 'ASSISTANT']);
+    expect(list.body.result?.data.map((x: { role: string }) => x.role)).toEqual(['ASSISTANT', 'USER', 'ASSISTANT']);
     // Stopping its own finished reply reaches the procedure (which says it has finished).
     const stop = await widget(
       wk.key,
@@ -318,7 +318,7 @@ describe('publishable keys', () => {
     const long = await send({ content: 'y'.repeat(2001) });
     expect(long.status).toBe(400);
     expect(long.body.error?.message).toMatch(/max 2000/);
-    const rows = data<any[]>(await query('chat.listMessages', { chatSessionId: v.session.id }, { tenant }));
+    const rows = data(await query('chat.listMessages', { chatSessionId: v.session.id }, { tenant }));
     expect(rows.map((r) => r.role)).toEqual(['ASSISTANT']); // only the greeting: nothing was written
   });
 
@@ -493,7 +493,7 @@ describe('visitor attachments', () => {
   };
   const txt = (text: string, filename = 'notes.txt') => ({ filename, mimeType: 'text/plain', data: b64(text) });
   const messageCount = async (sessionId: string) =>
-    data<any[]>(await query('chat.listMessages', { chatSessionId: sessionId }, { tenant })).length;
+    data(await query('chat.listMessages', { chatSessionId: sessionId }, { tenant })).length;
 
   beforeAll(async () => {
     tenant = await createTenant('Widget files org');
@@ -530,12 +530,12 @@ describe('visitor attachments', () => {
     const secret = `${marker('content')} The parcel leaves the warehouse on Tuesday.`;
     const res = await send(open.key, v, { content: `${m} what does my note say?`, attachments: [txt(secret)] });
     expect(res.status).toBe(200);
-    const final = res.body.find((e: any) => e.data?.type === 'reply')?.data;
+    const final = res.body.find((e: SseEvent) => e.data?.type === 'reply')?.data;
     expect(final.message.status).toBe('COMPLETE');
     const prompts = await modelRequests(m);
     expect(prompts.length).toBeGreaterThanOrEqual(1);
     expect(JSON.stringify(prompts.at(-1)?.body)).toContain(secret);
-    const stored = data<any[]>(await query('chat.listMessages', { chatSessionId: v.session.id }, { tenant }));
+    const stored = data(await query('chat.listMessages', { chatSessionId: v.session.id }, { tenant }));
     expect(stored.find((x) => x.role === 'USER')?.attachments).toEqual([
       expect.objectContaining({ filename: 'notes.txt', mimeType: 'text/plain' }),
     ]);

@@ -1,4 +1,5 @@
 import type { inferRouterOutputs } from '@trpc/server';
+import type { ContextReport } from '../../src/ai/prompt';
 import type { AppRouter } from '../../src/trpc/router';
 import { authHeaders, data, mutate, query, type Tenant } from './api';
 import type { SseData, SseEvent } from './sse';
@@ -8,6 +9,27 @@ import { BASE, worker } from './worker';
 export type Outputs = inferRouterOutputs<AppRouter>;
 export type StoredSession = Outputs['chat']['getSession'];
 export type StoredMessage = StoredSession['messages'][number];
+
+/** A knowledge passage a reply used (metadata.knowledge.used, docs/api-contract.md). */
+export type KnowledgeUsed = {
+  sourceId?: string;
+  attachmentId?: string;
+  filename: string;
+  pages: number[] | null;
+  score: number;
+};
+
+/** A reply's metadata as tests read it: stored as JSON, so the router types it as a plain record. */
+export type ReplyMetadata = {
+  usage: { inputTokens: number | null; outputTokens: number | null; totalTokens: number | null };
+  context: ContextReport;
+  knowledge: { used: KnowledgeUsed[]; error?: string };
+};
+
+/** The metadata of a reply (the shape send-message stores), typed for reading. */
+export function metadataOf(message: { metadata: unknown }): ReplyMetadata {
+  return message.metadata as ReplyMetadata;
+}
 
 /** A tRPC input in a query string, as the contract's clients send it. */
 export const enc = (input: unknown) => encodeURIComponent(JSON.stringify(input));
