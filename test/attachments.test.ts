@@ -1,3 +1,8 @@
+/**
+ * Attachments end to end (issue 5): every file of the PDF corpus (test/fixtures/pdfs) through chat.sendMessage as
+ * the contract sends it, the extracted text reaching the model on that turn and the next, and the
+ * limits and rejections — each rejection with nothing stored.
+ */
 import { env } from 'cloudflare:workers';
 import { describe, expect, inject, it } from 'vitest';
 import { attachmentLimits } from '../src/attachments/limits';
@@ -5,6 +10,7 @@ import type { Env } from '../src/env';
 import type { AttachmentView } from '../src/views/message';
 import { type ApiResponse, createTenant, data, mutate, query, type Tenant } from './helpers/api';
 import { metadataOf } from './helpers/chat';
+import { allModelRequests, type ModelRequest } from './helpers/factories';
 import { type PdfFixtureEntry, pdfFixture, pdfFixtures } from './helpers/pdf-fixtures';
 
 type Attachment = { filename: string; mimeType: string; data: string; password?: string };
@@ -65,8 +71,6 @@ async function storedUserMessage(tenant: Tenant, sessionId: string, mark: string
   return found[0] as StoredMessage;
 }
 
-type RecordedRequest = { path: string; body: Record<string, any> };
-
 /** An attachment's opening delimiter; its boundary code is drawn anew for every prompt. */
 function openTag(filename: string, rest = ''): RegExp {
   const literal = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -86,7 +90,7 @@ function promptStrings(value: unknown, out: string[] = []): string[] {
   return out;
 }
 
-function lastUserText(r: RecordedRequest): string {
+function lastUserText(r: ModelRequest): string {
   const list = (r.path.endsWith('/responses') ? r.body.input : r.body.messages) as { role: string }[] | undefined;
   const user = [...(list ?? [])].reverse().find((m) => m.role === 'user');
   return user ? promptStrings(user).join('\n') : '';
@@ -97,10 +101,7 @@ function lastUserText(r: RecordedRequest): string {
  * records every request of every test file; the marker picks out this test's).
  */
 async function promptsFor(mark: string): Promise<string[]> {
-  const res = await fetch(new URL('/__requests', env.OPENAI_BASE_URL));
-  expect(res.status).toBe(200);
-  const all = (await res.json()) as RecordedRequest[];
-  return all
+  return (await allModelRequests())
     .filter((r) => lastUserText(r).includes(mark))
     .map((r) => promptStrings([r.body.instructions, r.body.input ?? r.body.messages]).join('\n'));
 }
@@ -114,8 +115,8 @@ async function expectNothingStored(tenant: Tenant, sessionId: string, before: Se
   expect(await promptsFor(mark)).toEqual([]);
 }
 
-function errorOf(res: ApiResponse): { message: string; status: number } {
-  return { message: (res.body as any)?.error?.message ?? '', status: res.status };
+function errorOf(res: ApiResponse<{ error?: { message?: string } } | string>): { message: string; status: number } {
+  return { message: typeof res.body === 'string' ? '' : (res.body.error?.message ?? ''), status: res.status };
 }
 
 const b64 = (text: string) => {
