@@ -55,6 +55,14 @@ async function populated(): Promise<{ tenant: Tenant; sessionId: string }> {
   return { tenant, sessionId: session.id };
 }
 
+/** An organization as GET /admin/v1/organizations lists it (the fields these tests read). */
+type ListedOrganization = {
+  id: string;
+  name: string;
+  dailyModelCallCap: number | null;
+  idleArchiveDays: number | null;
+};
+
 describe('operator API: update an organization', () => {
   it('changes the name, the daily model-call cap and the idle-archive days, and null clears an override', async () => {
     const tenant = await createTenant('Before');
@@ -66,7 +74,9 @@ describe('operator API: update an organization', () => {
       dailyModelCallCap: 7,
       idleArchiveDays: 3,
     });
-    const listed = (await admin<any[]>('/organizations')).body.find((o) => o.id === tenant.organizationId);
+    const listed = (await admin<ListedOrganization[]>('/organizations')).body.find(
+      (o) => o.id === tenant.organizationId,
+    );
     expect(listed).toMatchObject({ name: 'After', dailyModelCallCap: 7, idleArchiveDays: 3 });
 
     const cleared = await patch(tenant.organizationId, { dailyModelCallCap: null });
@@ -99,7 +109,9 @@ describe('operator API: update an organization', () => {
       expect(res.status, JSON.stringify(body)).toBe(400);
       expect(res.body.error?.message).toMatch(message);
     }
-    const listed = (await admin<any[]>('/organizations')).body.find((o) => o.id === tenant.organizationId);
+    const listed = (await admin<ListedOrganization[]>('/organizations')).body.find(
+      (o) => o.id === tenant.organizationId,
+    );
     expect(listed).toMatchObject({ name: 'Unchanged', dailyModelCallCap: null, idleArchiveDays: null });
     expect((await patch('org_01JZZZZZZZZZZZZZZZZZZZZZZZ', { name: 'x' })).status).toBe(404);
   });
@@ -145,7 +157,9 @@ describe('operator API: delete an organization', () => {
     // The key was verified (and cached) moments ago; it stops at once.
     const gone = await query('chat.getSession', { id: sessionId }, { tenant });
     expect(gone.status).toBe(401);
-    expect((await admin<any[]>('/organizations')).body.map((o) => o.id)).not.toContain(tenant.organizationId);
+    expect((await admin<ListedOrganization[]>('/organizations')).body.map((o) => o.id)).not.toContain(
+      tenant.organizationId,
+    );
     expect((await remove(tenant.organizationId, tenant.organizationId)).status).toBe(404);
   });
 });

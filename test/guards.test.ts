@@ -6,7 +6,7 @@ import { createApp } from '../src/app';
 import type { Env } from '../src/env';
 import { ulid } from '../src/ids';
 import { isLoopbackUrl } from '../src/loopback';
-import { admin, authHeaders, createTenant, data, mutate, query, type Tenant } from './helpers/api';
+import { admin, authHeaders, createTenant, data, mutate, query, type RestBody, type Tenant } from './helpers/api';
 import { enc } from './helpers/chat';
 import { conversation, createSession, marker } from './helpers/factories';
 import { fakeModel } from './helpers/fake-model';
@@ -26,10 +26,12 @@ async function call(path: string, init: RequestInit, vars: Partial<Env>) {
   const res = await createApp().fetch(new Request(BASE + path, init), { ...env, ...vars }, ctx);
   await waitOnExecutionContext(ctx);
   const text = await res.text();
-  let body: any = text;
+  let body: RestBody = {};
   try {
     body = JSON.parse(text);
-  } catch {}
+  } catch {
+    // not JSON: the tests read `text`
+  }
   return { status: res.status, headers: res.headers, body, text };
 }
 

@@ -194,7 +194,7 @@ describe('OpenAI-compatible endpoint', () => {
     ];
     for (const [pending, status, code] of cases) {
       const res = await pending;
-      const body = (await res.json()) as any;
+      const body = (await res.json()) as { error?: unknown };
       expect(res.status, JSON.stringify(body)).toBe(status);
       expect(body.error).toMatchObject({ code, message: expect.any(String), type: expect.any(String) });
     }

@@ -21,7 +21,7 @@ describe('search', () => {
   let ada: { id: string };
   let s1: { id: string };
   let s2: { id: string };
-  const m: Record<string, any> = {};
+  const m = {} as Record<'refund' | 'refundOnce' | 'user' | 'bob' | 'password', Awaited<ReturnType<typeof say>>>;
 
   beforeAll(async () => {
     tenant = await createTenant('Search org');

@@ -6,7 +6,7 @@ import { createTenant, data, mutate, query } from './helpers/api';
 import { messagesOf, subscribe, turnEvents, waitFor } from './helpers/chat';
 import { conversation, marker, modelRequests } from './helpers/factories';
 import { configureFakeModel, fakeModel } from './helpers/fake-model';
-import { readSse, type SseEvent } from './helpers/sse';
+import { readSse, type SseData, type SseEvent } from './helpers/sse';
 
 /**
  * The session's Durable Object owns its turns: generation outlives the client, listeners share one
@@ -36,7 +36,7 @@ afterEach(() => {
   globalThis.fetch = realFetch;
 });
 
-const deltaText = (events: any[]) =>
+const deltaText = (events: SseData[]) =>
   events
     .filter((e) => e.type === 'delta')
     .map((e) => e.text)

@@ -109,7 +109,7 @@ describe('streamed replies (tRPC subscription over SSE)', () => {
     });
     let replyId = '';
     let stopMs = 0;
-    let stopped: Promise<any> | undefined;
+    let stopped: ReturnType<typeof mutate<'chat.stopReply'>> | undefined;
     const events = await readSse(res, (e) => {
       if (e.data?.type === 'delta' && !stopped) {
         replyId = e.data.replyId;
@@ -122,7 +122,7 @@ describe('streamed replies (tRPC subscription over SSE)', () => {
       }
       return false;
     });
-    const answer = data(await stopped);
+    const answer = data(await defined(stopped));
     expect(answer).toMatchObject({ id: replyId, status: 'STOPPED' });
     // The next chunk was 300 ms away; the stop did not wait for the model (generous margin).
     expect(stopMs).toBeLessThan(1_000);
@@ -236,7 +236,7 @@ describe('AI SDK UI message stream (useChat + DefaultChatTransport)', () => {
       }),
     });
     expect(res.status).toBe(404);
-    expect(((await res.json()) as any).error.message).toMatch(/not found/);
+    expect(((await res.json()) as { error?: { message?: string } }).error?.message).toMatch(/not found/);
     const noAuth = await worker.fetch(`${BASE}/api/chat`, { method: 'POST', body: '{}' });
     expect(noAuth.status).toBe(401);
   });
@@ -301,7 +301,7 @@ describe('AI SDK UI message stream (useChat + DefaultChatTransport)', () => {
     if (!stopAnswer) throw new Error('no delta arrived before the stream ended');
     const answered = await stopAnswer;
     expect(answered.status).toBe(200);
-    const reply = (await answered.json()) as any;
+    const reply = (await answered.json()) as { id: string; status: string };
     expect(reply.status).toBe('STOPPED');
     expect(
       chunks

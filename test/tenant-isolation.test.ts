@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app';
 import { createDb } from '../src/db/client';
 import { appRouter } from '../src/trpc/router';
-import { admin, authHeaders, createTenant, data, mutate, query, type Tenant } from './helpers/api';
+import { admin, authHeaders, createTenant, data, mutate, query, type Tenant, type TrpcBody } from './helpers/api';
 import { defined } from './helpers/assert';
 import { conversation } from './helpers/factories';
 import { readSse } from './helpers/sse';
@@ -13,12 +13,20 @@ import { BASE, worker } from './helpers/worker';
 /** `replyId` is a reply still being generated (STREAMING), so stop and resume have something to act on. */
 type Victim = { tenant: Tenant; personaId: string; sessionId: string; replyId: string; sourceId: string };
 type Kind = 'query' | 'mutation' | 'subscription';
+/** The fields of an own-organization answer that the checks below read. */
+type OwnData = {
+  id?: string;
+  organizationId?: string;
+  version?: number;
+  days?: unknown[];
+  totals?: { sessionsStarted: number };
+};
 type Entry = {
   kind: Kind;
   /** Input naming the victim's objects (or trying to write into the victim's organization). */
   input: (v: Victim) => Record<string, unknown>;
   /** What the attacker's own valid key gets: 404 for another organization's ids, or a check. */
-  expectOwn: number | ((body: any, v: Victim) => void);
+  expectOwn: number | ((body: TrpcBody<OwnData>, v: Victim) => void);
 };
 
 /** Every procedure of the router must be listed here: the test fails when one is missing. */
@@ -27,9 +35,9 @@ const matrix: Record<string, Entry> = {
     kind: 'mutation',
     input: (v) => ({ name: 'Intruder', organizationId: v.tenant.organizationId, id: v.personaId, version: 99 }),
     expectOwn: (body, v) => {
-      expect(body.result.data.organizationId).not.toBe(v.tenant.organizationId);
-      expect(body.result.data.id).not.toBe(v.personaId);
-      expect(body.result.data.version).toBe(1);
+      expect(body.result?.data.organizationId).not.toBe(v.tenant.organizationId);
+      expect(body.result?.data.id).not.toBe(v.personaId);
+      expect(body.result?.data.version).toBe(1);
     },
   },
   'persona.list': {
@@ -53,7 +61,7 @@ const matrix: Record<string, Entry> = {
   'source.list': {
     kind: 'query',
     input: (v) => ({ personaId: v.personaId }),
-    expectOwn: (body) => expect(body.result.data).toEqual([]),
+    expectOwn: (body) => expect(body.result?.data).toEqual([]),
   },
   'source.get': { kind: 'query', input: (v) => ({ id: v.sourceId, includeChunks: true }), expectOwn: 404 },
   'source.delete': { kind: 'mutation', input: (v) => ({ id: v.sourceId }), expectOwn: 404 },
@@ -61,7 +69,7 @@ const matrix: Record<string, Entry> = {
   'chat.listSessions': {
     kind: 'query',
     input: (v) => ({ personaId: v.personaId }),
-    expectOwn: (body) => expect(body.result.data).toEqual([]),
+    expectOwn: (body) => expect(body.result?.data).toEqual([]),
   },
   'chat.getSession': { kind: 'query', input: (v) => ({ id: v.sessionId }), expectOwn: 404 },
   'chat.updateSession': {
@@ -94,13 +102,13 @@ const matrix: Record<string, Entry> = {
   'feedback.listForPersona': {
     kind: 'query',
     input: (v) => ({ personaId: v.personaId }),
-    expectOwn: (body) => expect(body.result.data).toEqual([]),
+    expectOwn: (body) => expect(body.result?.data).toEqual([]),
   },
   'search.messages': {
     kind: 'query',
     // The victim's words, naming the victim's persona and session: nothing comes back.
     input: (v) => ({ query: 'secret', personaId: v.personaId, chatSessionId: v.sessionId }),
-    expectOwn: (body) => expect(body.result.data).toEqual({ items: [], nextCursor: null }),
+    expectOwn: (body) => expect(body.result?.data).toEqual({ items: [], nextCursor: null }),
   },
   'export.session': { kind: 'query', input: (v) => ({ chatSessionId: v.sessionId }), expectOwn: 404 },
   'export.markdown': { kind: 'query', input: (v) => ({ chatSessionId: v.sessionId }), expectOwn: 404 },
@@ -112,8 +120,8 @@ const matrix: Record<string, Entry> = {
       return { from: '2026-01-01' < today ? '2026-01-01' : today, to: today, personaId: v.personaId };
     },
     expectOwn: (body, v) => {
-      expect(body.result.data.days).toEqual([]);
-      expect(body.result.data.totals.sessionsStarted).toBe(0);
+      expect(body.result?.data.days).toEqual([]);
+      expect(body.result?.data.totals?.sessionsStarted).toBe(0);
       expect(JSON.stringify(body)).not.toContain(v.tenant.organizationId);
     },
   },
@@ -285,7 +293,7 @@ describe('tenant isolation matrix', () => {
         expect(own.status, `${path} with the attacker's own key`).toBe(entry.expectOwn);
       } else {
         expect(own.status).toBe(200);
-        entry.expectOwn(own.body, victim);
+        entry.expectOwn(own.body as TrpcBody<OwnData>, victim);
       }
       expect(await snapshot(victim), `${path} changed the victim's data`).toBe(before);
     });

@@ -20,9 +20,11 @@ const EVIL = 'https://evil.example';
 
 type Kind = 'query' | 'mutation' | 'subscription';
 type WidgetKey = { id: string; key: string };
+/** What GET /widget/v1/:key/check answers a page. */
+type WidgetCheck = { allowed: boolean; message: string; attachments: unknown };
 
 async function createWidgetKey(tenant: Tenant, personaIds: string[], extra: Record<string, unknown> = {}) {
-  const res = await admin<any>(`/organizations/${tenant.organizationId}/publishable-keys`, {
+  const res = await admin<WidgetKey>(`/organizations/${tenant.organizationId}/publishable-keys`, {
     name: 'Website',
     allowedOrigins: [SHOP],
     personaIds,
@@ -365,7 +367,9 @@ describe('publishable keys', () => {
   });
 
   it('links a session to a user only with a valid identity hash', async () => {
-    const res = await admin<any>(`/organizations/${tenant.organizationId}/widget-identity-secret`);
+    const res = await admin<{ identitySecret: string }>(
+      `/organizations/${tenant.organizationId}/widget-identity-secret`,
+    );
     expect(res.status).toBe(200);
     const secret = res.body.identitySecret as string;
     const key = await crypto.subtle.importKey(
@@ -397,7 +401,9 @@ describe('publishable keys', () => {
     expect(revoked.body.revokedAt).toEqual(expect.any(String));
     const res = await widget(temp.key, 'chat.getSession', 'query', { id: v.session.id }, { token: v.visitorToken });
     expect(res.status).toBe(401);
-    const list = await admin<any[]>(`/organizations/${tenant.organizationId}/publishable-keys`);
+    const list = await admin<(WidgetKey & { revokedAt: string | null })[]>(
+      `/organizations/${tenant.organizationId}/publishable-keys`,
+    );
     expect(list.body.find((k) => k.id === temp.id)?.revokedAt).toEqual(expect.any(String));
     expect(JSON.stringify(list.body)).not.toContain(temp.key);
   });
@@ -461,7 +467,9 @@ describe('widget CORS', () => {
 
   it('tells any page whether it may use the key (so the widget can say why it cannot start)', async () => {
     const check = (origin: string) =>
-      worker.fetch(`${BASE}/widget/v1/${wk.key}/check`, { headers: { origin } }).then((r) => r.json() as any);
+      worker
+        .fetch(`${BASE}/widget/v1/${wk.key}/check`, { headers: { origin } })
+        .then((r) => r.json() as Promise<WidgetCheck>);
     expect(await check(SHOP)).toEqual({ allowed: true, message: '', attachments: null });
     const evil = await check(EVIL);
     expect(evil.allowed).toBe(false);
@@ -515,7 +523,9 @@ describe('visitor attachments', () => {
 
   it('says in /check what a key lets visitors attach', async () => {
     const check = (key: string) =>
-      worker.fetch(`${BASE}/widget/v1/${key}/check`, { headers: { origin: SHOP } }).then((r) => r.json() as any);
+      worker
+        .fetch(`${BASE}/widget/v1/${key}/check`, { headers: { origin: SHOP } })
+        .then((r) => r.json() as Promise<WidgetCheck>);
     expect((await check(open.key)).attachments).toEqual({
       maxCount: 1,
       maxBytes: 64 * 1024,
