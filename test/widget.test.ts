@@ -66,6 +66,11 @@ async function widget(
   return { status: res.status, body, headers: res.headers };
 }
 
+/** Calls through key `key` as the visitor `v` (its token), the way the widget does after startSession. */
+function asVisitor(key: string, v: { visitorToken: string }) {
+  return (path: string, kind: Kind, input: unknown) => widget(key, path, kind, input, { token: v.visitorToken });
+}
+
 async function startVisitor(key: string, personaId: string, extra: Record<string, unknown> = {}) {
   const res = await widget(key, 'widget.startSession', 'mutation', { personaId, ...extra });
   if (res.status !== 200) throw new Error(`startSession: ${res.status} ${JSON.stringify(res.body)}`);
@@ -143,15 +148,7 @@ describe('publishable keys', () => {
     expect(started.session.platform).toBe('WIDGET');
     expect(started.session.userId).toBeNull();
     expect(started.visitorToken).toMatch(/^vt1\.[\w-]+\.[\w-]+$/);
-    const got = await widget(
-      wk.key,
-      'chat.getSession',
-      'query',
-      { id: started.session.id },
-      {
-        token: started.visitorToken,
-      },
-    );
+    const got = await asVisitor(wk.key, started)('chat.getSession', 'query', { id: started.session.id });
     expect(got.status).toBe(200);
     expect(got.body.result?.data.messages.map((m: { content: string }) => m.content)).toEqual(['Hi! How can I help?']);
   });
@@ -221,15 +218,10 @@ describe('publishable keys', () => {
     const a = await startVisitor(wk.key, personaId);
     const b = await startVisitor(wk.key, personaId);
     const m = marker('b');
-    const reply = await widget(
-      wk.key,
-      'chat.sendMessage',
-      'mutation',
-      { chatSessionId: b.session.id, content: m },
-      {
-        token: b.visitorToken,
-      },
-    );
+    const reply = await asVisitor(wk.key, b)('chat.sendMessage', 'mutation', {
+      chatSessionId: b.session.id,
+      content: m,
+    });
     expect(reply.status).toBe(200);
     const replyId = reply.body.result?.data.id as string;
     const before = JSON.stringify(data(await query('chat.getSession', { id: b.session.id }, { tenant })));
@@ -259,61 +251,32 @@ describe('publishable keys', () => {
   it("refuses a visitor token made for another key or another organization's key", async () => {
     const second = await createWidgetKey(tenant, [personaId]);
     const a = await startVisitor(wk.key, personaId);
-    const res = await widget(second.key, 'chat.getSession', 'query', { id: a.session.id }, { token: a.visitorToken });
+    const res = await asVisitor(second.key, a)('chat.getSession', 'query', { id: a.session.id });
     expect(res.status).toBe(403);
   });
 
   it('lets a visitor chat: send, stream, read and stop only in its own session', async () => {
     const v = await startVisitor(wk.key, personaId);
     const m = marker('w');
-    const res = await widget(
-      wk.key,
-      'chat.streamMessage',
-      'subscription',
-      { chatSessionId: v.session.id, content: m },
-      {
-        token: v.visitorToken,
-      },
-    );
+    const res = await asVisitor(wk.key, v)('chat.streamMessage', 'subscription', {
+      chatSessionId: v.session.id,
+      content: m,
+    });
     expect(res.status).toBe(200);
     const final = res.body.find((e: SseEvent) => e.data?.type === 'reply')?.data;
     expect(final.message.content).toBe(`You said: ${m}. This is a streamed test reply.`);
-    const list = await widget(
-      wk.key,
-      'chat.listMessages',
-      'query',
-      { chatSessionId: v.session.id },
-      {
-        token: v.visitorToken,
-      },
-    );
+    const list = await asVisitor(wk.key, v)('chat.listMessages', 'query', { chatSessionId: v.session.id });
     expect(list.status).toBe(200);
     expect(list.body.result?.data.map((x: { role: string }) => x.role)).toEqual(['ASSISTANT', 'USER', 'ASSISTANT']);
     // Stopping its own finished reply reaches the procedure (which says it has finished).
-    const stop = await widget(
-      wk.key,
-      'chat.stopReply',
-      'mutation',
-      { messageId: final.message.id },
-      {
-        token: v.visitorToken,
-      },
-    );
+    const stop = await asVisitor(wk.key, v)('chat.stopReply', 'mutation', { messageId: final.message.id });
     expect(stop.status).toBe(409);
   });
 
   it('lets a visitor send only plain USER messages within the length limit', async () => {
     const v = await startVisitor(wk.key, personaId);
     const send = (input: Record<string, unknown>) =>
-      widget(
-        wk.key,
-        'chat.sendMessage',
-        'mutation',
-        { chatSessionId: v.session.id, ...input },
-        {
-          token: v.visitorToken,
-        },
-      );
+      asVisitor(wk.key, v)('chat.sendMessage', 'mutation', { chatSessionId: v.session.id, ...input });
     expect((await send({ content: 'x', role: 'ASSISTANT' })).status).toBe(403);
     expect((await send({ content: 'x', role: 'SYSTEM' })).status).toBe(403);
     expect((await send({ content: 'x', metadata: { admin: true } })).status).toBe(403);
@@ -328,15 +291,7 @@ describe('publishable keys', () => {
     const capped = await createWidgetKey(tenant, [personaId], { visitorLimits: { dailyMessages: 1 } });
     const v = await startVisitor(capped.key, personaId);
     const send = () =>
-      widget(
-        capped.key,
-        'chat.sendMessage',
-        'mutation',
-        { chatSessionId: v.session.id, content: marker('cap') },
-        {
-          token: v.visitorToken,
-        },
-      );
+      asVisitor(capped.key, v)('chat.sendMessage', 'mutation', { chatSessionId: v.session.id, content: marker('cap') });
     expect((await send()).status).toBe(200);
     const second = await send();
     expect(second.status).toBe(429);
@@ -345,8 +300,7 @@ describe('publishable keys', () => {
 
     const slow = await createWidgetKey(tenant, [personaId], { visitorLimits: { requestsPerMinute: 2 } });
     const w = await startVisitor(slow.key, personaId);
-    const read = () =>
-      widget(slow.key, 'chat.listMessages', 'query', { chatSessionId: w.session.id }, { token: w.visitorToken });
+    const read = () => asVisitor(slow.key, w)('chat.listMessages', 'query', { chatSessionId: w.session.id });
     expect((await read()).status).toBe(200);
     expect((await read()).status).toBe(200);
     const third = await read();
@@ -354,15 +308,9 @@ describe('publishable keys', () => {
     expect(Number(third.headers.get('retry-after'))).toBeGreaterThan(0);
     // Another visitor of the same key is not affected.
     const other = await startVisitor(slow.key, personaId);
-    const otherRead = await widget(
-      slow.key,
-      'chat.listMessages',
-      'query',
-      { chatSessionId: other.session.id },
-      {
-        token: other.visitorToken,
-      },
-    );
+    const otherRead = await asVisitor(slow.key, other)('chat.listMessages', 'query', {
+      chatSessionId: other.session.id,
+    });
     expect(otherRead.status).toBe(200);
   });
 
@@ -399,7 +347,7 @@ describe('publishable keys', () => {
     const revoked = await admin(`/organizations/${tenant.organizationId}/publishable-keys/${temp.id}/revoke`, {});
     expect(revoked.status).toBe(200);
     expect(revoked.body.revokedAt).toEqual(expect.any(String));
-    const res = await widget(temp.key, 'chat.getSession', 'query', { id: v.session.id }, { token: v.visitorToken });
+    const res = await asVisitor(temp.key, v)('chat.getSession', 'query', { id: v.session.id });
     expect(res.status).toBe(401);
     const list = await admin<(WidgetKey & { revokedAt: string | null })[]>(
       `/organizations/${tenant.organizationId}/publishable-keys`,
@@ -513,13 +461,7 @@ describe('visitor attachments', () => {
   });
 
   const send = (key: string, v: { session: { id: string }; visitorToken: string }, input: Record<string, unknown>) =>
-    widget(
-      key,
-      'chat.streamMessage',
-      'subscription',
-      { chatSessionId: v.session.id, ...input },
-      { token: v.visitorToken },
-    );
+    asVisitor(key, v)('chat.streamMessage', 'subscription', { chatSessionId: v.session.id, ...input });
 
   it('says in /check what a key lets visitors attach', async () => {
     const check = (key: string) =>
