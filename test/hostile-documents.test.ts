@@ -135,7 +135,7 @@ describe('hostile PDFs through chat.sendMessage', () => {
 
 describe('PDF budgets (extractAttachments with settings changed)', () => {
   const read = (bytes: Uint8Array, overrides: Partial<Env>) =>
-    extractAttachments([pdf('file.pdf', bytes)], { ...(env as unknown as Env), ...overrides });
+    extractAttachments([pdf('file.pdf', bytes)], { ...env, ...overrides });
 
   it('reads an ordinary PDF under the default budgets', async () => {
     const [out] = await read(textPdf('Quarterly report: revenue grew.'), {});
@@ -215,7 +215,7 @@ describe('HTML to text in linear time', () => {
       report(filename, ms, probe, `${result.status} ${message(result)}`);
       expect(result.status, message(result)).toBe(200);
       expect(probe.answered).toBeGreaterThan(0);
-      const [stored] = await extractAttachments([attachment], env as unknown as Env);
+      const [stored] = await extractAttachments([attachment], env);
       expect(stored?.text.slice(0, 40)).toMatch(expected);
     }
   });

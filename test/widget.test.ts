@@ -12,6 +12,7 @@ import { appRouter } from '../src/trpc/router';
 import { admin, authHeaders, createTenant, data, query, request, type Tenant } from './helpers/api';
 import { createPersona, marker, modelRequests } from './helpers/factories';
 import { pdfFixture } from './helpers/pdf-fixtures';
+import { procedureKinds } from './helpers/procedures';
 import { readSse, type SseEvent } from './helpers/sse';
 import { BASE, worker } from './helpers/worker';
 
@@ -81,7 +82,7 @@ async function startVisitor(key: string, personaId: string, extra: Record<string
 }
 
 const kindOf = (path: string): Kind => {
-  const type = (appRouter._def.procedures as unknown as Record<string, { _def: { type: Kind } }>)[path]?._def.type;
+  const type = procedureKinds[path];
   if (!type) throw new Error(`no procedure ${path}`);
   return type;
 };
