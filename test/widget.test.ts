@@ -9,7 +9,18 @@ import { sha256Hex } from '../src/auth/keys';
 import { visitorProcedures } from '../src/auth/publishable';
 import { createDb } from '../src/db/client';
 import { appRouter } from '../src/trpc/router';
-import { admin, authHeaders, createTenant, data, query, request, type Tenant } from './helpers/api';
+import {
+  type ApiResponse,
+  admin,
+  authHeaders,
+  createTenant,
+  data,
+  type OutputOf,
+  query,
+  request,
+  type Tenant,
+  type TrpcBody,
+} from './helpers/api';
 import { createPersona, marker, modelRequests } from './helpers/factories';
 import { pdfFixture } from './helpers/pdf-fixtures';
 import { procedureKinds } from './helpers/procedures';
@@ -35,14 +46,17 @@ async function createWidgetKey(tenant: Tenant, personaIds: string[], extra: Reco
   return res.body as WidgetKey;
 }
 
-/** A call through the widget endpoint, as the widget makes it from a page on `origin`. */
-async function widget(
+/**
+ * A call through the widget endpoint, as the widget makes it from a page on `origin`. A subscription
+ * that starts answers its SSE events in `events` (and the status its error event carries, if any).
+ */
+async function widget<P extends string>(
   key: string,
-  path: string,
+  path: P,
   kind: Kind,
   input: unknown,
   opts: { origin?: string | null; token?: string; headers?: Record<string, string> } = {},
-) {
+): Promise<ApiResponse<TrpcBody<OutputOf<P>>> & { events: SseEvent[] }> {
   const headers: Record<string, string> = { 'content-type': 'application/json', ...opts.headers };
   const origin = opts.origin === undefined ? SHOP : opts.origin;
   if (origin) headers.origin = origin;
@@ -55,21 +69,23 @@ async function widget(
   if (kind === 'subscription' && res.status === 200) {
     const events = await readSse(res, (e) => e.event === 'serialized-error' || e.data?.type === 'reply');
     const error = events.find((e) => e.event === 'serialized-error');
-    return { status: error ? (error.data.data.httpStatus as number) : 200, body: events as any, headers: res.headers };
+    const status = error ? (error.data.data.httpStatus as number) : 200;
+    return { status, body: {}, events, headers: res.headers };
   }
   const text = await res.text();
-  let body: any = text;
+  let body: TrpcBody<OutputOf<P>> = {};
   try {
     body = JSON.parse(text);
   } catch {
-    // not JSON
+    // not JSON: no result, no error
   }
-  return { status: res.status, body, headers: res.headers };
+  return { status: res.status, body, events: [], headers: res.headers };
 }
 
 /** Calls through key `key` as the visitor `v` (its token), the way the widget does after startSession. */
 function asVisitor(key: string, v: { visitorToken: string }) {
-  return (path: string, kind: Kind, input: unknown) => widget(key, path, kind, input, { token: v.visitorToken });
+  return <P extends string>(path: P, kind: Kind, input: unknown) =>
+    widget(key, path, kind, input, { token: v.visitorToken });
 }
 
 async function startVisitor(key: string, personaId: string, extra: Record<string, unknown> = {}) {
@@ -264,7 +280,7 @@ describe('publishable keys', () => {
       content: m,
     });
     expect(res.status).toBe(200);
-    const final = res.body.find((e: SseEvent) => e.data?.type === 'reply')?.data;
+    const final = res.events.find((e: SseEvent) => e.data?.type === 'reply')?.data;
     expect(final.message.content).toBe(`You said: ${m}. This is a streamed test reply.`);
     const list = await asVisitor(wk.key, v)('chat.listMessages', 'query', { chatSessionId: v.session.id });
     expect(list.status).toBe(200);
@@ -483,7 +499,7 @@ describe('visitor attachments', () => {
     const secret = `${marker('content')} The parcel leaves the warehouse on Tuesday.`;
     const res = await send(open.key, v, { content: `${m} what does my note say?`, attachments: [txt(secret)] });
     expect(res.status).toBe(200);
-    const final = res.body.find((e: SseEvent) => e.data?.type === 'reply')?.data;
+    const final = res.events.find((e: SseEvent) => e.data?.type === 'reply')?.data;
     expect(final.message.status).toBe('COMPLETE');
     const prompts = await modelRequests(m);
     expect(prompts.length).toBeGreaterThanOrEqual(1);
