@@ -1,8 +1,6 @@
-import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { cutAtCodePoint } from '../src/ai/offline-model';
-import { createApp } from '../src/app';
 import type { Env } from '../src/env';
 import { ulid } from '../src/ids';
 import { isLoopbackUrl } from '../src/loopback';
@@ -10,21 +8,18 @@ import { admin, authHeaders, createTenant, data, mutate, query, type RestBody, t
 import { enc } from './helpers/chat';
 import { conversation, createSession, marker } from './helpers/factories';
 import { fakeModel } from './helpers/fake-model';
-import { outageDatabaseUrl, setOutage } from './helpers/sql-endpoint';
+import { endOutages, isolatedDatabase, setOutage } from './helpers/sql-endpoint';
 import { readSse } from './helpers/sse';
-import { BASE } from './helpers/worker';
-
-const outageUsers: string[] = [];
+import { BASE, fetchWithEnv } from './helpers/worker';
 
 afterEach(async () => {
-  for (const user of outageUsers.splice(0)) await setOutage(user, null);
+  await endOutages();
   vi.restoreAllMocks();
 });
 
 async function call(path: string, init: RequestInit, vars: Partial<Env>) {
-  const ctx = createExecutionContext();
-  const res = await createApp().fetch(new Request(BASE + path, init), { ...env, ...vars }, ctx);
-  await waitOnExecutionContext(ctx);
+  const { res, done } = await fetchWithEnv(new Request(BASE + path, init), vars);
+  await done();
   const text = await res.text();
   let body: RestBody = {};
   try {
@@ -37,15 +32,9 @@ async function call(path: string, init: RequestInit, vars: Partial<Env>) {
 
 const listSessions = `/api/trpc/chat.listSessions?input=${enc({})}`;
 
-function isolatedDatabase() {
-  const user = `guard_${crypto.randomUUID().slice(0, 8)}`;
-  outageUsers.push(user);
-  return { user, url: outageDatabaseUrl(user) };
-}
-
 describe('failed credentials are throttled before the database lookup', () => {
   it('unknown API keys: the same wrong key is refused from memory, and an address over its limit gets 429', async () => {
-    const db = isolatedDatabase();
+    const db = isolatedDatabase('guard');
     const ip = `198.51.100.${Math.floor(Math.random() * 250)}`;
     const tenant = await createTenant();
     const vars = { DATABASE_URL: db.url, AUTH_FAILURES_PER_MINUTE: '3' };
@@ -121,21 +110,19 @@ describe('logs of failing requests', () => {
     const m = marker('secret');
     const { persona } = await conversation(tenant, { model: await fakeModel({ delayMs: 100 }) });
     const session = await createSession(tenant, persona.id, { userId: `user-${m}`, title: `title-${m}` });
-    const db = isolatedDatabase();
+    const db = isolatedDatabase('guard');
     const vars = { DATABASE_URL: db.url, AUTH_CACHE_TTL_SECONDS: '600' };
     const headers = { ...authHeaders(tenant), 'content-type': 'application/json' };
     // Warm the key, then fail mid-stream and on every write path.
     expect((await call(listSessions, { headers }, vars)).status).toBe(200);
-    const ctx = createExecutionContext();
-    const stream = await createApp().fetch(
+    const { res: stream, done } = await fetchWithEnv(
       new Request(
         `${BASE}/api/trpc/chat.streamMessage?input=${enc({ chatSessionId: session.id, content: `content-${m}` })}`,
         {
           headers,
         },
       ),
-      { ...env, ...vars },
-      ctx,
+      vars,
     );
     let stopped = false;
     await readSse(stream, (event) => {
@@ -146,7 +133,7 @@ describe('logs of failing requests', () => {
       }
       return event.event === 'serialized-error' || event.data?.type === 'reply';
     });
-    await waitOnExecutionContext(ctx);
+    await done();
     await setOutage(db.user, 'refuse');
     await setOutage(tenant.organizationId, 'refuse');
     const send = await call(
@@ -302,13 +289,8 @@ describe('nothing dev-only in production', () => {
     const vars = { PLAYGROUND_DEMO_URL: 'http://127.0.0.1:9/demo.json' };
     const url = 'http://127.0.0.1:8787';
     const at = async (headers: Record<string, string>) => {
-      const ctx = createExecutionContext();
-      const res = await createApp().fetch(
-        new Request(`${url}/playground/demo.json`, { headers }),
-        { ...env, ...vars },
-        ctx,
-      );
-      await waitOnExecutionContext(ctx);
+      const { res, done } = await fetchWithEnv(new Request(`${url}/playground/demo.json`, { headers }), vars);
+      await done();
       return res.status;
     };
     // Enabled (503: the demo endpoint on port 9 is not there), for this machine's own page…

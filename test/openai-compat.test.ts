@@ -1,23 +1,18 @@
-import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import OpenAI from 'openai';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../src/app';
 import type { Env } from '../src/env';
 import { createTenant, data, query, request, type Tenant } from './helpers/api';
 import { conversation, createPersona, marker, modelRequests } from './helpers/factories';
 import { configureFakeModel, type FakeBehaviour, fakeModel } from './helpers/fake-model';
-import { BASE, worker } from './helpers/worker';
+import { BASE, fetchWithEnv, worker } from './helpers/worker';
 
 /** The official client, its requests sent to the Worker under test (with other settings when given). */
 function client(apiKey: string, options: { headers?: Record<string, string>; env?: Partial<Env> } = {}) {
   const fetchWorker = async (input: string | URL | Request, init?: RequestInit) => {
     const req = new Request(input, init);
     if (!options.env) return worker.fetch(req);
-    const ctx = createExecutionContext();
-    const res = await createApp().fetch(req, { ...env, ...options.env }, ctx);
-    void waitOnExecutionContext(ctx);
-    return res;
+    return (await fetchWithEnv(req, options.env)).res;
   };
   return new OpenAI({
     apiKey,

@@ -1,7 +1,5 @@
-import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createApp } from '../src/app';
 import type { Env } from '../src/env';
 import { closeAbandonedRepliesJob } from '../src/scheduled/close-abandoned-replies';
 import { authHeaders, createTenant, data, query } from './helpers/api';
@@ -9,30 +7,20 @@ import { defined } from './helpers/assert';
 import { enc } from './helpers/chat';
 import { conversation, marker } from './helpers/factories';
 import { fakeModel } from './helpers/fake-model';
-import { outageDatabaseUrl, setOutage, sqlRequest } from './helpers/sql-endpoint';
+import { endOutages, isolatedDatabase, setOutage, sqlRequest, stageOutage } from './helpers/sql-endpoint';
 import { readSse, type SseEvent } from './helpers/sse';
-import { BASE } from './helpers/worker';
-
-const outageUsers: string[] = [];
+import { BASE, fetchWithEnv } from './helpers/worker';
 
 afterEach(async () => {
-  for (const user of outageUsers.splice(0)) await setOutage(user, null);
+  await endOutages();
   vi.restoreAllMocks();
 });
 
 /** A Worker whose database requests carry their own user, so this test can stop "the database" for itself. */
-function isolatedDatabase() {
-  const user = `outage_${crypto.randomUUID().slice(0, 8)}`;
-  outageUsers.push(user);
-  const vars: Partial<Env> = { DATABASE_URL: outageDatabaseUrl(user), AUTH_CACHE_TTL_SECONDS: '600' };
-  return {
-    user,
-    async fetch(path: string, init: RequestInit = {}) {
-      const ctx = createExecutionContext();
-      const res = await createApp().fetch(new Request(BASE + path, init), { ...env, ...vars }, ctx);
-      return { res, done: () => waitOnExecutionContext(ctx) };
-    },
-  };
+function isolatedWorker() {
+  const { user, url } = isolatedDatabase('outage');
+  const vars: Partial<Env> = { DATABASE_URL: url, AUTH_CACHE_TTL_SECONDS: '600' };
+  return { user, fetch: (path: string, init: RequestInit = {}) => fetchWithEnv(new Request(BASE + path, init), vars) };
 }
 
 describe('the database stops in the middle of a streamed reply', () => {
@@ -42,7 +30,7 @@ describe('the database stops in the middle of a streamed reply', () => {
       vi.spyOn(console, 'error').mockImplementation(() => {});
       const tenant = await createTenant();
       const { session } = await conversation(tenant, { model: await fakeModel({ delayMs: 150 }) });
-      const db = isolatedDatabase();
+      const db = isolatedWorker();
       const m = marker('outage');
       const stream = await db.fetch(
         `/api/trpc/chat.streamMessage?input=${enc({ chatSessionId: session.id, content: m })}`,
@@ -53,8 +41,7 @@ describe('the database stops in the middle of a streamed reply', () => {
         if (!stopped && event.data?.type === 'delta') {
           stopped = true;
           // By organization id: the session's Durable Object, which writes the reply, loses it too.
-          outageUsers.push(tenant.organizationId);
-          void setOutage(tenant.organizationId, mode);
+          void stageOutage(tenant.organizationId, mode);
         }
         return event.event === 'serialized-error' || event.data?.type === 'reply';
       });
@@ -112,7 +99,7 @@ describe('the database stops in the middle of a useChat stream (POST /api/chat)'
     vi.spyOn(console, 'error').mockImplementation(() => {});
     const tenant = await createTenant();
     const { session } = await conversation(tenant, { model: await fakeModel({ delayMs: 150 }) });
-    const db = isolatedDatabase();
+    const db = isolatedWorker();
     const m = marker('outage-ui');
     const sent = await db.fetch('/api/chat', {
       method: 'POST',
@@ -127,8 +114,7 @@ describe('the database stops in the middle of a useChat stream (POST /api/chat)'
     const chunks = await readSse(sent.res, (event: SseEvent) => {
       if (!stopped && event.data?.type === 'text-delta') {
         stopped = true;
-        outageUsers.push(tenant.organizationId);
-        void setOutage(tenant.organizationId, 'refuse');
+        void stageOutage(tenant.organizationId, 'refuse');
       }
       return event.data?.type === 'error' || event.data?.type === 'finish';
     });

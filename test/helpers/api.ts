@@ -1,10 +1,8 @@
-import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import type { inferRouterOutputs } from '@trpc/server';
-import { createApp } from '../../src/app';
 import type { Env } from '../../src/env';
 import type { AppRouter } from '../../src/trpc/router';
-import { BASE, worker } from './worker';
+import { BASE, fetchWithEnv, worker } from './worker';
 
 /** Credentials of one test organization. */
 export type Tenant = { organizationId: string; apiKey: string; apiKeyId: string };
@@ -44,9 +42,9 @@ export async function request<T = RestBody>(
 ): Promise<ApiResponse<T>> {
   let res: Response;
   if (envOverrides) {
-    const ctx = createExecutionContext();
-    res = await createApp().fetch(new Request(BASE + path, init), { ...env, ...envOverrides }, ctx);
-    await waitOnExecutionContext(ctx);
+    const answer = await fetchWithEnv(new Request(BASE + path, init), envOverrides);
+    await answer.done();
+    res = answer.res;
   } else {
     res = await worker.fetch(new Request(BASE + path, init));
   }
