@@ -8,7 +8,7 @@ import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createDb } from '../src/db/client';
 import { createTenant, data, mutate, type Tenant } from './helpers/api';
-import { metadataOf } from './helpers/chat';
+import { metadataOf, sendWithAttachments } from './helpers/chat';
 import { docxFixture } from './helpers/docx-fixtures';
 import { base64, zipWith } from './helpers/docx-zip';
 import { createPersona, createSession, marker, modelRequests } from './helpers/factories';
@@ -32,19 +32,7 @@ async function chunksOf(attachmentId: string) {
   return { n: Number(row.n), session: row.session as string | null, unowned: row.unowned, lastPage: row.last_page };
 }
 
-function send(
-  tenant: Tenant,
-  chatSessionId: string,
-  content: string,
-  attachments?: unknown[],
-  envOverrides?: Record<string, string>,
-) {
-  return mutate(
-    'chat.sendMessage',
-    { chatSessionId, content, ...(attachments ? { attachments } : {}) },
-    { tenant, ...(envOverrides ? { env: envOverrides } : {}) },
-  );
-}
+const send = sendWithAttachments;
 
 /**
  * Reading a PDF sent with a message is bounded by the PDF work budget (PDF_MAX_OPERATIONS, default

@@ -9,7 +9,7 @@ import { attachmentLimits } from '../src/attachments/limits';
 import type { Env } from '../src/env';
 import type { AttachmentView } from '../src/views/message';
 import { type ApiResponse, createTenant, data, mutate, query, type Tenant } from './helpers/api';
-import { metadataOf } from './helpers/chat';
+import { metadataOf, sendWithAttachments } from './helpers/chat';
 import { allModelRequests, type ModelRequest } from './helpers/factories';
 import { type PdfFixtureEntry, pdfFixture, pdfFixtures } from './helpers/pdf-fixtures';
 
@@ -39,13 +39,7 @@ function marker(label: string): string {
   return `[${label}-${crypto.randomUUID()}]`;
 }
 
-function send(tenant: Tenant, chatSessionId: string, content: string, attachments?: Attachment[]) {
-  return mutate(
-    'chat.sendMessage',
-    { chatSessionId, content, role: 'USER', ...(attachments ? { attachments } : {}) },
-    { tenant },
-  );
-}
+const send = sendWithAttachments;
 
 /** chat.sendMessage through a fresh app with some settings changed (to test limits cheaply). */
 /** chat.sendMessage through an app given other settings (limits), as a deployment with them would run. */
@@ -56,7 +50,7 @@ function sendWithEnv(
   content: string,
   attachments: Attachment[],
 ) {
-  return mutate('chat.sendMessage', { chatSessionId, content, role: 'USER', attachments }, { tenant, env: overrides });
+  return sendWithAttachments(tenant, chatSessionId, content, attachments, overrides);
 }
 
 async function getSession(tenant: Tenant, id: string): Promise<Session> {

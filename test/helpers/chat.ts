@@ -1,5 +1,6 @@
 import type { inferRouterOutputs } from '@trpc/server';
 import type { ContextReport } from '../../src/ai/prompt';
+import type { Env } from '../../src/env';
 import type { AppRouter } from '../../src/trpc/router';
 import { authHeaders, data, mutate, query, type Tenant } from './api';
 import type { SseData, SseEvent } from './sse';
@@ -47,6 +48,21 @@ export async function messagesOf(tenant: Tenant, sessionId: string): Promise<Sto
 /** chat.sendMessage with the given input (and headers, e.g. an Idempotency-Key). */
 export function sendMessage(tenant: Tenant, input: Record<string, unknown>, headers: Record<string, string> = {}) {
   return mutate('chat.sendMessage', input, { tenant, headers });
+}
+
+/** chat.sendMessage of a USER message with attachments (none: a plain message), optionally with other settings. */
+export function sendWithAttachments(
+  tenant: Tenant,
+  chatSessionId: string,
+  content: string,
+  attachments?: unknown[],
+  envOverrides?: Partial<Env>,
+) {
+  return mutate(
+    'chat.sendMessage',
+    { chatSessionId, content, role: 'USER', ...(attachments ? { attachments } : {}) },
+    { tenant, ...(envOverrides ? { env: envOverrides } : {}) },
+  );
 }
 
 /** A tRPC subscription (SSE over GET) to the Worker under test. */
