@@ -8,9 +8,9 @@ import { describe, expect, inject, it } from 'vitest';
 import { attachmentLimits } from '../src/attachments/limits';
 import type { Env } from '../src/env';
 import type { AttachmentView } from '../src/views/message';
-import { type ApiResponse, createTenant, data, mutate, query, type Tenant } from './helpers/api';
+import { type ApiResponse, createTenant, data, query, type Tenant } from './helpers/api';
 import { metadataOf, sendWithAttachments } from './helpers/chat';
-import { allModelRequests, type ModelRequest } from './helpers/factories';
+import { allModelRequests, type ModelRequest, conversation as newConversation } from './helpers/factories';
 import { type PdfFixtureEntry, pdfFixture, pdfFixtures } from './helpers/pdf-fixtures';
 
 type Attachment = { filename: string; mimeType: string; data: string; password?: string };
@@ -23,14 +23,10 @@ type Session = { id: string; _count: { messages: number }; messages: StoredMessa
 /** A fresh organization with a persona and an empty session. */
 async function conversation(): Promise<{ tenant: Tenant; sessionId: string }> {
   const tenant = await createTenant('Attachments test org');
-  const persona = data<{ id: string }>(
-    await mutate(
-      'persona.create',
-      { name: 'Document Assistant', instructions: 'You answer questions about documents.' },
-      { tenant },
-    ),
-  );
-  const session = data<{ id: string }>(await mutate('chat.createSession', { personaId: persona.id }, { tenant }));
+  const { session } = await newConversation(tenant, {
+    name: 'Document Assistant',
+    instructions: 'You answer questions about documents.',
+  });
   return { tenant, sessionId: session.id };
 }
 

@@ -10,7 +10,8 @@ import { extractAttachments } from '../src/attachments/extract';
 import { decodeEntities, htmlToText } from '../src/attachments/html';
 import { scanPdfStreams } from '../src/attachments/pdf-streams';
 import type { Env } from '../src/env';
-import { type ApiResponse, createTenant, data, mutate, request, type Tenant } from './helpers/api';
+import { type ApiResponse, createTenant, mutate, request, type Tenant } from './helpers/api';
+import { conversation as newConversation } from './helpers/factories';
 import {
   buildPdf,
   deflateRepeated,
@@ -26,10 +27,7 @@ type Attachment = { filename: string; mimeType: string; data: string };
 
 async function conversation(): Promise<{ tenant: Tenant; sessionId: string }> {
   const tenant = await createTenant('Hostile documents org');
-  const persona = data<{ id: string }>(
-    await mutate('persona.create', { name: 'Reader', instructions: 'You read documents.' }, { tenant }),
-  );
-  const session = data<{ id: string }>(await mutate('chat.createSession', { personaId: persona.id }, { tenant }));
+  const { session } = await newConversation(tenant, { name: 'Reader', instructions: 'You read documents.' });
   return { tenant, sessionId: session.id };
 }
 
