@@ -48,7 +48,8 @@ async function createWidgetKey(tenant: Tenant, personaIds: string[], extra: Reco
 
 /**
  * A call through the widget endpoint, as the widget makes it from a page on `origin`. A subscription
- * that starts answers its SSE events in `events` (and the status its error event carries, if any).
+ * that starts answers its SSE events in `events` (and the status its error event carries, if any);
+ * `text` is what the answer said: its body, or a stream's event data as JSON.
  */
 async function widget<P extends string>(
   key: string,
@@ -56,7 +57,7 @@ async function widget<P extends string>(
   kind: Kind,
   input: unknown,
   opts: { origin?: string | null; token?: string; headers?: Record<string, string> } = {},
-): Promise<ApiResponse<TrpcBody<OutputOf<P>>> & { events: SseEvent[] }> {
+): Promise<ApiResponse<TrpcBody<OutputOf<P>>> & { events: SseEvent[]; text: string }> {
   const headers: Record<string, string> = { 'content-type': 'application/json', ...opts.headers };
   const origin = opts.origin === undefined ? SHOP : opts.origin;
   if (origin) headers.origin = origin;
@@ -70,16 +71,16 @@ async function widget<P extends string>(
     const events = await readSse(res, (e) => e.event === 'serialized-error' || e.data?.type === 'reply');
     const error = events.find((e) => e.event === 'serialized-error');
     const status = error ? (error.data.data.httpStatus as number) : 200;
-    return { status, body: {}, events, headers: res.headers };
+    return { status, body: {}, events, text: JSON.stringify(events.map((e) => e.data)), headers: res.headers };
   }
   const text = await res.text();
   let body: TrpcBody<OutputOf<P>> = {};
   try {
     body = JSON.parse(text);
   } catch {
-    // not JSON: no result, no error
+    // not JSON: tests read `text`
   }
-  return { status: res.status, body, events: [], headers: res.headers };
+  return { status: res.status, body, events: [], text, headers: res.headers };
 }
 
 /** Calls through key `key` as the visitor `v` (its token), the way the widget does after startSession. */
@@ -528,7 +529,7 @@ describe('visitor attachments', () => {
     const m = marker('wno');
     const res = await send(closed.key, v, { content: m, attachments: [txt('hello')] });
     expect(res.status).toBe(403);
-    expect(JSON.stringify(res.body)).toMatch(/does not accept attachments/);
+    expect(res.text).toMatch(/does not accept attachments/);
     expect(await messageCount(v.session.id)).toBe(0);
     expect(await modelRequests(m)).toEqual([]);
   });
@@ -537,11 +538,11 @@ describe('visitor attachments', () => {
     const v = await startVisitor(open.key, personaId);
     const big = await send(open.key, v, { content: 'big', attachments: [txt('x'.repeat(64 * 1024 + 1))] });
     expect(big.status).toBe(413);
-    expect(JSON.stringify(big.body)).toMatch(/too large/);
+    expect(big.text).toMatch(/too large/);
     const csv = { filename: 'a.csv', mimeType: 'text/csv', data: b64('a,b\n1,2\n') };
     const wrong = await send(open.key, v, { content: 'csv', attachments: [csv] });
     expect(wrong.status).toBe(415);
-    expect(JSON.stringify(wrong.body)).toMatch(/accepted: application\/pdf, text\/plain/);
+    expect(wrong.text).toMatch(/accepted: application\/pdf, text\/plain/);
     const many = await send(open.key, v, { content: 'two', attachments: [txt('a'), txt('b', 'b.txt')] });
     expect(many.status).toBe(400);
     expect(await messageCount(v.session.id)).toBe(0);
@@ -552,7 +553,7 @@ describe('visitor attachments', () => {
     // Past the key's allowance in base64 plus 64 KiB, the body is refused unread.
     const huge = await send(open.key, v, { content: 'x', attachments: [txt('y'.repeat(200 * 1024))] });
     expect(huge.status).toBe(413);
-    expect(JSON.stringify(huge.body)).toMatch(/limited to \d+ bytes/);
+    expect(huge.text).toMatch(/limited to \d+ bytes/);
     // A key without attachments keeps the 64 KiB limit.
     const w = await startVisitor(closed.key, personaId);
     const plain = await send(closed.key, w, { content: 'x', attachments: [txt('y'.repeat(60 * 1024))] });
