@@ -20,6 +20,7 @@ export const MANAGED_SETTINGS = {
   OFFLINE_MODEL: 'npm run dev always enables the offline model for when no OPENAI_API_KEY is set',
   SOURCE_BLOBS: 'it is a binding declared in wrangler.toml (R2; local in wrangler dev), not a variable',
   SOURCE_QUEUE: 'it is a binding declared in wrangler.toml (Queues; local in wrangler dev), not a variable',
+  WEBHOOK_QUEUE: 'it is a binding declared in wrangler.toml (Queues; local in wrangler dev), not a variable',
 } as const;
 
 /**

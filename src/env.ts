@@ -1,4 +1,5 @@
 import type { SourceJob } from './sources/job';
+import type { WebhookJob } from './webhooks/job';
 
 /**
  * Bindings the Worker receives. Secrets are set with `wrangler secret put`; locally `npm run dev`
@@ -61,6 +62,8 @@ export type Env = {
   /** Knowledge sources (src/sources): original bytes, and the ingestion queue (wrangler.toml). */
   SOURCE_BLOBS?: R2Bucket;
   SOURCE_QUEUE?: Queue<SourceJob>;
+  /** Webhook deliveries (src/webhooks): one message per delivery attempt series (wrangler.toml). */
+  WEBHOOK_QUEUE?: Queue<WebhookJob>;
   /** Knowledge-source limits; defaults and ranges in src/config.ts and the README. */
   SOURCES_MAX_PER_PERSONA?: string;
   SOURCE_MAX_BYTES?: string;

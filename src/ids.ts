@@ -19,6 +19,9 @@ export const idPrefixes = {
   publishableKey: 'pubkey',
   source: 'src',
   chunk: 'chunk',
+  webhookEndpoint: 'whep',
+  webhookEvent: 'evt',
+  webhookDelivery: 'whdl',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

@@ -1,7 +1,8 @@
 import { createApp } from './app';
 import type { Env } from './env';
 import { scheduled } from './scheduled';
-import { queue } from './sources/ingest';
+import { queue as ingestQueue } from './sources/ingest';
+import { consumeWebhookBatch, WEBHOOK_QUEUE_NAME } from './webhooks/consume';
 
 /** Durable Object classes are exported from the main module (wrangler.toml names them). */
 export { ChatSession } from './durable/chat-session';
@@ -11,6 +12,8 @@ const app = createApp();
 export default {
   fetch: app.fetch,
   scheduled,
-  // Knowledge-source ingestion (src/sources/ingest.ts), off the request path.
-  queue,
+  // Webhook deliveries (src/webhooks); knowledge-source ingestion (src/sources/ingest.ts) and its
+  // dead-letter queue, off the request path.
+  queue: (batch, env, ctx) =>
+    batch.queue === WEBHOOK_QUEUE_NAME ? consumeWebhookBatch(batch, env) : ingestQueue(batch, env, ctx),
 } satisfies ExportedHandler<Env>;

@@ -10,3 +10,4 @@ export * from './schema/search';
 export * from './schema/sessions';
 export * from './schema/sources';
 export * from './schema/usage';
+export * from './schema/webhooks';

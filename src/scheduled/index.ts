@@ -2,6 +2,7 @@ import type { Env } from '../env';
 import { backgroundRequestId, type LogScope } from '../log';
 import { archiveIdleSessionsJob } from './archive-idle-sessions';
 import { closeAbandonedRepliesJob } from './close-abandoned-replies';
+import { dispatchWebhooksJob } from './dispatch-webhooks';
 import { purgeIdempotencyKeysJob } from './purge-idempotency-keys';
 
 /** A job of a cron run; `scope` gives its log lines the run's id (one per invocation, shared by its jobs). */
@@ -9,6 +10,8 @@ export type ScheduledJob = (controller: ScheduledController, env: Env, scope: Lo
 
 /** Every 15 minutes: idle-session archival, closing replies whose generator died, expired idempotency keys. */
 export const EVERY_15_MINUTES = '*/15 * * * *';
+/** Every minute: webhook events and deliveries that missed their direct hand-over to the queue. */
+export const EVERY_MINUTE = '* * * * *';
 
 /**
  * Cron expression → the jobs it runs. Each key must appear verbatim in wrangler.toml's
@@ -16,6 +19,7 @@ export const EVERY_15_MINUTES = '*/15 * * * *';
  */
 export const jobsByCron: Record<string, ScheduledJob[]> = {
   [EVERY_15_MINUTES]: [archiveIdleSessionsJob, closeAbandonedRepliesJob, purgeIdempotencyKeysJob],
+  [EVERY_MINUTE]: [dispatchWebhooksJob],
 };
 
 /**

@@ -6,6 +6,7 @@ import { personaRouter } from './routers/persona';
 import { searchRouter } from './routers/search';
 import { sourceRouter } from './routers/source';
 import { usageRouter } from './routers/usage';
+import { webhooksRouter } from './routers/webhooks';
 import { widgetRouter } from './routers/widget';
 
 export const appRouter = router({
@@ -17,6 +18,7 @@ export const appRouter = router({
   widget: widgetRouter,
   source: sourceRouter,
   usage: usageRouter,
+  webhooks: webhooksRouter,
 });
 
 export type AppRouter = typeof appRouter;

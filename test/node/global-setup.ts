@@ -11,6 +11,7 @@ import type { TestProject } from 'vitest/node';
 import { startSqlServer } from '../../dev/sql-server.ts';
 import type { PdfFixtureEntry, PdfFixtures } from '../helpers/pdf-fixtures.ts';
 import { startFakeOpenAI } from './fake-openai.ts';
+import { startWebhookReceiver } from './webhook-receiver.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -72,6 +73,8 @@ export default async function setup(project: TestProject) {
     control: true,
   });
   const openai = await startFakeOpenAI();
+  const receiver = await startWebhookReceiver();
+  project.provide('webhookReceiverUrl', receiver.url);
   project.provide('sqlEndpoint', sql.url);
   project.provide('localDevSecret', sql.secret);
   // What the Worker's driver sends as the connection string; the local endpoint ignores it.
@@ -88,6 +91,7 @@ export default async function setup(project: TestProject) {
   console.log(`tests use ${database ? `PostgreSQL (${database.url})` : 'embedded PGlite'}`);
   return async () => {
     await openai.close();
+    await receiver.close();
     await sql.close();
     await database?.drop();
   };
