@@ -29,7 +29,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSqlServer } from '../dev/sql-server.ts';
-import { startFakeOpenAI } from '../test/node/fake-openai.ts';
+import { type FakeOpenAIServer, startFakeOpenAI } from '../test/node/fake-openai.ts';
 import { ADMIN_TOKEN, authHeaders, createTenant, type Tenant } from './lib/api.ts';
 import { measureBundle, startupProfile } from './lib/bundle.ts';
 import { assertRunning, installExitHandlers, isStopping, onCleanup, runCleanup } from './lib/cleanup.ts';
@@ -133,7 +133,7 @@ type Phase = {
   retrieval: RetrievalResult;
 };
 
-async function databasePhase(database: Db, model: { url: string; port: number }, floor: DevServer): Promise<Phase> {
+async function databasePhase(database: Db, model: FakeOpenAIServer, floor: DevServer): Promise<Phase> {
   log(`${database}: starting the SQL endpoint`);
   let t = performance.now();
   const throwaway = database === 'PostgreSQL' ? await createThrowawayDatabase() : undefined;
@@ -170,7 +170,9 @@ async function databasePhase(database: Db, model: { url: string; port: number },
   log(`${database}: API healthy after ${app.startupMs.toFixed(0)} ms; seeding`);
 
   t = performance.now();
-  const rt = await createTenant(app.url, 'bench: round trips', { greeting: 'Hi! How can I help?' });
+  // Its persona's fake model: the round trips and the stop measurement set how it answers.
+  const rtModel = model.fakeModel();
+  const rt = await createTenant(app.url, 'bench: round trips', { greeting: 'Hi! How can I help?', model: rtModel.id });
   const [rtSession = ''] = await seedSessions(sql, { ...ids(rt), count: 1, messagesEach: 10 });
   const read = await loadTenant(app, sql, 'bench: reads');
   const bySize: Record<number, string> = {};
@@ -197,6 +199,7 @@ async function databasePhase(database: Db, model: { url: string; port: number },
     base: app.url,
     sql,
     modelPort: model.port,
+    model: rtModel,
     tenant: rt,
     sessionId: rtSession,
   });
@@ -204,7 +207,7 @@ async function databasePhase(database: Db, model: { url: string; port: number },
   let stop: StopSummary | undefined;
   if (database === 'PostgreSQL') {
     log(`${database}: stop latency`);
-    stop = await measureStop(app.url, rt, rtSession);
+    stop = await measureStop(app.url, rt, rtSession, rtModel);
   }
   log(`${database}: knowledge retrieval (fixture PDFs as sources, recall@5)`);
   const retrieval = await measureRetrieval(app.url);

@@ -30,8 +30,8 @@ describe('closing replies whose generator died', () => {
   it('marks long-silent STREAMING replies INCOMPLETE with their text, and leaves live ones alone', async () => {
     const tenant = await createTenant();
     const { session } = await conversation(tenant);
-    const dead = data<any>(await mutate('chat.sendMessage', { chatSessionId: session.id, content: 'one' }, { tenant }));
-    const live = data<any>(await mutate('chat.sendMessage', { chatSessionId: session.id, content: 'two' }, { tenant }));
+    const dead = data(await mutate('chat.sendMessage', { chatSessionId: session.id, content: 'one' }, { tenant }));
+    const live = data(await mutate('chat.sendMessage', { chatSessionId: session.id, content: 'two' }, { tenant }));
     await orphan(tenant.organizationId, dead.id, 10);
     await orphan(tenant.organizationId, live.id, 0);
     const repliesBefore = await repliesCounted(tenant.organizationId);
@@ -40,8 +40,8 @@ describe('closing replies whose generator died', () => {
     await worker.scheduled(createScheduledController({ cron: EVERY_15_MINUTES, scheduledTime: Date.now() }), env, ctx);
     await waitOnExecutionContext(ctx);
 
-    const got = data<any>(await query('chat.getSession', { id: session.id }, { tenant }));
-    const byId = new Map(got.messages.map((m: any) => [m.id, m]));
+    const got = data(await query('chat.getSession', { id: session.id }, { tenant }));
+    const byId = new Map(got.messages.map((m) => [m.id, m]));
     expect(byId.get(dead.id)).toMatchObject({
       status: 'INCOMPLETE',
       content: 'Half a repl',

@@ -55,6 +55,14 @@ async function populated(): Promise<{ tenant: Tenant; sessionId: string }> {
   return { tenant, sessionId: session.id };
 }
 
+/** An organization as GET /admin/v1/organizations lists it (the fields these tests read). */
+type ListedOrganization = {
+  id: string;
+  name: string;
+  dailyModelCallCap: number | null;
+  idleArchiveDays: number | null;
+};
+
 describe('operator API: update an organization', () => {
   it('changes the name, the daily model-call cap and the idle-archive days, and null clears an override', async () => {
     const tenant = await createTenant('Before');
@@ -66,7 +74,9 @@ describe('operator API: update an organization', () => {
       dailyModelCallCap: 7,
       idleArchiveDays: 3,
     });
-    const listed = (await admin<any[]>('/organizations')).body.find((o) => o.id === tenant.organizationId);
+    const listed = (await admin<ListedOrganization[]>('/organizations')).body.find(
+      (o) => o.id === tenant.organizationId,
+    );
     expect(listed).toMatchObject({ name: 'After', dailyModelCallCap: 7, idleArchiveDays: 3 });
 
     const cleared = await patch(tenant.organizationId, { dailyModelCallCap: null });
@@ -79,9 +89,9 @@ describe('operator API: update an organization', () => {
     expect((await patch(tenant.organizationId, { dailyModelCallCap: 0 })).status).toBe(200);
     const res = await mutate('chat.sendMessage', { chatSessionId: session.id, content: 'hello' }, { tenant });
     expect(res.status).toBe(429);
-    expect(res.body.error.message).toMatch(/used its 0 model calls for today/);
-    const got = data<any>(await query('chat.getSession', { id: session.id }, { tenant }));
-    expect(got.messages.filter((m: any) => m.role === 'USER')).toHaveLength(0);
+    expect(res.body.error?.message).toMatch(/used its 0 model calls for today/);
+    const got = data(await query('chat.getSession', { id: session.id }, { tenant }));
+    expect(got.messages.filter((m) => m.role === 'USER')).toHaveLength(0);
   });
 
   it('refuses bad changes with 400 naming the field, and unknown organizations with 404', async () => {
@@ -97,9 +107,11 @@ describe('operator API: update an organization', () => {
     for (const [body, message] of cases) {
       const res = await patch(tenant.organizationId, body);
       expect(res.status, JSON.stringify(body)).toBe(400);
-      expect(res.body.error.message).toMatch(message);
+      expect(res.body.error?.message).toMatch(message);
     }
-    const listed = (await admin<any[]>('/organizations')).body.find((o) => o.id === tenant.organizationId);
+    const listed = (await admin<ListedOrganization[]>('/organizations')).body.find(
+      (o) => o.id === tenant.organizationId,
+    );
     expect(listed).toMatchObject({ name: 'Unchanged', dailyModelCallCap: null, idleArchiveDays: null });
     expect((await patch('org_01JZZZZZZZZZZZZZZZZZZZZZZZ', { name: 'x' })).status).toBe(404);
   });
@@ -112,7 +124,7 @@ describe('operator API: delete an organization', () => {
     for (const confirm of [undefined, '', 'yes', 'org_someone_else']) {
       const res = await remove(tenant.organizationId, confirm);
       expect(res.status).toBe(400);
-      expect(res.body.error.message).toMatch(/repeat its id as \?confirm=/);
+      expect(res.body.error?.message).toMatch(/repeat its id as \?confirm=/);
     }
     expect(await rowsOf(tenant.organizationId)).toEqual(before);
     expect((await query('chat.listSessions', {}, { tenant })).status).toBe(200);
@@ -145,7 +157,9 @@ describe('operator API: delete an organization', () => {
     // The key was verified (and cached) moments ago; it stops at once.
     const gone = await query('chat.getSession', { id: sessionId }, { tenant });
     expect(gone.status).toBe(401);
-    expect((await admin<any[]>('/organizations')).body.map((o) => o.id)).not.toContain(tenant.organizationId);
+    expect((await admin<ListedOrganization[]>('/organizations')).body.map((o) => o.id)).not.toContain(
+      tenant.organizationId,
+    );
     expect((await remove(tenant.organizationId, tenant.organizationId)).status).toBe(404);
   });
 });

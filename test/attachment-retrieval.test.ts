@@ -8,6 +8,7 @@ import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createDb } from '../src/db/client';
 import { createTenant, data, mutate, type Tenant } from './helpers/api';
+import { metadataOf, sendWithAttachments } from './helpers/chat';
 import { docxFixture } from './helpers/docx-fixtures';
 import { base64, zipWith } from './helpers/docx-zip';
 import { createPersona, createSession, marker, modelRequests } from './helpers/factories';
@@ -31,19 +32,7 @@ async function chunksOf(attachmentId: string) {
   return { n: Number(row.n), session: row.session as string | null, unowned: row.unowned, lastPage: row.last_page };
 }
 
-function send(
-  tenant: Tenant,
-  chatSessionId: string,
-  content: string,
-  attachments?: unknown[],
-  envOverrides?: Record<string, string>,
-) {
-  return mutate(
-    'chat.sendMessage',
-    { chatSessionId, content, ...(attachments ? { attachments } : {}) },
-    { tenant, ...(envOverrides ? { env: envOverrides } : {}) },
-  );
-}
+const send = sendWithAttachments;
 
 /**
  * Reading a PDF sent with a message is bounded by the PDF work budget (PDF_MAX_OPERATIONS, default
@@ -67,7 +56,7 @@ describe('large message attachments are retrieved, not only truncated', () => {
   }, async () => {
     const session = await createSession(tenant, personaId);
     const mark = marker('att');
-    const reply = data<any>(
+    const reply = data(
       await send(
         tenant,
         session.id,
@@ -85,7 +74,7 @@ describe('large message attachments are retrieved, not only truncated', () => {
       /<source-[0-9a-f]{16,64} filename=\\"large-117-pages_GeoTopo-komprimiert.pdf\\" pages=\\"(87-)?88\\">/,
     );
     // The attachment itself was cut to fit: only its beginning is in the prompt as an attachment.
-    expect(reply.metadata.context.attachmentsIncluded[0]).toMatchObject({ filename: LARGE, partial: true });
+    expect(metadataOf(reply).context.attachmentsIncluded[0]).toMatchObject({ filename: LARGE, partial: true });
 
     const sent = await createDb(env).execute(
       sql`select a.id, a.truncated, length(a.text) as stored from attachments a join messages m on m.id = a.message_id
@@ -100,7 +89,7 @@ describe('large message attachments are retrieved, not only truncated', () => {
     expect(chunks).toMatchObject({ session: session.id, unowned: true });
     expect(chunks.lastPage).toBeGreaterThanOrEqual(100);
 
-    const used = reply.metadata.knowledge.used as Used[];
+    const used = metadataOf(reply).knowledge.used as Used[];
     expect(used.length).toBeGreaterThan(0);
     expect(used[0]).toMatchObject({ attachmentId, filename: LARGE });
     expect(used[0]?.sourceId).toBeUndefined();
@@ -109,16 +98,16 @@ describe('large message attachments are retrieved, not only truncated', () => {
 
     // A later turn of the same session, without the attachment, still retrieves from it.
     const later = marker('att-later');
-    const second = data<any>(await send(tenant, session.id, `Nochmal: L'Hospital und das Doppelverhältnis? ${later}`));
+    const second = data(await send(tenant, session.id, `Nochmal: L'Hospital und das Doppelverhältnis? ${later}`));
     expect(JSON.stringify((await modelRequests(later))[0]?.body)).toContain(PASSAGE);
-    expect((second.metadata.knowledge.used as Used[]).some((u) => u.attachmentId === attachmentId)).toBe(true);
+    expect((metadataOf(second).knowledge.used as Used[]).some((u) => u.attachmentId === attachmentId)).toBe(true);
 
     // Another session of the same persona (and organization) does not see this session's attachment.
     const other = await createSession(tenant, personaId);
     const elsewhere = marker('att-other');
-    const third = data<any>(await send(tenant, other.id, `${QUESTION} ${elsewhere}`));
+    const third = data(await send(tenant, other.id, `${QUESTION} ${elsewhere}`));
     expect(JSON.stringify((await modelRequests(elsewhere))[0]?.body)).not.toContain('L’Hospital folgt');
-    expect(third.metadata.knowledge.used).toEqual([]);
+    expect(metadataOf(third).knowledge.used).toEqual([]);
 
     // Deleting the session removes its chunks (foreign keys, on delete cascade).
     expect((await mutate('chat.deleteSession', { id: session.id }, { tenant })).status).toBe(200);
@@ -138,7 +127,7 @@ describe('large message attachments are retrieved, not only truncated', () => {
     expect(body.length).toBeGreaterThan(240_000);
     expect(body.indexOf('zebrafish')).toBeGreaterThan(150_000);
     const mark = marker('deep');
-    const reply = data<any>(
+    const reply = data(
       await send(tenant, session.id, `How much saline does the zebrafish protocol require? ${mark}`, [
         { filename: 'maintenance-log.txt', mimeType: 'text/plain', data: btoa(body) },
       ]),
@@ -146,7 +135,7 @@ describe('large message attachments are retrieved, not only truncated', () => {
     const prompt = JSON.stringify((await modelRequests(mark))[0]?.body);
     expect(prompt).toContain('The zebrafish protocol requires exactly 42 millilitres of saline per tank.');
     expect(prompt).toMatch(/<source-[0-9a-f]{16,64} filename=\\"maintenance-log.txt\\">/);
-    const used = reply.metadata.knowledge.used as Used[];
+    const used = metadataOf(reply).knowledge.used as Used[];
     expect(used[0]).toMatchObject({ filename: 'maintenance-log.txt', pages: null });
     expect(used[0]?.attachmentId).toMatch(/^att/);
   });
@@ -158,15 +147,15 @@ describe('large message attachments are retrieved, not only truncated', () => {
     // ~10,000 characters: chunked (over ATTACHMENT_CHUNK_MIN_CHARS), yet it fits the prompt whole.
     const body = Array.from({ length: 200 }, (_, i) => `Line ${i}: the quokka inventory lists item ${i}.`).join('\n');
     const mark = marker('whole');
-    const reply = data<any>(
+    const reply = data(
       await send(tenant, session.id, `How many quokka items? ${mark}`, [
         { filename: 'inventory.txt', mimeType: 'text/plain', data: btoa(body) },
         { filename: 'small.txt', mimeType: 'text/plain', data: btoa('quokka notes, short') },
       ]),
     );
-    const included = reply.metadata.context.attachmentsIncluded as { id: string; partial?: true }[];
+    const included = metadataOf(reply).context.attachmentsIncluded as { id: string; partial?: true }[];
     expect(included.map((a) => a.partial ?? false)).toEqual([false, false]);
-    expect(reply.metadata.knowledge.used).toEqual([]);
+    expect(metadataOf(reply).knowledge.used).toEqual([]);
     expect(JSON.stringify((await modelRequests(mark))[0]?.body)).not.toMatch(
       /<source-[0-9a-f]{16,64} filename=\\"inventory/,
     );

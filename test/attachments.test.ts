@@ -3,13 +3,14 @@
  * the contract sends it, the extracted text reaching the model on that turn and the next, and the
  * limits and rejections — each rejection with nothing stored.
  */
-import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, inject, it } from 'vitest';
-import { createApp } from '../src/app';
 import { loadConfig } from '../src/config';
+import type { Env } from '../src/env';
 import type { AttachmentView } from '../src/views/message';
-import { type ApiResponse, authHeaders, createTenant, data, mutate, query, type Tenant } from './helpers/api';
+import { type ApiResponse, createTenant, data, query, type Tenant } from './helpers/api';
+import { metadataOf, sendWithAttachments } from './helpers/chat';
+import { allModelRequests, type ModelRequest, conversation as newConversation } from './helpers/factories';
 import { type PdfFixtureEntry, pdfFixture, pdfFixtures } from './helpers/pdf-fixtures';
 
 type Attachment = { filename: string; mimeType: string; data: string; password?: string };
@@ -22,14 +23,10 @@ type Session = { id: string; _count: { messages: number }; messages: StoredMessa
 /** A fresh organization with a persona and an empty session. */
 async function conversation(): Promise<{ tenant: Tenant; sessionId: string }> {
   const tenant = await createTenant('Attachments test org');
-  const persona = data<{ id: string }>(
-    await mutate(
-      'persona.create',
-      { name: 'Document Assistant', instructions: 'You answer questions about documents.' },
-      { tenant },
-    ),
-  );
-  const session = data<{ id: string }>(await mutate('chat.createSession', { personaId: persona.id }, { tenant }));
+  const { session } = await newConversation(tenant, {
+    name: 'Document Assistant',
+    instructions: 'You answer questions about documents.',
+  });
   return { tenant, sessionId: session.id };
 }
 
@@ -38,41 +35,17 @@ function marker(label: string): string {
   return `[${label}-${crypto.randomUUID()}]`;
 }
 
-function send(tenant: Tenant, chatSessionId: string, content: string, attachments?: Attachment[]) {
-  return mutate(
-    'chat.sendMessage',
-    { chatSessionId, content, role: 'USER', ...(attachments ? { attachments } : {}) },
-    { tenant },
-  );
-}
+const send = sendWithAttachments;
 
-/** chat.sendMessage through a fresh app with some settings changed (to test limits cheaply). */
-async function sendWithEnv(
-  overrides: Record<string, string>,
+/** chat.sendMessage through an app given other settings (limits), as a deployment with them would run. */
+function sendWithEnv(
+  overrides: Partial<Env>,
   tenant: Tenant,
   chatSessionId: string,
   content: string,
   attachments: Attachment[],
-): Promise<ApiResponse> {
-  const ctx = createExecutionContext();
-  const res = await createApp().fetch(
-    new Request('http://api.test/api/trpc/chat.sendMessage', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...authHeaders(tenant) },
-      body: JSON.stringify({ json: { chatSessionId, content, role: 'USER', attachments } }),
-    }),
-    { ...env, ...overrides },
-    ctx,
-  );
-  await waitOnExecutionContext(ctx);
-  const text = await res.text();
-  let body: unknown = text;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    // keep the text
-  }
-  return { status: res.status, body, headers: res.headers };
+) {
+  return sendWithAttachments(tenant, chatSessionId, content, attachments, overrides);
 }
 
 async function getSession(tenant: Tenant, id: string): Promise<Session> {
@@ -86,8 +59,6 @@ async function storedUserMessage(tenant: Tenant, sessionId: string, mark: string
   expect(found, `one stored user message carrying ${mark}`).toHaveLength(1);
   return found[0] as StoredMessage;
 }
-
-type RecordedRequest = { path: string; body: Record<string, any> };
 
 /** An attachment's opening delimiter; its boundary code is drawn anew for every prompt. */
 function openTag(filename: string, rest = ''): RegExp {
@@ -108,7 +79,7 @@ function promptStrings(value: unknown, out: string[] = []): string[] {
   return out;
 }
 
-function lastUserText(r: RecordedRequest): string {
+function lastUserText(r: ModelRequest): string {
   const list = (r.path.endsWith('/responses') ? r.body.input : r.body.messages) as { role: string }[] | undefined;
   const user = [...(list ?? [])].reverse().find((m) => m.role === 'user');
   return user ? promptStrings(user).join('\n') : '';
@@ -119,10 +90,7 @@ function lastUserText(r: RecordedRequest): string {
  * records every request of every test file; the marker picks out this test's).
  */
 async function promptsFor(mark: string): Promise<string[]> {
-  const res = await fetch(new URL('/__requests', env.OPENAI_BASE_URL));
-  expect(res.status).toBe(200);
-  const all = (await res.json()) as RecordedRequest[];
-  return all
+  return (await allModelRequests())
     .filter((r) => lastUserText(r).includes(mark))
     .map((r) => promptStrings([r.body.instructions, r.body.input ?? r.body.messages]).join('\n'));
 }
@@ -136,8 +104,8 @@ async function expectNothingStored(tenant: Tenant, sessionId: string, before: Se
   expect(await promptsFor(mark)).toEqual([]);
 }
 
-function errorOf(res: ApiResponse): { message: string; status: number } {
-  return { message: (res.body as any)?.error?.message ?? '', status: res.status };
+function errorOf(res: ApiResponse<{ error?: { message?: string } } | string>): { message: string; status: number } {
+  return { message: typeof res.body === 'string' ? '' : (res.body.error?.message ?? ''), status: res.status };
 }
 
 const b64 = (text: string) => {
@@ -188,7 +156,7 @@ describe('each PDF of the corpus through chat.sendMessage', () => {
         const { tenant, sessionId } = await conversation();
         const mark = marker('pdf');
         const res = await send(tenant, sessionId, `${mark} Summarize the attached document.`, [pdf()]);
-        const reply = data<any>(res);
+        const reply = data(res);
         expect(reply.role).toBe('ASSISTANT');
 
         const message = await storedUserMessage(tenant, sessionId, mark);
@@ -225,17 +193,17 @@ describe('each PDF of the corpus through chat.sendMessage', () => {
         const prompt = prompts.at(-1) ?? '';
         expect(prompt).toMatch(openTag(entry.file));
         expect(prompt).toContain(entry.snippet);
-        expect(reply.metadata.context.attachmentsIncluded).toEqual([
+        expect(metadataOf(reply).context.attachmentsIncluded).toEqual([
           expect.objectContaining({ id: stored.id, filename: entry.file }),
         ]);
-        expect(reply.metadata.context.attachmentsOmitted).toEqual([]);
+        expect(metadataOf(reply).context.attachmentsOmitted).toEqual([]);
         expect((await getSession(tenant, sessionId))._count.messages).toBe(2);
       });
     } else if (entry.expect === 'no-text') {
       it(`${entry.file} (${entry.case}): stored with hasText=false and the model is told`, async () => {
         const { tenant, sessionId } = await conversation();
         const mark = marker('scan');
-        const reply = data<any>(await send(tenant, sessionId, `${mark} What does this scan say?`, [pdf()]));
+        const reply = data(await send(tenant, sessionId, `${mark} What does this scan say?`, [pdf()]));
         const stored = (await storedUserMessage(tenant, sessionId, mark)).attachments[0];
         expect(stored).toMatchObject({ filename: entry.file, pageCount: entry.pages, hasText: false, text: '' });
         expect(stored?.charCount).toBe(0);
@@ -243,7 +211,9 @@ describe('each PDF of the corpus through chat.sendMessage', () => {
         const prompt = (await promptsFor(mark)).at(-1) ?? '';
         expect(prompt).toMatch(openTag(entry.file));
         expect(prompt).toMatch(/no extractable text/);
-        expect(reply.metadata.context.attachmentsIncluded).toEqual([expect.objectContaining({ filename: entry.file })]);
+        expect(metadataOf(reply).context.attachmentsIncluded).toEqual([
+          expect.objectContaining({ filename: entry.file }),
+        ]);
       });
     } else if (entry.expect === 'password') {
       it(`${entry.file} (${entry.case}): refused without its password, nothing stored`, async () => {
@@ -306,7 +276,7 @@ describe('attachment text in the model context', () => {
     const file = 'simple-onepage_minimal-document.pdf';
     const snippet = 'Lorem ipsum dolor sit amet, consetetur sadipscing elitr';
     const first = marker('turn1');
-    const reply1 = data<any>(
+    const reply1 = data(
       await send(tenant, sessionId, `${first} Please summarize the key points from this document`, [
         { filename: 'document.pdf', mimeType: 'application/pdf', data: pdfFixture(file) },
       ]),
@@ -315,11 +285,11 @@ describe('attachment text in the model context', () => {
     expect(prompt1).toMatch(openTag('document.pdf', ' pages="1">'));
     expect(prompt1).toContain(snippet);
     expect(prompt1).toMatch(/<\/attachment-[0-9a-f]{24}>/);
-    const attachmentId = reply1.metadata.context.attachmentsIncluded[0]?.id;
+    const attachmentId = metadataOf(reply1).context.attachmentsIncluded[0]?.id;
     expect(attachmentId).toMatch(/^att_/);
 
     const second = marker('turn2');
-    const reply2 = data<any>(await send(tenant, sessionId, `${second} And what language is it in?`));
+    const reply2 = data(await send(tenant, sessionId, `${second} And what language is it in?`));
     const prompts2 = await promptsFor(second);
     expect(prompts2.length).toBeGreaterThanOrEqual(1);
     const prompt2 = prompts2.at(-1) ?? '';
@@ -328,8 +298,8 @@ describe('attachment text in the model context', () => {
     // The document sits with the first question, before the second one.
     expect(prompt2.indexOf(snippet)).toBeLessThan(prompt2.indexOf(second));
     expect(prompt2.indexOf(first)).toBeLessThan(prompt2.indexOf(snippet));
-    expect(reply2.metadata.context.attachmentsIncluded).toEqual([{ id: attachmentId, filename: 'document.pdf' }]);
-    expect(reply2.metadata.context.attachmentsOmitted).toEqual([]);
+    expect(metadataOf(reply2).context.attachmentsIncluded).toEqual([{ id: attachmentId, filename: 'document.pdf' }]);
+    expect(metadataOf(reply2).context.attachmentsOmitted).toEqual([]);
 
     // The attachment belongs to the first user message only.
     const session = await getSession(tenant, sessionId);
@@ -355,7 +325,7 @@ describe('attachment text in the model context', () => {
       ]),
     );
     const m2 = marker('new');
-    const reply = data<any>(
+    const reply = data(
       await sendWithEnv(budget, tenant, sessionId, `${m2} second`, [
         { filename: 'new.txt', mimeType: 'text/plain', data: b64(`NEWDOC ${newer}`) },
       ]),
@@ -368,15 +338,15 @@ describe('attachment text in the model context', () => {
     );
     // Both questions are still there: only the old document's text was dropped.
     expect(prompt).toContain(m1);
-    expect(reply.metadata.context.attachmentsIncluded).toEqual([expect.objectContaining({ filename: 'new.txt' })]);
-    expect(reply.metadata.context.attachmentsOmitted).toEqual([expect.objectContaining({ filename: 'old.txt' })]);
+    expect(metadataOf(reply).context.attachmentsIncluded).toEqual([expect.objectContaining({ filename: 'new.txt' })]);
+    expect(metadataOf(reply).context.attachmentsOmitted).toEqual([expect.objectContaining({ filename: 'old.txt' })]);
   });
 
   it('sends the beginning of a document larger than the whole budget instead of nothing', async () => {
     const { tenant, sessionId } = await conversation();
     const mark = marker('big');
     const file = 'multipage-paper_tracemonkey.pdf'; // ~83k characters, more than the default 16k-token budget
-    const reply = data<any>(
+    const reply = data(
       await send(tenant, sessionId, `${mark} Summarize this paper.`, [
         { filename: file, mimeType: 'application/pdf', data: pdfFixture(file) },
       ]),
@@ -385,10 +355,10 @@ describe('attachment text in the model context', () => {
     expect(prompt).toContain('Trace-based Just-in-Time Type Specialization for Dynamic');
     expect(prompt).not.toContain('Extensible Trace Interpreter'); // the last page did not fit
     expect(prompt).toMatch(/Only the first \d+ of \d+ characters of this document fit in the context/);
-    expect(reply.metadata.context.attachmentsIncluded).toEqual([
+    expect(metadataOf(reply).context.attachmentsIncluded).toEqual([
       expect.objectContaining({ filename: file, partial: true }),
     ]);
-    expect(reply.metadata.context.estimatedTokens).toBeLessThanOrEqual(16_000);
+    expect(metadataOf(reply).context.estimatedTokens).toBeLessThanOrEqual(16_000);
   });
 });
 
@@ -555,7 +525,7 @@ describe('text attachments', () => {
       { filename: 'config.json', mimeType: 'application/json', data: b64('{"feature": "attachments", "n": 5}') },
       { filename: 'page.html', mimeType: 'text/html', data: b64(html) },
     ];
-    const reply = data<any>(await send(tenant, sessionId, `${mark} Compare these files.`, files));
+    const reply = data(await send(tenant, sessionId, `${mark} Compare these files.`, files));
     const stored = (await storedUserMessage(tenant, sessionId, mark)).attachments;
     expect(stored.map((a) => [a.filename, a.mimeType, a.pageCount, a.hasText, a.truncated])).toEqual([
       ['notes.txt', 'text/plain', null, true, false],
@@ -579,9 +549,7 @@ describe('text attachments', () => {
       expect(prompt).toMatch(openTag(a.filename, '>'));
       expect(prompt).toContain(a.text);
     }
-    expect(reply.metadata.context.attachmentsIncluded.map((a: any) => a.filename)).toEqual(
-      files.map((f) => f.filename),
-    );
+    expect(metadataOf(reply).context.attachmentsIncluded.map((a) => a.filename)).toEqual(files.map((f) => f.filename));
   });
 
   it('accepts base64 with line breaks, base64url and a data: URL prefix', async () => {

@@ -12,19 +12,19 @@ describe('concurrency', () => {
     );
     expect(results.map((r) => r.status)).toEqual(contents.map(() => 200));
 
-    const got = data<any>(await query('chat.getSession', { id: session.id }, { tenant }));
+    const got = data(await query('chat.getSession', { id: session.id }, { tenant }));
     expect(got._count.messages).toBe(40);
-    const users = got.messages.filter((m: any) => m.role === 'USER');
-    const replies = got.messages.filter((m: any) => m.role === 'ASSISTANT');
-    expect(users.map((m: any) => m.content).sort()).toEqual([...contents].sort());
+    const users = got.messages.filter((m) => m.role === 'USER');
+    const replies = got.messages.filter((m) => m.role === 'ASSISTANT');
+    expect(users.map((m) => m.content).sort()).toEqual([...contents].sort());
     expect(replies).toHaveLength(20);
-    const userById = new Map(users.map((m: any) => [m.id, m.content]));
+    const userById = new Map(users.map((m) => [m.id, m.content]));
     for (const reply of replies) {
       expect(reply.status).toBe('COMPLETE');
       // The local model echoes the message it answers: each reply answers its own turn.
-      expect(reply.content).toBe(`You said: ${userById.get(reply.replyToId)}. This is a streamed test reply.`);
+      expect(reply.content).toBe(`You said: ${userById.get(reply.replyToId ?? '')}. This is a streamed test reply.`);
     }
-    expect(new Set(replies.map((r: any) => r.replyToId)).size).toBe(20);
+    expect(new Set(replies.map((r) => r.replyToId)).size).toBe(20);
   });
 
   it('100 parallel requests across sessions: no errors, no lost writes', async () => {
@@ -45,11 +45,11 @@ describe('concurrency', () => {
       .filter((r) => r.status !== 200)
       .map((r) => [r.status, JSON.stringify(r.body).slice(0, 200)]);
     expect(failures).toEqual([]);
-    const listed = data<any[]>(await query('chat.listSessions', {}, { tenant }));
+    const listed = data(await query('chat.listSessions', {}, { tenant }));
     const total = listed.reduce((sum, s) => sum + s._count.messages, 0);
     expect(total).toBe(25 * 2 + 25);
     for (const s of listed) {
-      const got = data<any>(await query('chat.getSession', { id: s.id }, { tenant }));
+      const got = data(await query('chat.getSession', { id: s.id }, { tenant }));
       expect(got.messages).toHaveLength(s._count.messages);
     }
   });

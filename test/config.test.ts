@@ -35,8 +35,8 @@ describe('settings', () => {
     vi.spyOn(console, 'error').mockImplementation(() => {});
     const res = await request('/api/trpc/chat.listSessions?input=%7B%7D', {}, { MODEL_TIMEOUT_MS: 'abc' });
     expect(res.status).toBe(503);
-    expect(res.body.error.data).toMatchObject({ appCode: 'NOT_CONFIGURED', httpStatus: 503 });
-    expect(res.body.error.message).toMatch(/MODEL_TIMEOUT_MS: expected a whole number/);
-    expect(res.body.error.data.requestId).toBe(res.headers.get('x-request-id'));
+    expect(res.body.error?.data).toMatchObject({ appCode: 'NOT_CONFIGURED', httpStatus: 503 });
+    expect(res.body.error?.message).toMatch(/MODEL_TIMEOUT_MS: expected a whole number/);
+    expect(res.body.error?.data.requestId).toBe(res.headers.get('x-request-id'));
   });
 });

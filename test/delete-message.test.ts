@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createDb } from '../src/db/client';
 import { createTenant, data, mutate, query, type Tenant } from './helpers/api';
+import { defined } from './helpers/assert';
 import { conversation, marker, modelRequests } from './helpers/factories';
 
 describe('chat.deleteMessage', () => {
@@ -12,8 +13,8 @@ describe('chat.deleteMessage', () => {
   });
 
   const send = async (chatSessionId: string, content: string) =>
-    data<any>(await mutate('chat.sendMessage', { chatSessionId, content }, { tenant }));
-  const session = async (id: string) => data<any>(await query('chat.getSession', { id }, { tenant }));
+    data(await mutate('chat.sendMessage', { chatSessionId, content }, { tenant }));
+  const session = async (id: string) => data(await query('chat.getSession', { id }, { tenant }));
 
   it('deletes a user message with its reply, and the next turn’s history no longer has them', async () => {
     const { session: s } = await conversation(tenant);
@@ -22,16 +23,15 @@ describe('chat.deleteMessage', () => {
     await send(s.id, `forget this ${gone}`);
     await send(s.id, `keep this ${kept}`);
     const before = await session(s.id);
-    const first = before.messages.find((m: any) => m.content === `forget this ${gone}`);
-    const reply = before.messages.find((m: any) => m.role === 'ASSISTANT' && m.replyToId === first.id);
-    expect(reply).toBeDefined();
+    const first = defined(before.messages.find((m) => m.content === `forget this ${gone}`));
+    const reply = defined(before.messages.find((m) => m.role === 'ASSISTANT' && m.replyToId === first.id));
 
-    const res = data<any>(await mutate('chat.deleteMessage', { messageId: first.id }, { tenant }));
+    const res = data(await mutate('chat.deleteMessage', { messageId: first.id }, { tenant }));
     expect(res.chatSessionId).toBe(s.id);
     expect([...res.deletedMessageIds].sort()).toEqual([first.id, reply.id].sort());
 
     const after = await session(s.id);
-    const ids = after.messages.map((m: any) => m.id);
+    const ids = after.messages.map((m) => m.id);
     expect(ids).not.toContain(first.id);
     expect(ids).not.toContain(reply.id);
     expect(after.messages).toHaveLength(before.messages.length - 2);
@@ -51,11 +51,11 @@ describe('chat.deleteMessage', () => {
   it('deletes a reply alone, leaving its user message', async () => {
     const { session: s } = await conversation(tenant);
     const reply = await send(s.id, 'question');
-    const res = data<any>(await mutate('chat.deleteMessage', { messageId: reply.id }, { tenant }));
+    const res = data(await mutate('chat.deleteMessage', { messageId: reply.id }, { tenant }));
     expect(res.deletedMessageIds).toEqual([reply.id]);
     const after = await session(s.id);
-    expect(after.messages.map((m: any) => m.id)).not.toContain(reply.id);
-    expect(after.messages.some((m: any) => m.id === reply.replyToId)).toBe(true);
+    expect(after.messages.map((m) => m.id)).not.toContain(reply.id);
+    expect(after.messages.some((m) => m.id === reply.replyToId)).toBe(true);
   });
 
   it('refuses while a reply is being generated and deletes nothing', async () => {

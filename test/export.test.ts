@@ -19,7 +19,7 @@ async function rowCounts(organizationId: string) {
 async function richSession(tenant: Tenant) {
   const { persona, session } = await conversation(tenant, { name: 'Ada', greeting: 'Hi, I am Ada.' });
   data(await mutate('chat.updateSession', { id: session.id, title: 'Billing *question*' }, { tenant }));
-  const reply = data<any>(
+  const reply = data(
     await mutate(
       'chat.sendMessage',
       { chatSessionId: session.id, content: 'Where is my **invoice**?', metadata: { ticket: 42 } },
@@ -40,8 +40,8 @@ describe('export and import', () => {
   it('exports a session as lossless JSON: session, persona, messages with metadata and feedback', async () => {
     const tenant = await createTenant();
     const { persona, session, reply } = await richSession(tenant);
-    const doc = data<any>(await query('export.session', { chatSessionId: session.id }, { tenant }));
-    const got = data<any>(await query('chat.getSession', { id: session.id }, { tenant }));
+    const doc = data(await query('export.session', { chatSessionId: session.id }, { tenant }));
+    const got = data(await query('chat.getSession', { id: session.id }, { tenant }));
 
     expect(doc).toMatchObject({ format: 'persona-conversations.session', version: 1 });
     expect(doc.exportedAt).toMatch(ISO_MS);
@@ -55,23 +55,23 @@ describe('export and import', () => {
       deletedAt: null,
     });
     // Every field getSession has, plus the rating.
-    expect(doc.messages.map(({ feedback, ...m }: any) => m)).toEqual(messages);
-    expect(doc.messages.map((m: any) => m.role)).toEqual(['ASSISTANT', 'USER', 'ASSISTANT']);
-    expect(doc.messages[1].metadata).toEqual({ ticket: 42 });
-    expect(doc.messages[2].feedback).toMatchObject({
+    expect(doc.messages.map(({ feedback, ...m }) => m)).toEqual(messages);
+    expect(doc.messages.map((m) => m.role)).toEqual(['ASSISTANT', 'USER', 'ASSISTANT']);
+    expect(doc.messages[1]?.metadata).toEqual({ ticket: 42 });
+    expect(doc.messages[2]?.feedback).toMatchObject({
       messageId: reply.id,
       rating: 'DOWN',
       reason: 'vague',
       comment: 'No link',
     });
-    expect(doc.messages[0].feedback).toBeNull();
+    expect(doc.messages[0]?.feedback).toBeNull();
     expect(doc.page).toEqual({ cursor: null, nextCursor: null, complete: true });
   });
 
   it('exports Markdown', async () => {
     const tenant = await createTenant();
     const { session } = await richSession(tenant);
-    const md = data<any>(await query('export.markdown', { chatSessionId: session.id }, { tenant }));
+    const md = data(await query('export.markdown', { chatSessionId: session.id }, { tenant }));
     expect(md.format).toBe('markdown');
     expect(md.markdown).toMatch(/^# Billing \*question\*\n/);
     expect(md.markdown).toContain(`- Session: \`${session.id}\``);
@@ -99,16 +99,16 @@ describe('export and import', () => {
         { chatSessionId: session.id, limit: 500, ...(cursor ? { cursor } : {}) },
         { tenant },
       );
-      const doc = data<any>(res);
+      const doc = data(res);
       expect(JSON.stringify(doc.messages).length).toBeLessThanOrEqual(EXPORT_PAGE_BYTES + 110_000);
-      seen.push(...doc.messages.map((m: any) => m.id));
+      seen.push(...doc.messages.map((m) => m.id));
       if (doc.page.complete) break;
-      cursor = doc.page.nextCursor;
+      cursor = doc.page.nextCursor ?? undefined;
     }
     expect(pages).toBe(1); // two pages: the byte budget cut the first
     expect(seen).toEqual(Array.from({ length: 45 }, (_, i) => `msg_big_${String(i + 1).padStart(3, '0')}`));
 
-    const byCount = data<any>(await query('export.session', { chatSessionId: session.id, limit: 10 }, { tenant }));
+    const byCount = data(await query('export.session', { chatSessionId: session.id, limit: 10 }, { tenant }));
     expect(byCount.messages).toHaveLength(10);
     expect(byCount.page.nextCursor).toBe('msg_big_010');
     expect((await query('export.session', { chatSessionId: session.id, limit: 501 }, { tenant })).status).toBe(400);
@@ -117,9 +117,9 @@ describe('export and import', () => {
   it('imports an export into a new session: order, roles, timestamps, metadata and feedback kept', async () => {
     const tenant = await createTenant();
     const { persona, session } = await richSession(tenant);
-    const doc = data<any>(await query('export.session', { chatSessionId: session.id }, { tenant }));
+    const doc = data(await query('export.session', { chatSessionId: session.id }, { tenant }));
 
-    const imported = data<any>(await mutate('export.importSession', { ...doc, personaId: persona.id }, { tenant }));
+    const imported = data(await mutate('export.importSession', { ...doc, personaId: persona.id }, { tenant }));
     expect(imported.id).not.toBe(session.id);
     expect(imported).toMatchObject({
       title: 'Billing *question*',
@@ -127,22 +127,22 @@ describe('export and import', () => {
       personaId: persona.id,
       _count: { messages: 3 },
     });
-    const copy = data<any>(await query('export.session', { chatSessionId: imported.id }, { tenant }));
-    expect(copy.messages.map((m: any) => m.id)).toEqual(imported.messageIds);
-    expect(copy.messages.map((m: any) => [m.role, m.content, m.status, m.createdAt])).toEqual(
-      doc.messages.map((m: any) => [m.role, m.content, m.status, m.createdAt]),
+    const copy = data(await query('export.session', { chatSessionId: imported.id }, { tenant }));
+    expect(copy.messages.map((m) => m.id)).toEqual(imported.messageIds);
+    expect(copy.messages.map((m) => [m.role, m.content, m.status, m.createdAt])).toEqual(
+      doc.messages.map((m) => [m.role, m.content, m.status, m.createdAt]),
     );
-    expect(copy.messages[1].metadata).toEqual({ ticket: 42, importedFrom: { id: doc.messages[1].id } });
+    expect(copy.messages[1]?.metadata).toEqual({ ticket: 42, importedFrom: { id: doc.messages[1]?.id } });
     // The reply still answers the question (mapped onto the new ids) and keeps its rating.
-    expect(copy.messages[2].replyToId).toBe(copy.messages[1].id);
-    expect(copy.messages[2].feedback).toMatchObject({ rating: 'DOWN', reason: 'vague', comment: 'No link' });
-    expect(data<any[]>(await query('feedback.listForPersona', { personaId: persona.id }, { tenant }))).toHaveLength(2);
+    expect(copy.messages[2]?.replyToId).toBe(copy.messages[1]?.id);
+    expect(copy.messages[2]?.feedback).toMatchObject({ rating: 'DOWN', reason: 'vague', comment: 'No link' });
+    expect(data(await query('feedback.listForPersona', { personaId: persona.id }, { tenant }))).toHaveLength(2);
   });
 
   it('imports a minimal history from another tool', async () => {
     const tenant = await createTenant();
     const persona = await createPersona(tenant);
-    const imported = data<any>(
+    const imported = data(
       await mutate(
         'export.importSession',
         {
@@ -157,8 +157,8 @@ describe('export and import', () => {
         { tenant },
       ),
     );
-    const got = data<any>(await query('chat.getSession', { id: imported.id }, { tenant }));
-    expect(got.messages.map((m: any) => [m.role, m.content, m.createdAt.slice(0, 23)])).toEqual([
+    const got = data(await query('chat.getSession', { id: imported.id }, { tenant }));
+    expect(got.messages.map((m) => [m.role, m.content, m.createdAt.slice(0, 23)])).toEqual([
       ['USER', 'hi', '2024-01-01T08:00:00.000'],
       ['ASSISTANT', 'hello', '2024-01-01T08:00:00.500'],
       ['USER', 'now', expect.stringMatching(/^20/)],
@@ -197,7 +197,7 @@ describe('export and import', () => {
     for (const [input, status, message] of cases) {
       const res = await mutate('export.importSession', input, { tenant });
       expect(res.status, JSON.stringify(input).slice(0, 120)).toBe(status);
-      expect(res.body.error.message).toMatch(message);
+      expect(res.body.error?.message).toMatch(message);
     }
     // 90 messages of 100,000 characters: more than one import takes, refused before the database.
     const big = Array.from({ length: 90 }, () => ({ ...ok, content: 'z'.repeat(100_000) }));

@@ -6,7 +6,7 @@ import { createTenant, data, mutate, query, type Tenant } from './helpers/api';
 import { conversation, createPersona, createSession } from './helpers/factories';
 
 async function turn(tenant: Tenant, chatSessionId: string, content: string) {
-  const reply = data<any>(await mutate('chat.sendMessage', { chatSessionId, content }, { tenant }));
+  const reply = data(await mutate('chat.sendMessage', { chatSessionId, content }, { tenant }));
   return { reply, questionId: reply.replyToId as string };
 }
 
@@ -16,7 +16,7 @@ describe('feedback', () => {
     const { persona, session } = await conversation(tenant);
     const { reply, questionId } = await turn(tenant, session.id, 'How do I reset my password?');
 
-    const up = data<any>(await mutate('feedback.rate', { messageId: reply.id, rating: 'UP' }, { tenant }));
+    const up = data(await mutate('feedback.rate', { messageId: reply.id, rating: 'UP' }, { tenant }));
     expect(up).toMatchObject({
       messageId: reply.id,
       chatSessionId: session.id,
@@ -26,7 +26,7 @@ describe('feedback', () => {
       comment: null,
       userId: null,
     });
-    const down = data<any>(
+    const down = data(
       await mutate(
         'feedback.rate',
         { messageId: reply.id, rating: 'DOWN', reason: 'inaccurate', comment: '  Wrong menu name.  ', userId: 'u1' },
@@ -37,19 +37,19 @@ describe('feedback', () => {
     expect(down.createdAt).toBe(up.createdAt);
     expect(Date.parse(down.updatedAt)).toBeGreaterThanOrEqual(Date.parse(up.updatedAt));
 
-    const listed = data<any[]>(await query('feedback.listForSession', { chatSessionId: session.id }, { tenant }));
+    const listed = data(await query('feedback.listForSession', { chatSessionId: session.id }, { tenant }));
     expect(listed).toEqual([down]);
 
-    const removed = data<any>(await mutate('feedback.remove', { messageId: reply.id }, { tenant }));
+    const removed = data(await mutate('feedback.remove', { messageId: reply.id }, { tenant }));
     expect(removed).toEqual({ messageId: reply.id, removed: true });
-    expect(data<any>(await mutate('feedback.remove', { messageId: reply.id }, { tenant })).removed).toBe(false);
-    expect(data<any[]>(await query('feedback.listForSession', { chatSessionId: session.id }, { tenant }))).toEqual([]);
+    expect(data(await mutate('feedback.remove', { messageId: reply.id }, { tenant })).removed).toBe(false);
+    expect(data(await query('feedback.listForSession', { chatSessionId: session.id }, { tenant }))).toEqual([]);
 
     // Only assistant replies: a user message is refused and nothing is stored.
     const refused = await mutate('feedback.rate', { messageId: questionId, rating: 'UP' }, { tenant });
     expect(refused.status).toBe(400);
-    expect(refused.body.error.message).toMatch(/only assistant replies/);
-    expect(data<any[]>(await query('feedback.listForSession', { chatSessionId: session.id }, { tenant }))).toEqual([]);
+    expect(refused.body.error?.message).toMatch(/only assistant replies/);
+    expect(data(await query('feedback.listForSession', { chatSessionId: session.id }, { tenant }))).toEqual([]);
   });
 
   it('refuses a reply still being generated (409) and unknown or foreign messages (404)', async () => {
@@ -74,7 +74,7 @@ describe('feedback', () => {
       (await mutate('feedback.rate', { messageId: reply.id, rating: 'UP', comment: 'x'.repeat(2001) }, { tenant }))
         .status,
     ).toBe(400);
-    expect(data<any[]>(await query('feedback.listForSession', { chatSessionId: session.id }, { tenant }))).toEqual([]);
+    expect(data(await query('feedback.listForSession', { chatSessionId: session.id }, { tenant }))).toEqual([]);
   });
 
   it('lists rated replies per persona with filters and keyset pages', async () => {
@@ -97,37 +97,33 @@ describe('feedback', () => {
     const { reply: bobReply } = await turn(tenant, s2.id, 'for bob');
     data(await mutate('feedback.rate', { messageId: bobReply.id, rating: 'DOWN' }, { tenant }));
 
-    const all = data<any[]>(await query('feedback.listForPersona', { personaId: ada.id }, { tenant }));
+    const all = data(await query('feedback.listForPersona', { personaId: ada.id }, { tenant }));
     expect(all.map((f) => f.messageId)).toEqual([...rated].reverse());
     expect(all[2]).toMatchObject({
       rating: 'UP',
       reply: { content: expect.stringContaining('question 0'), truncated: false, status: 'COMPLETE' },
       question: { content: 'question 0', truncated: false },
     });
-    expect(all[2].reply.personaVersion).toBe(1);
+    expect(all[2]?.reply.personaVersion).toBe(1);
 
-    const downs = data<any[]>(
-      await query('feedback.listForPersona', { personaId: ada.id, rating: 'DOWN' }, { tenant }),
-    );
+    const downs = data(await query('feedback.listForPersona', { personaId: ada.id, rating: 'DOWN' }, { tenant }));
     expect(downs.map((f) => f.messageId)).toEqual([rated[2], rated[1]]);
-    const tone = data<any[]>(await query('feedback.listForPersona', { personaId: ada.id, reason: 'tone' }, { tenant }));
+    const tone = data(await query('feedback.listForPersona', { personaId: ada.id, reason: 'tone' }, { tenant }));
     expect(tone.map((f) => f.comment)).toEqual(['Too curt']);
-    const byUser = data<any[]>(await query('feedback.listForPersona', { personaId: ada.id, userId: 'u9' }, { tenant }));
+    const byUser = data(await query('feedback.listForPersona', { personaId: ada.id, userId: 'u9' }, { tenant }));
     expect(byUser.map((f) => f.messageId)).toEqual([rated[2]]);
 
-    const page1 = data<any[]>(await query('feedback.listForPersona', { personaId: ada.id, limit: 2 }, { tenant }));
-    const page2 = data<any[]>(
-      await query('feedback.listForPersona', { personaId: ada.id, limit: 2, cursor: page1[1].messageId }, { tenant }),
+    const page1 = data(await query('feedback.listForPersona', { personaId: ada.id, limit: 2 }, { tenant }));
+    const page2 = data(
+      await query('feedback.listForPersona', { personaId: ada.id, limit: 2, cursor: page1[1]?.messageId }, { tenant }),
     );
     expect([...page1, ...page2].map((f) => f.messageId)).toEqual(all.map((f) => f.messageId));
 
     const future = new Date(Date.now() + 3_600_000).toISOString();
     const past = new Date(Date.now() - 3_600_000).toISOString();
+    expect(data(await query('feedback.listForPersona', { personaId: ada.id, from: future }, { tenant }))).toEqual([]);
     expect(
-      data<any[]>(await query('feedback.listForPersona', { personaId: ada.id, from: future }, { tenant })),
-    ).toEqual([]);
-    expect(
-      data<any[]>(await query('feedback.listForPersona', { personaId: ada.id, from: past, to: future }, { tenant })),
+      data(await query('feedback.listForPersona', { personaId: ada.id, from: past, to: future }, { tenant })),
     ).toHaveLength(3);
     expect(
       (await query('feedback.listForPersona', { personaId: ada.id, from: future, to: past }, { tenant })).status,
@@ -138,7 +134,7 @@ describe('feedback', () => {
 
     // Another organization sees none of it, even naming the persona.
     const other = await createTenant('Other');
-    expect(data<any[]>(await query('feedback.listForPersona', { personaId: ada.id }, { tenant: other }))).toEqual([]);
+    expect(data(await query('feedback.listForPersona', { personaId: ada.id }, { tenant: other }))).toEqual([]);
   });
 
   it('cuts long texts in listings so a page stays small', async () => {
@@ -146,8 +142,8 @@ describe('feedback', () => {
     const { persona, session } = await conversation(tenant);
     const { reply } = await turn(tenant, session.id, `long ${'x'.repeat(9_000)}`);
     data(await mutate('feedback.rate', { messageId: reply.id, rating: 'DOWN' }, { tenant }));
-    const [item] = data<any[]>(await query('feedback.listForPersona', { personaId: persona.id }, { tenant }));
-    expect(item.question.content).toHaveLength(4_000);
-    expect(item.question.truncated).toBe(true);
+    const [item] = data(await query('feedback.listForPersona', { personaId: persona.id }, { tenant }));
+    expect(item?.question?.content).toHaveLength(4_000);
+    expect(item?.question?.truncated).toBe(true);
   });
 });

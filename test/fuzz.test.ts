@@ -1,12 +1,10 @@
-import { exports } from 'cloudflare:workers';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { appRouter } from '../src/trpc/router';
 import { admin, authHeaders, createTenant, data, mutate, query, type Tenant } from './helpers/api';
 import { conversation } from './helpers/factories';
+import { procedureKinds } from './helpers/procedures';
 import { readSse } from './helpers/sse';
-
-const worker = (exports as unknown as { default: Fetcher }).default;
+import { worker } from './helpers/worker';
 
 type World = { tenant: Tenant; personaId: string; sessionId: string; replyId: string; sourceId: string };
 
@@ -131,17 +129,17 @@ async function snapshot(w: World) {
 
 /** A new key for the same organization: each procedure's run gets its own rate-limit budget. */
 async function withFreshKey(w: World): Promise<World> {
-  const key = await admin(`/organizations/${w.tenant.organizationId}/api-keys`, { name: 'fuzz' });
+  const key = await admin<{ id: string; key: string }>(`/organizations/${w.tenant.organizationId}/api-keys`, {
+    name: 'fuzz',
+  });
   return { ...w, tenant: { ...w.tenant, apiKey: key.body.key, apiKeyId: key.body.id } };
 }
 
 async function world(name: string): Promise<World> {
   const tenant = await createTenant(name);
   const { persona, session } = await conversation(tenant);
-  const reply = data<any>(
-    await mutate('chat.sendMessage', { chatSessionId: session.id, content: 'hello' }, { tenant }),
-  );
-  const source = data<any>(
+  const reply = data(await mutate('chat.sendMessage', { chatSessionId: session.id, content: 'hello' }, { tenant }));
+  const source = data(
     await mutate(
       'source.add',
       { personaId: persona.id, filename: 'notes.txt', mimeType: 'text/plain', data: btoa('fuzz notes') },
@@ -159,8 +157,7 @@ describe('property-based fuzzing of every procedure', () => {
     ownWorld = await world('Fuzz attacker');
   });
 
-  for (const [path, procedure] of Object.entries(appRouter._def.procedures)) {
-    const type = (procedure as unknown as { _def: { type: string } })._def.type;
+  for (const [path, type] of Object.entries(procedureKinds)) {
     it(`${path}: no 500, no cross-tenant effect, no partial write on refusal`, async () => {
       const victim = await withFreshKey(victimWorld);
       const own = await withFreshKey(ownWorld);

@@ -1,48 +1,40 @@
-import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { cutAtCodePoint } from '../src/ai/offline-model';
-import { createApp } from '../src/app';
 import type { Env } from '../src/env';
 import { ulid } from '../src/ids';
 import { isLoopbackUrl } from '../src/loopback';
-import { admin, authHeaders, createTenant, data, mutate, query, type Tenant } from './helpers/api';
+import { admin, authHeaders, createTenant, data, mutate, query, type RestBody, type Tenant } from './helpers/api';
+import { enc } from './helpers/chat';
 import { conversation, createSession, marker } from './helpers/factories';
-import { outageDatabaseUrl, setOutage } from './helpers/sql-endpoint';
+import { fakeModel } from './helpers/fake-model';
+import { endOutages, isolatedDatabase, setOutage } from './helpers/sql-endpoint';
 import { readSse } from './helpers/sse';
-
-const BASE = 'http://api.test';
-const outageUsers: string[] = [];
+import { BASE, fetchWithEnv } from './helpers/worker';
 
 afterEach(async () => {
-  for (const user of outageUsers.splice(0)) await setOutage(user, null);
+  await endOutages();
   vi.restoreAllMocks();
 });
 
 async function call(path: string, init: RequestInit, vars: Partial<Env>) {
-  const ctx = createExecutionContext();
-  const res = await createApp().fetch(new Request(BASE + path, init), { ...env, ...vars }, ctx);
-  await waitOnExecutionContext(ctx);
+  const { res, done } = await fetchWithEnv(new Request(BASE + path, init), vars);
+  await done();
   const text = await res.text();
-  let body: any = text;
+  let body: RestBody = {};
   try {
     body = JSON.parse(text);
-  } catch {}
+  } catch {
+    // not JSON: the tests read `text`
+  }
   return { status: res.status, headers: res.headers, body, text };
 }
 
-const enc = (input: unknown) => encodeURIComponent(JSON.stringify(input));
 const listSessions = `/api/trpc/chat.listSessions?input=${enc({})}`;
-
-function isolatedDatabase() {
-  const user = `guard_${crypto.randomUUID().slice(0, 8)}`;
-  outageUsers.push(user);
-  return { user, url: outageDatabaseUrl(user) };
-}
 
 describe('failed credentials are throttled before the database lookup', () => {
   it('unknown API keys: the same wrong key is refused from memory, and an address over its limit gets 429', async () => {
-    const db = isolatedDatabase();
+    const db = isolatedDatabase('guard');
     const ip = `198.51.100.${Math.floor(Math.random() * 250)}`;
     const tenant = await createTenant();
     const vars = { DATABASE_URL: db.url, AUTH_FAILURES_PER_MINUTE: '3' };
@@ -60,7 +52,7 @@ describe('failed credentials are throttled before the database lookup', () => {
     const limited = await call(listSessions, { headers: headers(`pk_${crypto.randomUUID()}`) }, vars);
     expect(limited.status).toBe(429);
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
-    expect(limited.body.error.message).toMatch(/Too many failed authentication attempts/);
+    expect(limited.body.error?.message).toMatch(/Too many failed authentication attempts/);
     // Another address with a new key is looked up (and meets the outage): the limit is per address.
     const other = await call(listSessions, { headers: headers(`pk_${crypto.randomUUID()}`, '203.0.113.9') }, vars);
     expect(other.status).toBe(503);
@@ -95,13 +87,13 @@ describe('admin API guard rails', () => {
       },
     );
     expect(res.status).toBe(503);
-    expect(res.body.error.message).toMatch(/ADMIN_TOKEN is shorter than 32 characters/);
+    expect(res.body.error?.message).toMatch(/ADMIN_TOKEN is shorter than 32 characters/);
   });
 
   it('limits request bodies', async () => {
     const res = await admin('/organizations', { name: 'x'.repeat(20_000) });
     expect(res.status).toBe(413);
-    expect(res.body.error.data.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(res.body.error?.data.code).toBe('PAYLOAD_TOO_LARGE');
   });
 });
 
@@ -116,23 +108,21 @@ describe('logs of failing requests', () => {
     }
     const tenant = await createTenant();
     const m = marker('secret');
-    const { persona } = await conversation(tenant);
+    const { persona } = await conversation(tenant, { model: await fakeModel({ delayMs: 100 }) });
     const session = await createSession(tenant, persona.id, { userId: `user-${m}`, title: `title-${m}` });
-    const db = isolatedDatabase();
+    const db = isolatedDatabase('guard');
     const vars = { DATABASE_URL: db.url, AUTH_CACHE_TTL_SECONDS: '600' };
     const headers = { ...authHeaders(tenant), 'content-type': 'application/json' };
     // Warm the key, then fail mid-stream and on every write path.
     expect((await call(listSessions, { headers }, vars)).status).toBe(200);
-    const ctx = createExecutionContext();
-    const stream = await createApp().fetch(
+    const { res: stream, done } = await fetchWithEnv(
       new Request(
-        `${BASE}/api/trpc/chat.streamMessage?input=${enc({ chatSessionId: session.id, content: `content-${m} [[delay:100]]` })}`,
+        `${BASE}/api/trpc/chat.streamMessage?input=${enc({ chatSessionId: session.id, content: `content-${m}` })}`,
         {
           headers,
         },
       ),
-      { ...env, ...vars },
-      ctx,
+      vars,
     );
     let stopped = false;
     await readSse(stream, (event) => {
@@ -143,7 +133,7 @@ describe('logs of failing requests', () => {
       }
       return event.event === 'serialized-error' || event.data?.type === 'reply';
     });
-    await waitOnExecutionContext(ctx);
+    await done();
     await setOutage(db.user, 'refuse');
     await setOutage(tenant.organizationId, 'refuse');
     const send = await call(
@@ -248,7 +238,7 @@ describe('nothing dev-only in production', () => {
       { tenant, env: production },
     );
     expect(refused.status).toBe(503);
-    expect(refused.body.error.message).toMatch(/OPENAI_API_KEY/);
+    expect(refused.body.error?.message).toMatch(/OPENAI_API_KEY/);
     const streamed = await call(
       `/api/trpc/chat.streamMessage?input=${enc({ chatSessionId: session.id, content: 'hi' })}`,
       { headers: authHeaders(tenant) },
@@ -266,8 +256,8 @@ describe('nothing dev-only in production', () => {
       production,
     );
     expect(chat.status).toBe(503);
-    expect(data<any>(await query('chat.getSession', { id: session.id }, { tenant })).messages).toEqual([]);
-    const offline = data<any>(
+    expect(data(await query('chat.getSession', { id: session.id }, { tenant })).messages).toEqual([]);
+    const offline = data(
       await mutate(
         'chat.sendMessage',
         { chatSessionId: session.id, content: 'hi' },
@@ -283,7 +273,7 @@ describe('nothing dev-only in production', () => {
     expect(cutAtCodePoint(text, 301)).toBe(`${'a'.repeat(299)}😀`);
     const tenant = await createTenant();
     const { session } = await conversation(tenant);
-    const reply = data<any>(
+    const reply = data(
       await mutate(
         'chat.sendMessage',
         { chatSessionId: session.id, content: text },
@@ -299,13 +289,8 @@ describe('nothing dev-only in production', () => {
     const vars = { PLAYGROUND_DEMO_URL: 'http://127.0.0.1:9/demo.json' };
     const url = 'http://127.0.0.1:8787';
     const at = async (headers: Record<string, string>) => {
-      const ctx = createExecutionContext();
-      const res = await createApp().fetch(
-        new Request(`${url}/playground/demo.json`, { headers }),
-        { ...env, ...vars },
-        ctx,
-      );
-      await waitOnExecutionContext(ctx);
+      const { res, done } = await fetchWithEnv(new Request(`${url}/playground/demo.json`, { headers }), vars);
+      await done();
       return res.status;
     };
     // Enabled (503: the demo endpoint on port 9 is not there), for this machine's own page…
@@ -341,18 +326,11 @@ describe('ids', () => {
       );
       expect(res.status).toBe(200);
     }
-    const stored = data<any>(await query('chat.getSession', { id: session.id }, { tenant }));
-    const users = stored.messages.filter((x: any) => x.role === 'USER');
+    const stored = data(await query('chat.getSession', { id: session.id }, { tenant }));
+    const users = stored.messages.filter((x) => x.role === 'USER');
     expect(users).toHaveLength(3);
-    for (const message of users) expect(message.attachments.map((a: any) => a.filename)).toEqual(names);
+    for (const message of users) expect(message.attachments.map((a) => a.filename)).toEqual(names);
     // And a reply always follows its message.
-    expect(stored.messages.map((x: any) => x.role)).toEqual([
-      'USER',
-      'ASSISTANT',
-      'USER',
-      'ASSISTANT',
-      'USER',
-      'ASSISTANT',
-    ]);
+    expect(stored.messages.map((x) => x.role)).toEqual(['USER', 'ASSISTANT', 'USER', 'ASSISTANT', 'USER', 'ASSISTANT']);
   });
 });

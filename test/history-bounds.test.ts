@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createDb } from '../src/db/client';
 import { LIST_PAGE_BYTES } from '../src/db/queries/messages';
 import { createTenant, data, mutate, query, type Tenant } from './helpers/api';
+import { metadataOf } from './helpers/chat';
 import { conversation, marker, modelRequests } from './helpers/factories';
 
 /**
@@ -57,7 +58,7 @@ describe('history read bounded in the database', () => {
     await heavyHistory(tenant, session.id, 100, 20_000, 50_000);
     const m = marker('light');
     answers = [];
-    const reply = data<any>(await mutate('chat.sendMessage', { chatSessionId: session.id, content: m }, { tenant }));
+    const reply = data(await mutate('chat.sendMessage', { chatSessionId: session.id, content: m }, { tenant }));
     expect(reply.status).toBe('COMPLETE');
     // The first answer holds the stored message and the history: budget (16,000 tokens ≈ 64,000
     // characters) plus at most the one message that crosses it (20,000 + 50,000), not 4.5 MB.
@@ -67,7 +68,7 @@ describe('history read bounded in the database', () => {
     const [request] = await modelRequests(m);
     expect(JSON.stringify(request?.body)).toContain('old message 100 ');
     expect(JSON.stringify(request?.body)).not.toContain('old message 1 ');
-    expect(reply.metadata.context.messagesOmitted).toBeGreaterThan(90);
+    expect(metadataOf(reply).context.messagesOmitted).toBeGreaterThan(90);
   });
 
   it('listMessages pages stop at LIST_PAGE_BYTES, and the next page carries on', async () => {
@@ -76,14 +77,14 @@ describe('history read bounded in the database', () => {
     // 60 × 100,000 characters = 6 MB: over one page's bytes, under its 200-message limit.
     await heavyHistory(tenant, session.id, 60, 100_000, 0);
     answers = [];
-    const first = data<any[]>(await query('chat.listMessages', { chatSessionId: session.id, limit: 200 }, { tenant }));
+    const first = data(await query('chat.listMessages', { chatSessionId: session.id, limit: 200 }, { tenant }));
     const perRow = 100_000;
     expect(first.length).toBeGreaterThanOrEqual(1);
     expect(first.length).toBeLessThan(60);
     expect(first.length).toBeLessThanOrEqual(Math.floor(LIST_PAGE_BYTES / perRow) + 1);
     expect(answers.at(-1)).toBeLessThan(LIST_PAGE_BYTES + 2 * perRow + 50_000);
-    const rest = data<any[]>(
-      await query('chat.listMessages', { chatSessionId: session.id, limit: 200, cursor: first.at(-1).id }, { tenant }),
+    const rest = data(
+      await query('chat.listMessages', { chatSessionId: session.id, limit: 200, cursor: first.at(-1)?.id }, { tenant }),
     );
     expect(first.length + rest.length).toBe(60);
     expect(new Set([...first, ...rest].map((x) => x.id)).size).toBe(60);

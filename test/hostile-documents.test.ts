@@ -11,7 +11,8 @@ import { decodeEntities, htmlToText } from '../src/attachments/html';
 import { scanPdfStreams } from '../src/attachments/pdf-streams';
 import { loadConfig } from '../src/config';
 import type { Env } from '../src/env';
-import { type ApiResponse, createTenant, data, mutate, request, type Tenant } from './helpers/api';
+import { type ApiResponse, createTenant, mutate, request, type Tenant } from './helpers/api';
+import { conversation as newConversation } from './helpers/factories';
 import {
   buildPdf,
   deflateRepeated,
@@ -27,10 +28,7 @@ type Attachment = { filename: string; mimeType: string; data: string };
 
 async function conversation(): Promise<{ tenant: Tenant; sessionId: string }> {
   const tenant = await createTenant('Hostile documents org');
-  const persona = data<{ id: string }>(
-    await mutate('persona.create', { name: 'Reader', instructions: 'You read documents.' }, { tenant }),
-  );
-  const session = data<{ id: string }>(await mutate('chat.createSession', { personaId: persona.id }, { tenant }));
+  const { session } = await newConversation(tenant, { name: 'Reader', instructions: 'You read documents.' });
   return { tenant, sessionId: session.id };
 }
 

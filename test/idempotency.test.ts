@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { createDb } from '../src/db/client';
 import { createTenant, data, mutate, query } from './helpers/api';
 import { conversation, createPersona, marker, modelRequests } from './helpers/factories';
+import { fakeModel } from './helpers/fake-model';
 
 const key = () => `key-${crypto.randomUUID()}`;
 
@@ -14,29 +15,29 @@ describe('Idempotency-Key', () => {
     const m = marker('idem');
     const headers = { 'idempotency-key': key() };
     const input = { chatSessionId: session.id, content: m };
-    const first = data<any>(await mutate('chat.sendMessage', input, { tenant, headers }));
-    const retry = data<any>(await mutate('chat.sendMessage', input, { tenant, headers }));
+    const first = data(await mutate('chat.sendMessage', input, { tenant, headers }));
+    const retry = data(await mutate('chat.sendMessage', input, { tenant, headers }));
     expect(retry).toEqual(first);
     expect(await modelRequests(m)).toHaveLength(1);
-    const got = data<any>(await query('chat.getSession', { id: session.id }, { tenant }));
+    const got = data(await query('chat.getSession', { id: session.id }, { tenant }));
     expect(got._count.messages).toBe(2);
     expect(got.messages).toHaveLength(2);
   });
 
   it('parallel retries with one key make one turn', async () => {
     const tenant = await createTenant();
-    const { session } = await conversation(tenant);
+    const { session } = await conversation(tenant, { model: await fakeModel({ delayMs: 20 }) });
     const m = marker('idem-par');
     const headers = { 'idempotency-key': key() };
     const results = await Promise.all(
       Array.from({ length: 5 }, () =>
-        mutate('chat.sendMessage', { chatSessionId: session.id, content: `${m} [[delay:20]]` }, { tenant, headers }),
+        mutate('chat.sendMessage', { chatSessionId: session.id, content: m }, { tenant, headers }),
       ),
     );
     expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
-    expect(new Set(results.map((r) => r.body.result.data.id)).size).toBe(1);
+    expect(new Set(results.map((r) => r.body.result?.data.id)).size).toBe(1);
     expect(await modelRequests(m)).toHaveLength(1);
-    expect(data<any>(await query('chat.getSession', { id: session.id }, { tenant }))._count.messages).toBe(2);
+    expect(data(await query('chat.getSession', { id: session.id }, { tenant }))._count.messages).toBe(2);
   });
 
   it('refuses the same key with a different payload', async () => {
@@ -50,21 +51,21 @@ describe('Idempotency-Key', () => {
       { tenant, headers },
     );
     expect(other.status).toBe(422);
-    expect(other.body.error.message).toMatch(/already used with a different request/);
-    expect(data<any>(await query('chat.getSession', { id: session.id }, { tenant }))._count.messages).toBe(2);
+    expect(other.body.error?.message).toMatch(/already used with a different request/);
+    expect(data(await query('chat.getSession', { id: session.id }, { tenant }))._count.messages).toBe(2);
   });
 
   it('replays a failed reply as the same error, and keys are per organization', async () => {
     const tenant = await createTenant();
-    const { session } = await conversation(tenant);
+    const { session } = await conversation(tenant, { model: await fakeModel({ status: 500 }) });
     const m = marker('idem-fail');
     const headers = { 'idempotency-key': key() };
-    const input = { chatSessionId: session.id, content: `${m} [[status:500]]` };
+    const input = { chatSessionId: session.id, content: m };
     const first = await mutate('chat.sendMessage', input, { tenant, headers });
     const retry = await mutate('chat.sendMessage', input, { tenant, headers });
     expect(first.status).toBe(502);
     expect(retry.status).toBe(502);
-    expect(retry.body.error.message).toBe(first.body.error.message);
+    expect(retry.body.error?.message).toBe(first.body.error?.message);
     expect(await modelRequests(m)).toHaveLength(3); // one call with its two retries, none for the replay
 
     // Another organization may use the same key string for its own request.
@@ -82,14 +83,14 @@ describe('Idempotency-Key', () => {
     const tenant = await createTenant();
     const persona = await createPersona(tenant, { greeting: 'Hello' });
     const headers = { 'idempotency-key': key() };
-    const first = data<any>(
+    const first = data(
       await mutate('chat.createSession', { personaId: persona.id, title: 'Once' }, { tenant, headers }),
     );
-    const retry = data<any>(
+    const retry = data(
       await mutate('chat.createSession', { personaId: persona.id, title: 'Once' }, { tenant, headers }),
     );
     expect(retry.id).toBe(first.id);
-    expect(data<any[]>(await query('chat.listSessions', {}, { tenant }))).toHaveLength(1);
+    expect(data(await query('chat.listSessions', {}, { tenant }))).toHaveLength(1);
     const different = await mutate(
       'chat.createSession',
       { personaId: persona.id, title: 'Twice' },
@@ -106,17 +107,17 @@ describe('Idempotency-Key', () => {
     const { session } = await conversation(tenant);
     const k = key();
     const headers = { 'idempotency-key': k };
-    const first = data<any>(
+    const first = data(
       await mutate('chat.sendMessage', { chatSessionId: session.id, content: 'again' }, { tenant, headers }),
     );
     await createDb(env).execute(
       sql`update idempotency_keys set expires_at = now() - interval '1 second' where organization_id = ${tenant.organizationId} and key = ${k}`,
     );
-    const later = data<any>(
+    const later = data(
       await mutate('chat.sendMessage', { chatSessionId: session.id, content: 'again' }, { tenant, headers }),
     );
     expect(later.id).not.toBe(first.id);
-    expect(data<any>(await query('chat.getSession', { id: session.id }, { tenant }))._count.messages).toBe(4);
+    expect(data(await query('chat.getSession', { id: session.id }, { tenant }))._count.messages).toBe(4);
   });
 
   it('rejects malformed keys', async () => {
@@ -128,8 +129,8 @@ describe('Idempotency-Key', () => {
       { tenant, headers: { 'idempotency-key': 'x'.repeat(300) } },
     );
     expect(res.status).toBe(400);
-    expect(res.body.error.message).toMatch(/Idempotency-Key/);
-    expect(data<any>(await query('chat.getSession', { id: session.id }, { tenant }))._count.messages).toBe(0);
+    expect(res.body.error?.message).toMatch(/Idempotency-Key/);
+    expect(data(await query('chat.getSession', { id: session.id }, { tenant }))._count.messages).toBe(0);
   });
 });
 
@@ -143,7 +144,7 @@ describe('daily model-call cap', () => {
     }
     const third = await mutate('chat.sendMessage', { chatSessionId: session.id, content: 'three' }, limited);
     expect(third.status).toBe(429);
-    expect(third.body.error.message).toMatch(/used its 2 model calls for today/);
+    expect(third.body.error?.message).toMatch(/used its 2 model calls for today/);
     expect(Number(third.headers.get('retry-after'))).toBeGreaterThan(0);
     // Messages that need no model call still go through.
     const note = await mutate(
@@ -152,8 +153,8 @@ describe('daily model-call cap', () => {
       limited,
     );
     expect(note.status).toBe(200);
-    const got = data<any>(await query('chat.getSession', { id: session.id }, { tenant }));
-    expect(got.messages.map((m: any) => m.content)).not.toContain('three');
+    const got = data(await query('chat.getSession', { id: session.id }, { tenant }));
+    expect(got.messages.map((m) => m.content)).not.toContain('three');
     expect(got._count.messages).toBe(5);
   });
 });

@@ -84,16 +84,14 @@ describe('the API on a session whose full read passes 10 MiB', () => {
     const whole = await query('chat.getSession', { id: session.id }, { tenant });
     expect(whole.status).toBe(413);
     expect(whole.headers.get('retry-after')).toBeNull();
-    expect(whole.body.error.data).toMatchObject({ appCode: 'RESULT_TOO_LARGE', httpStatus: 413 });
-    expect(whole.body.error.message).toMatch(/larger than the database returns in one response/);
+    expect(whole.body.error?.data).toMatchObject({ appCode: 'RESULT_TOO_LARGE', httpStatus: 413 });
+    expect(whole.body.error?.message).toMatch(/larger than the database returns in one response/);
 
-    const page = data<any[]>(await query('chat.listMessages', { chatSessionId: session.id, limit: 20 }, { tenant }));
+    const page = data(await query('chat.listMessages', { chatSessionId: session.id, limit: 20 }, { tenant }));
     expect(page).toHaveLength(20);
-    const renamed = data<any>(await mutate('chat.updateSession', { id: session.id, title: 'Still works' }, { tenant }));
+    const renamed = data(await mutate('chat.updateSession', { id: session.id, title: 'Still works' }, { tenant }));
     expect(renamed.title).toBe('Still works');
-    const sent = data<any>(
-      await mutate('chat.sendMessage', { chatSessionId: session.id, content: 'hello' }, { tenant }),
-    );
+    const sent = data(await mutate('chat.sendMessage', { chatSessionId: session.id, content: 'hello' }, { tenant }));
     expect(sent).toMatchObject({ role: 'ASSISTANT', status: 'COMPLETE' });
   });
 });

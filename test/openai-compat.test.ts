@@ -1,24 +1,18 @@
-import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
-import { env, exports } from 'cloudflare:workers';
+import { env } from 'cloudflare:workers';
 import OpenAI from 'openai';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../src/app';
 import type { Env } from '../src/env';
 import { createTenant, data, query, request, type Tenant } from './helpers/api';
 import { conversation, createPersona, marker, modelRequests } from './helpers/factories';
-
-const BASE = 'http://api.test';
-const worker = (exports as unknown as { default: Fetcher }).default;
+import { configureFakeModel, type FakeBehaviour, fakeModel } from './helpers/fake-model';
+import { BASE, fetchWithEnv, worker } from './helpers/worker';
 
 /** The official client, its requests sent to the Worker under test (with other settings when given). */
 function client(apiKey: string, options: { headers?: Record<string, string>; env?: Partial<Env> } = {}) {
   const fetchWorker = async (input: string | URL | Request, init?: RequestInit) => {
     const req = new Request(input, init);
     if (!options.env) return worker.fetch(req);
-    const ctx = createExecutionContext();
-    const res = await createApp().fetch(req, { ...env, ...options.env }, ctx);
-    void waitOnExecutionContext(ctx);
-    return res;
+    return (await fetchWithEnv(req, options.env)).res;
   };
   return new OpenAI({
     apiKey,
@@ -43,6 +37,16 @@ describe('OpenAI-compatible endpoint', () => {
   let otherPersonaId: string;
   let otherSessionId: string;
 
+  /** Another persona of `tenant` with the same instructions, answered by a fake model behaving so. */
+  const personaWith = async (behaviour: FakeBehaviour) =>
+    (
+      await createPersona(tenant, {
+        name: 'Compat Bot',
+        instructions: 'Persona rules here.',
+        model: await fakeModel(behaviour),
+      })
+    ).id;
+
   beforeAll(async () => {
     tenant = await createTenant('OpenAI client org');
     other = await createTenant('Other org');
@@ -66,17 +70,18 @@ describe('OpenAI-compatible endpoint', () => {
   it('answers a stateless completion with the persona’s instructions and the request’s messages', async () => {
     const m = marker('stateless');
     const openai = client(tenant.apiKey);
+    const model = await personaWith({ reply: 'Hi from the persona' });
     const completion = await openai.chat.completions.create({
-      model: personaId,
+      model,
       messages: [
         { role: 'system', content: `Also: be brief ${m}` },
         { role: 'user', content: 'first question' },
         { role: 'assistant', content: 'first answer' },
-        { role: 'user', content: `[[reply:Hi from the persona]] ${m}` },
+        { role: 'user', content: m },
       ],
     });
     expect(completion.object).toBe('chat.completion');
-    expect(completion.model).toBe(personaId);
+    expect(completion.model).toBe(model);
     expect(completion.choices[0]?.message).toMatchObject({ role: 'assistant', content: 'Hi from the persona' });
     expect(completion.choices[0]?.finish_reason).toBe('stop');
     expect(completion.usage?.total_tokens).toBeGreaterThan(0);
@@ -87,16 +92,16 @@ describe('OpenAI-compatible endpoint', () => {
     expect(body.indexOf('Persona rules here.')).toBeLessThan(body.indexOf(`Also: be brief ${m}`));
     expect(body).toContain('first answer');
     // Nothing was stored: the organization has no session.
-    expect(data<any[]>(await query('chat.listSessions', {}, { tenant }))).toHaveLength(0);
+    expect(data(await query('chat.listSessions', {}, { tenant }))).toHaveLength(0);
   });
 
   it('streams chat.completion.chunk events ending in [DONE], through the official client', async () => {
     const openai = client(tenant.apiKey);
     const stream = await openai.chat.completions.create({
-      model: personaId,
+      model: await personaWith({ reply: 'one two three four' }),
       stream: true,
       stream_options: { include_usage: true },
-      messages: [{ role: 'user', content: '[[reply:one two three four]]' }],
+      messages: [{ role: 'user', content: 'count to four' }],
     });
     const deltas: string[] = [];
     let finish: string | null = null;
@@ -123,8 +128,9 @@ describe('OpenAI-compatible endpoint', () => {
   });
 
   it('stores the turn in a session given X-Chat-Session-ID: only the last user message, answered from stored history', async () => {
-    const { session } = await conversation(tenant, { name: 'Session Bot' });
-    const sessionPersona = data<any>(await query('chat.getSession', { id: session.id }, { tenant })).persona?.id;
+    const model = await fakeModel({ reply: 'stored answer' });
+    const { session } = await conversation(tenant, { name: 'Session Bot', model });
+    const sessionPersona = data(await query('chat.getSession', { id: session.id }, { tenant })).persona?.id;
     const m = marker('session');
     const openai = client(tenant.apiKey, { headers: { 'X-Chat-Session-ID': session.id } });
     const stream = await openai.chat.completions.create({
@@ -132,7 +138,7 @@ describe('OpenAI-compatible endpoint', () => {
       stream: true,
       messages: [
         { role: 'user', content: 'not stored: the session holds the history' },
-        { role: 'user', content: `[[reply:stored answer]] ${m}` },
+        { role: 'user', content: m },
       ],
     });
     let text = '';
@@ -142,15 +148,16 @@ describe('OpenAI-compatible endpoint', () => {
       id = chunk.id;
     }
     expect(text).toBe('stored answer');
-    const stored = data<any>(await query('chat.getSession', { id: session.id }, { tenant }));
-    const contents = stored.messages.map((msg: any) => msg.content);
-    expect(contents).toContain(`[[reply:stored answer]] ${m}`);
+    const stored = data(await query('chat.getSession', { id: session.id }, { tenant }));
+    const contents = stored.messages.map((msg) => msg.content);
+    expect(contents).toContain(m);
     expect(contents).toContain('stored answer');
     expect(contents).not.toContain('not stored: the session holds the history');
     // The completion's id is the stored reply's.
-    expect(stored.messages.find((msg: any) => msg.content === 'stored answer').id).toBe(id);
+    expect(stored.messages.find((msg) => msg.content === 'stored answer')?.id).toBe(id);
 
     // A second, non-streamed turn sees the first in its history (read from the session, not the request).
+    await configureFakeModel(model, {});
     const m2 = marker('session2');
     const second = await openai.chat.completions.create({
       model: sessionPersona,
@@ -182,13 +189,13 @@ describe('OpenAI-compatible endpoint', () => {
     ];
     for (const [pending, status, code] of cases) {
       const res = await pending;
-      const body = (await res.json()) as any;
+      const body = (await res.json()) as { error?: unknown };
       expect(res.status, JSON.stringify(body)).toBe(status);
       expect(body.error).toMatchObject({ code, message: expect.any(String), type: expect.any(String) });
     }
     // The other organization's session is untouched.
-    const theirs = data<any>(await query('chat.getSession', { id: otherSessionId }, { tenant: other }));
-    expect(theirs.messages.filter((msg: any) => msg.role === 'USER')).toHaveLength(0);
+    const theirs = data(await query('chat.getSession', { id: otherSessionId }, { tenant: other }));
+    expect(theirs.messages.filter((msg) => msg.role === 'USER')).toHaveLength(0);
     // Through the client, refusals are OpenAI errors.
     await expect(
       client(tenant.apiKey).chat.completions.create({
@@ -210,7 +217,7 @@ describe('OpenAI-compatible endpoint', () => {
       .chat.completions.create({ model: personaId, messages: [{ role: 'user', content: 'hi' }] })
       .catch((e: unknown) => e);
     expect(mismatch).toBeInstanceOf(OpenAI.BadRequestError);
-    expect(data<any>(await query('chat.getSession', { id: session.id }, { tenant })).messages).toHaveLength(0);
+    expect(data(await query('chat.getSession', { id: session.id }, { tenant })).messages).toHaveLength(0);
   });
 
   it('counts stateless calls against the daily model-call cap', async () => {
@@ -236,7 +243,7 @@ describe('OpenAI-compatible endpoint', () => {
       key: capped.apiKey,
       headers: { 'x-chat-session-id': session.id },
       body: JSON.stringify({
-        model: data<any>(await query('chat.getSession', { id: session.id }, { tenant: capped })).persona?.id,
+        model: data(await query('chat.getSession', { id: session.id }, { tenant: capped })).persona?.id,
         messages: [{ role: 'user', content: 'hi' }],
       }),
     });
@@ -246,14 +253,14 @@ describe('OpenAI-compatible endpoint', () => {
   it('reports a model failure as an OpenAI error: a status before the stream, an error event within it', async () => {
     const openai = client(tenant.apiKey);
     const failed = await openai.chat.completions
-      .create({ model: personaId, messages: [{ role: 'user', content: '[[status:500]]' }] })
+      .create({ model: await personaWith({ status: 500 }), messages: [{ role: 'user', content: 'fail' }] })
       .catch((e: unknown) => e);
     expect(failed).toBeInstanceOf(OpenAI.APIError);
     expect((failed as InstanceType<typeof OpenAI.APIError>).status).toBe(502);
     const stream = await openai.chat.completions.create({
-      model: personaId,
+      model: await personaWith({ cutAfter: 3 }),
       stream: true,
-      messages: [{ role: 'user', content: '[[cut:3]]' }],
+      messages: [{ role: 'user', content: 'cut me off' }],
     });
     const read = async () => {
       for await (const _chunk of stream) {

@@ -1,38 +1,27 @@
-import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createApp } from '../src/app';
 import type { Env } from '../src/env';
 import { closeAbandonedRepliesJob } from '../src/scheduled/close-abandoned-replies';
 import { authHeaders, createTenant, data, query } from './helpers/api';
+import { defined } from './helpers/assert';
+import { enc } from './helpers/chat';
 import { conversation, marker } from './helpers/factories';
-import { outageDatabaseUrl, setOutage, sqlRequest } from './helpers/sql-endpoint';
+import { fakeModel } from './helpers/fake-model';
+import { endOutages, isolatedDatabase, setOutage, sqlRequest, stageOutage } from './helpers/sql-endpoint';
 import { readSse, type SseEvent } from './helpers/sse';
-
-const BASE = 'http://api.test';
-const outageUsers: string[] = [];
+import { BASE, fetchWithEnv } from './helpers/worker';
 
 afterEach(async () => {
-  for (const user of outageUsers.splice(0)) await setOutage(user, null);
+  await endOutages();
   vi.restoreAllMocks();
 });
 
 /** A Worker whose database requests carry their own user, so this test can stop "the database" for itself. */
-function isolatedDatabase() {
-  const user = `outage_${crypto.randomUUID().slice(0, 8)}`;
-  outageUsers.push(user);
-  const vars: Partial<Env> = { DATABASE_URL: outageDatabaseUrl(user), AUTH_CACHE_TTL_SECONDS: '600' };
-  return {
-    user,
-    async fetch(path: string, init: RequestInit = {}) {
-      const ctx = createExecutionContext();
-      const res = await createApp().fetch(new Request(BASE + path, init), { ...env, ...vars }, ctx);
-      return { res, done: () => waitOnExecutionContext(ctx) };
-    },
-  };
+function isolatedWorker() {
+  const { user, url } = isolatedDatabase('outage');
+  const vars: Partial<Env> = { DATABASE_URL: url, AUTH_CACHE_TTL_SECONDS: '600' };
+  return { user, fetch: (path: string, init: RequestInit = {}) => fetchWithEnv(new Request(BASE + path, init), vars) };
 }
-
-const enc = (input: unknown) => encodeURIComponent(JSON.stringify(input));
 
 describe('the database stops in the middle of a streamed reply', () => {
   for (const mode of ['refuse', 'drop'] as const) {
@@ -40,11 +29,11 @@ describe('the database stops in the middle of a streamed reply', () => {
       vi.spyOn(console, 'warn').mockImplementation(() => {});
       vi.spyOn(console, 'error').mockImplementation(() => {});
       const tenant = await createTenant();
-      const { session } = await conversation(tenant);
-      const db = isolatedDatabase();
+      const { session } = await conversation(tenant, { model: await fakeModel({ delayMs: 150 }) });
+      const db = isolatedWorker();
       const m = marker('outage');
       const stream = await db.fetch(
-        `/api/trpc/chat.streamMessage?input=${enc({ chatSessionId: session.id, content: `${m} [[delay:150]]` })}`,
+        `/api/trpc/chat.streamMessage?input=${enc({ chatSessionId: session.id, content: m })}`,
         { headers: authHeaders(tenant) },
       );
       let stopped = false;
@@ -52,8 +41,7 @@ describe('the database stops in the middle of a streamed reply', () => {
         if (!stopped && event.data?.type === 'delta') {
           stopped = true;
           // By organization id: the session's Durable Object, which writes the reply, loses it too.
-          outageUsers.push(tenant.organizationId);
-          void setOutage(tenant.organizationId, mode);
+          void stageOutage(tenant.organizationId, mode);
         }
         return event.event === 'serialized-error' || event.data?.type === 'reply';
       });
@@ -87,21 +75,21 @@ describe('the database stops in the middle of a streamed reply', () => {
       // Recovery: the user's message is there, complete; nothing sent during the outage was stored.
       await setOutage(db.user, null);
       await setOutage(tenant.organizationId, null);
-      let messages = data<any>(await query('chat.getSession', { id: session.id }, { tenant })).messages;
-      expect(messages.map((x: any) => [x.role, x.status])).toEqual([
+      let messages = data(await query('chat.getSession', { id: session.id }, { tenant })).messages;
+      expect(messages.map((x) => [x.role, x.status])).toEqual([
         ['USER', 'COMPLETE'],
         ['ASSISTANT', 'STREAMING'],
       ]);
-      expect(messages[0].content).toBe(`${m} [[delay:150]]`);
+      expect(messages[0]?.content).toBe(m);
       // Its reply lost its generator's final save; the sweeper closes it once it has been silent long enough.
       await sqlRequest({
         query: "update messages set updated_at = now() - interval '10 minutes' where id = $1",
-        params: [messages[1].id],
+        params: [defined(messages[1]).id],
       });
       await closeAbandonedRepliesJob({ cron: 'test', scheduledTime: Date.now(), noRetry() {} }, env, {
         requestId: 'test',
       });
-      messages = data<any>(await query('chat.getSession', { id: session.id }, { tenant })).messages;
+      messages = data(await query('chat.getSession', { id: session.id }, { tenant })).messages;
       expect(messages[1]).toMatchObject({ status: 'INCOMPLETE', metadata: { error: { code: 'ABANDONED' } } });
     });
   }
@@ -112,15 +100,15 @@ describe('the database stops in the middle of a useChat stream (POST /api/chat)'
     vi.spyOn(console, 'warn').mockImplementation(() => {});
     vi.spyOn(console, 'error').mockImplementation(() => {});
     const tenant = await createTenant();
-    const { session } = await conversation(tenant);
-    const db = isolatedDatabase();
+    const { session } = await conversation(tenant, { model: await fakeModel({ delayMs: 150 }) });
+    const db = isolatedWorker();
     const m = marker('outage-ui');
     const sent = await db.fetch('/api/chat', {
       method: 'POST',
       headers: { ...authHeaders(tenant), 'content-type': 'application/json' },
       body: JSON.stringify({
         id: session.id,
-        messages: [{ role: 'user', parts: [{ type: 'text', text: `${m} [[delay:150]]` }] }],
+        messages: [{ role: 'user', parts: [{ type: 'text', text: m }] }],
       }),
     });
     expect(sent.res.status).toBe(200);
@@ -128,8 +116,7 @@ describe('the database stops in the middle of a useChat stream (POST /api/chat)'
     const chunks = await readSse(sent.res, (event: SseEvent) => {
       if (!stopped && event.data?.type === 'text-delta') {
         stopped = true;
-        outageUsers.push(tenant.organizationId);
-        void setOutage(tenant.organizationId, 'refuse');
+        void stageOutage(tenant.organizationId, 'refuse');
       }
       return event.data?.type === 'error' || event.data?.type === 'finish';
     });

@@ -5,7 +5,7 @@ import { createPersona, createSession, marker, modelRequests } from './helpers/f
 describe('personas', () => {
   it('creates, reads, lists, updates (bumping the version) and soft-deletes', async () => {
     const tenant = await createTenant();
-    const created = data<any>(
+    const created = data(
       await mutate(
         'persona.create',
         {
@@ -29,25 +29,25 @@ describe('personas', () => {
       maxOutputTokens: 400,
       organizationId: tenant.organizationId,
     });
-    expect(data<any>(await query('persona.get', { id: created.id }, { tenant }))).toEqual(created);
+    expect(data(await query('persona.get', { id: created.id }, { tenant }))).toEqual(created);
 
-    const updated = data<any>(await mutate('persona.update', { id: created.id, temperature: 1.1 }, { tenant }));
+    const updated = data(await mutate('persona.update', { id: created.id, temperature: 1.1 }, { tenant }));
     expect(updated).toMatchObject({ version: 2, temperature: 1.1, name: 'Ada', instructions: 'You teach maths.' });
-    const cleared = data<any>(await mutate('persona.update', { id: created.id, greeting: null }, { tenant }));
+    const cleared = data(await mutate('persona.update', { id: created.id, greeting: null }, { tenant }));
     expect(cleared).toMatchObject({ version: 3, greeting: null });
 
     const second = await createPersona(tenant, { name: 'Bob' });
-    const list = data<any[]>(await query('persona.list', {}, { tenant }));
+    const list = data(await query('persona.list', {}, { tenant }));
     expect(list.map((p) => p.id)).toEqual([second.id, created.id]);
-    const page = data<any[]>(await query('persona.list', { limit: 1, cursor: second.id }, { tenant }));
+    const page = data(await query('persona.list', { limit: 1, cursor: second.id }, { tenant }));
     expect(page.map((p) => p.id)).toEqual([created.id]);
 
-    expect(data<any>(await mutate('persona.delete', { id: created.id }, { tenant }))).toEqual({
+    expect(data(await mutate('persona.delete', { id: created.id }, { tenant }))).toEqual({
       id: created.id,
       deleted: true,
     });
     expect((await query('persona.get', { id: created.id }, { tenant })).status).toBe(404);
-    expect(data<any[]>(await query('persona.list', {}, { tenant })).map((p) => p.id)).toEqual([second.id]);
+    expect(data(await query('persona.list', {}, { tenant })).map((p) => p.id)).toEqual([second.id]);
     expect((await mutate('persona.delete', { id: created.id }, { tenant })).status).toBe(404);
   });
 
@@ -65,12 +65,12 @@ describe('personas', () => {
     for (const [input, message] of cases) {
       const res = await mutate('persona.create', input, { tenant });
       expect(res.status, JSON.stringify(input)).toBe(400);
-      expect(res.body.error.message).toMatch(message);
+      expect(res.body.error?.message).toMatch(message);
     }
-    expect(data<any[]>(await query('persona.list', {}, { tenant }))).toEqual([]);
+    expect(data(await query('persona.list', {}, { tenant }))).toEqual([]);
     const nothing = await mutate('persona.update', { id: 'persona_x' }, { tenant });
     expect(nothing.status).toBe(400);
-    expect(nothing.body.error.message).toMatch(/Nothing to update/);
+    expect(nothing.body.error?.message).toMatch(/Nothing to update/);
   });
 
   it('keeps conversations of a deleted persona readable but closed to new messages and sessions', async () => {
@@ -80,15 +80,15 @@ describe('personas', () => {
     expect(session._count.messages).toBe(1);
     await mutate('persona.delete', { id: persona.id }, { tenant });
 
-    const got = data<any>(await query('chat.getSession', { id: session.id }, { tenant }));
+    const got = data(await query('chat.getSession', { id: session.id }, { tenant }));
     expect(got.persona.id).toBe(persona.id);
     expect(got.messages[0]).toMatchObject({ role: 'ASSISTANT', content: 'Hi there' });
 
     const send = await mutate('chat.sendMessage', { chatSessionId: session.id, content: 'hello?' }, { tenant });
     expect(send.status).toBe(409);
-    expect(send.body.error.message).toMatch(/persona has been deleted/);
+    expect(send.body.error?.message).toMatch(/persona has been deleted/);
     expect((await mutate('chat.createSession', { personaId: persona.id }, { tenant })).status).toBe(404);
-    expect(data<any>(await query('chat.getSession', { id: session.id }, { tenant }))._count.messages).toBe(1);
+    expect(data(await query('chat.getSession', { id: session.id }, { tenant }))._count.messages).toBe(1);
   });
 
   it("records the persona version and settings on each reply, and uses the persona's model settings", async () => {
@@ -101,7 +101,7 @@ describe('personas', () => {
     });
     const session = await createSession(tenant, persona.id);
     const m1 = marker('v1');
-    const first = data<any>(await mutate('chat.sendMessage', { chatSessionId: session.id, content: m1 }, { tenant }));
+    const first = data(await mutate('chat.sendMessage', { chatSessionId: session.id, content: m1 }, { tenant }));
     expect(first.metadata).toMatchObject({
       model: 'openai/gpt-test-persona',
       personaVersion: 1,
@@ -112,7 +112,7 @@ describe('personas', () => {
 
     await mutate('persona.update', { id: persona.id, model: null, temperature: null }, { tenant });
     const m2 = marker('v2');
-    const second = data<any>(await mutate('chat.sendMessage', { chatSessionId: session.id, content: m2 }, { tenant }));
+    const second = data(await mutate('chat.sendMessage', { chatSessionId: session.id, content: m2 }, { tenant }));
     expect(second.metadata).toMatchObject({ model: 'openai/gpt-4o-mini', personaVersion: 2 });
     // The session object may first call the model early with the persona it remembered; the edit
     // makes it abandon that call and call again with the new settings (test/session-object.test.ts).

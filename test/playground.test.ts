@@ -1,8 +1,6 @@
-import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
-import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { createApp } from '../src/app';
 import { request } from './helpers/api';
+import { fetchWithEnv } from './helpers/worker';
 
 /** The playground's page, its files and its dev-only demo endpoint; the page itself is tested in test/e2e/. */
 describe('GET / (playground)', () => {
@@ -83,9 +81,8 @@ describe('GET / (playground)', () => {
 
 describe('GET /playground/demo.json (npm run dev only)', () => {
   async function demo(url: string, vars: Record<string, string>) {
-    const ctx = createExecutionContext();
-    const res = await createApp().fetch(new Request(url), { ...env, ...vars }, ctx);
-    await waitOnExecutionContext(ctx);
+    const { res, done } = await fetchWithEnv(new Request(url), vars);
+    await done();
     return res;
   }
 

@@ -3,41 +3,18 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   buildPrompt,
-  type HistoryAttachment,
   type HistoryMessage,
   MIN_PARTIAL_ATTACHMENT_TOKENS,
   renderAttachment,
   structureNote,
 } from '../src/ai/prompt';
 import { estimateTokens } from '../src/config';
+import { attachment, message } from './helpers/history';
 
 const persona = { name: 'Doc Bot', instructions: 'Answer from the documents.' };
 /** A fixed boundary so expected prompts can be written out; prompt-forgery.test.ts covers the random one. */
 const B = '0123456789abcdef01234567';
 const fixed = { drawBoundary: () => B };
-
-let seq = 0;
-function attachment(filename: string, text: string, extra: Partial<HistoryAttachment> = {}): HistoryAttachment {
-  seq++;
-  return {
-    id: `att_${seq}`,
-    filename,
-    text,
-    hasText: text.trim() !== '',
-    truncated: false,
-    pageCount: null,
-    ...extra,
-  };
-}
-
-function message(
-  role: HistoryMessage['role'],
-  content: string,
-  attachments: HistoryAttachment[] = [],
-  id = `msg_${++seq}`,
-): HistoryMessage {
-  return { id, role, content, status: 'COMPLETE', attachments };
-}
 
 function contents(built: ReturnType<typeof buildPrompt>): string[] {
   return built.messages.map((m) => (typeof m.content === 'string' ? m.content : JSON.stringify(m.content)));

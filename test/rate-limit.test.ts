@@ -9,7 +9,7 @@ describe('per-API-key rate limiting', () => {
     for (let i = 0; i < 3; i++) expect((await query('chat.listSessions', {}, { tenant: a, env })).status).toBe(200);
     const limited = await query('chat.listSessions', {}, { tenant: a, env });
     expect(limited.status).toBe(429);
-    expect(limited.body.error.message).toMatch(/Too many requests for this API key/);
+    expect(limited.body.error?.message).toMatch(/Too many requests for this API key/);
     const retryAfter = Number(limited.headers.get('retry-after'));
     expect(retryAfter).toBeGreaterThan(0);
     expect(retryAfter).toBeLessThanOrEqual(60);

@@ -77,7 +77,7 @@ describe('request ids', () => {
     const openAi = await request('/v1/models');
     expect(openAi.status).toBe(401);
     expect(openAi.body.error).toMatchObject({ type: 'authentication_error', param: null });
-    idOf(openAi, openAi.body.error.request_id);
+    idOf(openAi, openAi.body.error?.request_id);
 
     const adminRefused = await request('/admin/v1/organizations', { headers: { authorization: 'Bearer wrong' } });
     expect(adminRefused.status).toBe(401);

@@ -1,6 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTenant, data, mutate, query, type Tenant } from './helpers/api';
+import { metadataOf } from './helpers/chat';
 import { conversation } from './helpers/factories';
 
 /**
@@ -42,14 +43,14 @@ describe('database round trips', () => {
     const { result, trace: calls } = await traced(tenant, (t) =>
       mutate('chat.sendMessage', { chatSessionId: session.id, content: 'count me' }, { tenant: t, ...local }),
     );
-    expect(data<any>(result).status).toBe('COMPLETE');
+    expect(data(result).status).toBe('COMPLETE');
     expect(calls).toEqual(['db', 'model', 'db']);
   });
 
   it('sendMessage to a persona with knowledge: 2 before (the retrieval search) and 1 after', async () => {
     const tenant = await createTenant();
     const { persona, session } = await conversation(tenant);
-    const source = data<any>(
+    const source = data(
       await mutate(
         'source.add',
         { personaId: persona.id, filename: 'kb.txt', mimeType: 'text/plain', data: btoa('The zorbulator is blue.') },
@@ -57,7 +58,7 @@ describe('database round trips', () => {
       ),
     );
     for (let i = 0; i < 400; i++) {
-      if (data<any>(await query('source.get', { id: source.id }, { tenant })).status === 'READY') break;
+      if (data(await query('source.get', { id: source.id }, { tenant })).status === 'READY') break;
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
     const { result, trace: calls } = await traced(tenant, (t) =>
@@ -67,7 +68,7 @@ describe('database round trips', () => {
         { tenant: t, ...local },
       ),
     );
-    expect(data<any>(result).metadata.knowledge.used[0].filename).toBe('kb.txt');
+    expect(metadataOf(data(result)).knowledge.used[0]?.filename).toBe('kb.txt');
     expect(calls).toEqual(['db', 'db', 'model', 'db']);
   });
 
@@ -131,9 +132,7 @@ describe('database round trips', () => {
   it('feedback, search, export and import are one round trip each', async () => {
     const tenant = await createTenant();
     const { persona, session } = await conversation(tenant);
-    const reply = data<any>(
-      await mutate('chat.sendMessage', { chatSessionId: session.id, content: 'rate me' }, { tenant }),
-    );
+    const reply = data(await mutate('chat.sendMessage', { chatSessionId: session.id, content: 'rate me' }, { tenant }));
     const ops: [string, (t: Tenant) => Promise<unknown>][] = [
       ['feedback.rate', (t) => mutate('feedback.rate', { messageId: reply.id, rating: 'UP' }, { tenant: t, ...local })],
       [

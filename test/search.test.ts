@@ -4,15 +4,16 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createDb } from '../src/db/client';
 import { SEARCH_MAX_RANKED } from '../src/db/queries/search';
 import { createTenant, data, mutate, query, type Tenant } from './helpers/api';
+import { defined } from './helpers/assert';
 import { createPersona, createSession } from './helpers/factories';
 
 /** Stores a message as given (ASSISTANT/SYSTEM sends call no model). */
 async function say(tenant: Tenant, chatSessionId: string, content: string, role = 'ASSISTANT') {
-  return data<any>(await mutate('chat.sendMessage', { chatSessionId, content, role }, { tenant }));
+  return data(await mutate('chat.sendMessage', { chatSessionId, content, role }, { tenant }));
 }
 
 const search = (tenant: Tenant, input: Record<string, unknown>) => query('search.messages', input, { tenant });
-const hits = async (tenant: Tenant, input: Record<string, unknown>) => data<any>(await search(tenant, input)).items;
+const hits = async (tenant: Tenant, input: Record<string, unknown>) => data(await search(tenant, input)).items;
 
 describe('search', () => {
   let tenant: Tenant;
@@ -20,7 +21,7 @@ describe('search', () => {
   let ada: { id: string };
   let s1: { id: string };
   let s2: { id: string };
-  const m: Record<string, any> = {};
+  const m = {} as Record<'refund' | 'refundOnce' | 'user' | 'bob' | 'password', Awaited<ReturnType<typeof say>>>;
 
   beforeAll(async () => {
     tenant = await createTenant('Search org');
@@ -50,12 +51,10 @@ describe('search', () => {
 
   it('finds messages best first, with highlighted snippets and the session they belong to', async () => {
     const found = await hits(tenant, { query: 'refund' });
-    expect(found.map((h: any) => h.messageId).sort()).toEqual(
-      [m.refund.id, m.refundOnce.id, m.user.id, m.bob.id].sort(),
-    );
-    const ranks = found.map((h: any) => h.rank);
+    expect(found.map((h) => h.messageId).sort()).toEqual([m.refund.id, m.refundOnce.id, m.user.id, m.bob.id].sort());
+    const ranks = found.map((h) => h.rank);
     expect([...ranks].sort((a, b) => b - a)).toEqual(ranks);
-    const first = found.find((h: any) => h.messageId === m.refund.id);
+    const first = defined(found.find((h) => h.messageId === m.refund.id));
     expect(first).toMatchObject({
       chatSessionId: s1.id,
       role: 'ASSISTANT',
@@ -65,25 +64,25 @@ describe('search', () => {
     for (const h of first.highlights) expect(first.snippet.slice(h.start, h.end).toLowerCase()).toBe('refund');
     expect(first.snippetHtml).toContain('<mark>refund</mark>');
     // Ranked above the message that mentions refund once among many words.
-    expect(ranks[found.indexOf(first)]).toBeGreaterThan(found.find((h: any) => h.messageId === m.refundOnce.id).rank);
+    expect(ranks[found.indexOf(first)]).toBeGreaterThan(
+      defined(found.find((h) => h.messageId === m.refundOnce.id)).rank,
+    );
 
-    const bob = found.find((h: any) => h.messageId === m.bob.id);
+    const bob = defined(found.find((h) => h.messageId === m.bob.id));
     // Text is escaped in the HTML form (ts_headline itself drops HTML tags from snippets).
     expect(bob.snippet).toContain('5 < 6 & 7 > 3');
     expect(bob.snippetHtml).toContain('5 &lt; 6 &amp; 7 &gt; 3');
 
-    expect((await hits(tenant, { query: '"reset your password"' })).map((h: any) => h.messageId)).toEqual([
-      m.password.id,
-    ]);
-    expect((await hits(tenant, { query: 'refund -bob' })).map((h: any) => h.messageId)).not.toContain(m.bob.id);
-    expect((await hits(tenant, { query: 'password or shipping' })).map((h: any) => h.messageId).sort()).toEqual(
+    expect((await hits(tenant, { query: '"reset your password"' })).map((h) => h.messageId)).toEqual([m.password.id]);
+    expect((await hits(tenant, { query: 'refund -bob' })).map((h) => h.messageId)).not.toContain(m.bob.id);
+    expect((await hits(tenant, { query: 'password or shipping' })).map((h) => h.messageId).sort()).toEqual(
       [m.password.id, m.refundOnce.id].sort(),
     );
   });
 
   it('filters by persona, user, session, status, platform, role and dates', async () => {
     const ids = async (input: Record<string, unknown>) =>
-      (await hits(tenant, { query: 'refund', ...input })).map((h: any) => h.messageId).sort();
+      (await hits(tenant, { query: 'refund', ...input })).map((h) => h.messageId).sort();
     expect(await ids({ personaId: ada.id })).toEqual([m.refund.id, m.refundOnce.id, m.user.id].sort());
     expect(await ids({ userId: 'u2' })).toEqual([m.bob.id]);
     expect(await ids({ chatSessionId: s2.id })).toEqual([m.bob.id]);
@@ -98,7 +97,7 @@ describe('search', () => {
   it('stays inside the organization', async () => {
     const theirs = await hits(other, { query: 'refund' });
     expect(theirs).toHaveLength(1);
-    expect(theirs[0].messageId).not.toBe(m.refund.id);
+    expect(theirs[0]?.messageId).not.toBe(m.refund.id);
     // Naming the other organization's id or session finds nothing of it.
     expect(await hits(other, { query: 'refund', chatSessionId: s1.id })).toEqual([]);
     expect(await hits(other, { query: 'refund', personaId: ada.id })).toEqual([]);
@@ -114,8 +113,8 @@ describe('search', () => {
     const seen: string[] = [];
     let cursor: string | undefined;
     for (let pages = 0; pages < 10; pages++) {
-      const page = data<any>(await search(t, { query: 'tie', limit: 3, ...(cursor ? { cursor } : {}) }));
-      seen.push(...page.items.map((h: any) => h.messageId));
+      const page = data(await search(t, { query: 'tie', limit: 3, ...(cursor ? { cursor } : {}) }));
+      seen.push(...page.items.map((h) => h.messageId));
       if (!page.nextCursor) break;
       cursor = page.nextCursor;
     }
@@ -128,7 +127,7 @@ describe('search', () => {
     const words = Array.from({ length: 17 }, (_, i) => `w${i}`).join(' ');
     const tooMany = await search(tenant, { query: words });
     expect(tooMany.status).toBe(400);
-    expect(tooMany.body.error.message).toMatch(/too many words/);
+    expect(tooMany.body.error?.message).toMatch(/too many words/);
     expect((await search(tenant, { query: '' })).status).toBe(400);
     expect((await search(tenant, { query: 'a\u0000b' })).status).toBe(400);
     expect((await search(tenant, { query: 'x\ud800' })).status).toBe(400);
@@ -145,7 +144,7 @@ describe('search', () => {
     await createDb(env).execute(sql`update messages set status = 'STREAMING' where id = ${generating.id}`);
     expect(await hits(tenant, { query: 'zanzibar' })).toEqual([]);
     await createDb(env).execute(sql`update messages set status = 'COMPLETE' where id = ${generating.id}`);
-    expect((await hits(tenant, { query: 'zanzibar' })).map((h: any) => h.messageId)).toEqual([generating.id]);
+    expect((await hits(tenant, { query: 'zanzibar' })).map((h) => h.messageId)).toEqual([generating.id]);
   });
 
   it(`ranks only the newest ${SEARCH_MAX_RANKED} matches of a very broad query`, async () => {
@@ -159,10 +158,10 @@ describe('search', () => {
         case when i <= 5 then 'common common common' else 'common word ' || i end,
         now() - make_interval(secs => ${SEARCH_MAX_RANKED + 10} - i)
       from generate_series(1, ${SEARCH_MAX_RANKED + 5}) i`);
-    const page = data<any>(await search(t, { query: 'common', limit: 50 }));
+    const page = data(await search(t, { query: 'common', limit: 50 }));
     expect(page.items).toHaveLength(50);
-    expect(page.items.map((h: any) => h.messageId)).not.toContain('msg_broad_00001');
-    const narrowed = data<any>(await search(t, { query: 'common', to: new Date(Date.now() - 990_000).toISOString() }));
-    expect(narrowed.items[0].messageId).toMatch(/^msg_broad_0000[1-5]$/);
+    expect(page.items.map((h) => h.messageId)).not.toContain('msg_broad_00001');
+    const narrowed = data(await search(t, { query: 'common', to: new Date(Date.now() - 990_000).toISOString() }));
+    expect(narrowed.items[0]?.messageId).toMatch(/^msg_broad_0000[1-5]$/);
   });
 });

@@ -70,7 +70,7 @@ describe('secrets and errors', () => {
     );
     globalThis.fetch = realFetch;
     expect(res.status).toBe(500);
-    expect(res.body.error.message).toBe('Internal server error. It has been logged; please retry later.');
+    expect(res.body.error?.message).toBe('Internal server error. It has been logged; please retry later.');
     const text = JSON.stringify(res.body);
     expect(text).not.toMatch(/SELECT|api_keys|syntax|stack/i);
     // The cause is logged for operators, without the key.

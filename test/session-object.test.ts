@@ -1,10 +1,12 @@
 import { abortAllDurableObjects, runDurableObjectAlarm } from 'cloudflare:test';
-import { env, exports } from 'cloudflare:workers';
+import { env } from 'cloudflare:workers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MAX_WAITING_TURNS } from '../src/durable/chat-session';
-import { authHeaders, createTenant, data, mutate, query, type Tenant } from './helpers/api';
+import { createTenant, data, mutate, query } from './helpers/api';
+import { messagesOf, subscribe, turnEvents, waitFor } from './helpers/chat';
 import { conversation, marker, modelRequests } from './helpers/factories';
-import { readSse, type SseEvent } from './helpers/sse';
+import { configureFakeModel, fakeModel } from './helpers/fake-model';
+import { readSse, type SseData, type SseEvent } from './helpers/sse';
 
 /**
  * The session's Durable Object owns its turns: generation outlives the client, listeners share one
@@ -12,8 +14,6 @@ import { readSse, type SseEvent } from './helpers/sse';
  * back after each; statements are counted at the driver's transport (the object runs in this
  * isolate under the test pool, so the counting fetch sees its requests too).
  */
-const worker = (exports as unknown as { default: Fetcher }).default;
-const BASE = 'http://api.test';
 
 let dbRequests = 0;
 /** Driver and model requests in order: `db>` a statement sent, `db<` its answer, `model` a model request. */
@@ -36,40 +36,22 @@ afterEach(() => {
   globalThis.fetch = realFetch;
 });
 
-function subscribe(tenant: Tenant, procedure: string, input: unknown) {
-  const qs = encodeURIComponent(JSON.stringify(input));
-  return worker.fetch(`${BASE}/api/trpc/${procedure}?input=${qs}`, { headers: authHeaders(tenant) });
-}
-const turnEvents = (events: SseEvent[]) => events.filter((e) => e.data?.type).map((e) => e.data);
-const deltaText = (events: any[]) =>
+const deltaText = (events: SseData[]) =>
   events
     .filter((e) => e.type === 'delta')
     .map((e) => e.text)
     .join('');
-
-async function messagesOf(tenant: Tenant, sessionId: string) {
-  return data<any>(await query('chat.getSession', { id: sessionId }, { tenant })).messages as any[];
-}
-
-async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, attempts = 200): Promise<T> {
-  let value = await read();
-  for (let i = 0; i < attempts && !done(value); i++) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    value = await read();
-  }
-  return value;
-}
 
 const words = (n: number) => Array.from({ length: n }, (_, i) => `w${i}`).join(' ');
 
 describe('the session object owns its turns', () => {
   it('stores a COMPLETE reply after the client disconnects at the third delta', async () => {
     const tenant = await createTenant();
-    const { session } = await conversation(tenant);
+    const { session } = await conversation(tenant, { model: await fakeModel({ delayMs: 60 }) });
     const m = marker('gone');
     const res = await subscribe(tenant, 'chat.streamMessage', {
       chatSessionId: session.id,
-      content: `${m} [[delay:60]]`,
+      content: m,
     });
     const events = await readSse(res, (_e, all) => turnEvents(all).filter((x) => x.type === 'delta').length === 3);
     expect(turnEvents(events).map((e) => e.type)).toEqual(['message', 'delta', 'delta', 'delta']);
@@ -81,12 +63,13 @@ describe('the session object owns its turns', () => {
       ['USER', 'COMPLETE'],
       ['ASSISTANT', 'COMPLETE'],
     ]);
-    expect(after[1].content).toBe(`You said: ${m}. This is a streamed test reply.`);
+    expect(after[1]?.content).toBe(`You said: ${m}. This is a streamed test reply.`);
   });
 
   it('costs Postgres the same statements for a 10-word and a 2,000-word reply, listeners included', async () => {
     const tenant = await createTenant();
-    const { session } = await conversation(tenant);
+    const model = await fakeModel();
+    const { session } = await conversation(tenant, { model });
     await query('chat.listSessions', { limit: 1 }, { tenant }); // warm the key cache
     const counts: Record<string, number> = {};
     for (const [name, n, listeners] of [
@@ -94,11 +77,12 @@ describe('the session object owns its turns', () => {
       ['long', 2_000, 0],
       ['long, 3 listeners', 2_000, 2],
     ] as const) {
+      // 2,000 chunks 1 ms apart: longer than the old once-a-second progress saves.
+      await configureFakeModel(model, { reply: words(n), delayMs: 1 });
       dbRequests = 0;
       const res = await subscribe(tenant, 'chat.streamMessage', {
         chatSessionId: session.id,
-        // 2,000 chunks 1 ms apart: longer than the old once-a-second progress saves.
-        content: `[[reply:${words(n)}]] [[delay:1]]`,
+        content: name,
       });
       const extra: Promise<SseEvent[]>[] = [];
       const events = await readSse(res, (e) => {
@@ -131,11 +115,11 @@ describe('the session object owns its turns', () => {
 
   it('gives three listeners the same deltas', async () => {
     const tenant = await createTenant();
-    const { session } = await conversation(tenant);
+    const { session } = await conversation(tenant, { model: await fakeModel({ delayMs: 80 }) });
     const m = marker('fan');
     const res = await subscribe(tenant, 'chat.streamMessage', {
       chatSessionId: session.id,
-      content: `${m} [[delay:80]]`,
+      content: m,
     });
     const others: Promise<SseEvent[]>[] = [];
     const first = await readSse(res, (e) => {
@@ -172,18 +156,18 @@ describe('the session object owns its turns', () => {
 
   it('answers two overlapping sends in arrival order, each with the history up to its own message', async () => {
     const tenant = await createTenant();
-    const { session } = await conversation(tenant);
+    const { session } = await conversation(tenant, { model: await fakeModel({ delayMs: 60 }) });
     const a = marker('first');
     const b = marker('second');
     const firstRes = await subscribe(tenant, 'chat.streamMessage', {
       chatSessionId: session.id,
-      content: `${a} [[delay:60]]`,
+      content: a,
     });
     const firstEvents = readSse(firstRes);
     // The second arrives while the first is generating; it waits for its turn.
     await new Promise((resolve) => setTimeout(resolve, 100));
     const second = await mutate('chat.sendMessage', { chatSessionId: session.id, content: b }, { tenant });
-    const secondReply = data<any>(second);
+    const secondReply = data(second);
     const firstReply = turnEvents(await firstEvents).at(-1).message;
     expect(firstReply.content).toBe(`You said: ${a}. This is a streamed test reply.`);
     expect(secondReply.content).toBe(`You said: ${b}. This is a streamed test reply.`);
@@ -199,7 +183,7 @@ describe('the session object owns its turns', () => {
     expect(requestB?.at ?? 0).toBeGreaterThanOrEqual(requestA?.at ?? Infinity);
     const stored = await messagesOf(tenant, session.id);
     expect(stored.map((x) => [x.role, x.content.slice(0, 30)])).toEqual([
-      ['USER', `${a} [[delay:60]]`.slice(0, 30)],
+      ['USER', a.slice(0, 30)],
       ['ASSISTANT', firstReply.content.slice(0, 30)],
       ['USER', b.slice(0, 30)],
       ['ASSISTANT', secondReply.content.slice(0, 30)],
@@ -215,7 +199,7 @@ describe('the session object owns its turns', () => {
     const rule = marker('new-rule');
     data(await mutate('persona.update', { id: persona.id, instructions: `Always mention ${rule}.` }, { tenant }));
     const m2 = marker('after');
-    const reply = data<any>(await mutate('chat.sendMessage', { chatSessionId: session.id, content: m2 }, { tenant }));
+    const reply = data(await mutate('chat.sendMessage', { chatSessionId: session.id, content: m2 }, { tenant }));
     const [before] = await modelRequests(m1);
     const after = await modelRequests(m2);
     expect(JSON.stringify(before?.body)).not.toContain(rule);
@@ -229,11 +213,11 @@ describe('the session object owns its turns', () => {
 
   it('closes a turn INCOMPLETE, with the text it had saved, when its object dies mid-turn', async () => {
     const tenant = await createTenant();
-    const { session } = await conversation(tenant);
+    const { session } = await conversation(tenant, { model: await fakeModel({ delayMs: 250 }) });
     const m = marker('evicted');
     const res = await subscribe(tenant, 'chat.streamMessage', {
       chatSessionId: session.id,
-      content: `${m} [[delay:250]]`,
+      content: m,
     });
     // Six deltas take 1.5 s: the object has saved progress to its own storage at least once.
     const events = await readSse(res, (_e, all) => turnEvents(all).filter((x) => x.type === 'delta').length === 6);
@@ -249,31 +233,28 @@ describe('the session object owns its turns', () => {
 
     const reply = (await messagesOf(tenant, session.id))[1];
     expect(reply).toMatchObject({ id: replyId, status: 'INCOMPLETE', metadata: { error: { code: 'ABANDONED' } } });
-    expect(reply.content.length).toBeGreaterThan(0);
-    expect(received.startsWith(reply.content)).toBe(true);
+    expect(reply?.content.length).toBeGreaterThan(0);
+    expect(received.startsWith(String(reply?.content))).toBe(true);
     // The statement that closed it counted it as a finished reply in the usage.
     const usage = async () => {
       const today = new Date().toISOString().slice(0, 10);
       const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
-      return data<any>(await query('usage.get', { from: yesterday, to: today }, { tenant })).totals;
+      return data(await query('usage.get', { from: yesterday, to: today }, { tenant })).totals;
     };
     expect(await usage()).toMatchObject({ messages: 1, modelCalls: 1, replies: 1 });
     // The session takes the next message normally.
-    const next = data<any>(
-      await mutate('chat.sendMessage', { chatSessionId: session.id, content: 'again' }, { tenant }),
-    );
+    const next = data(await mutate('chat.sendMessage', { chatSessionId: session.id, content: 'again' }, { tenant }));
     expect(next.status).toBe('COMPLETE');
     expect(await usage()).toMatchObject({ messages: 2, modelCalls: 2, replies: 2 });
   });
 
   it(`refuses sends beyond ${MAX_WAITING_TURNS} waiting on one session with 429, storing nothing for them`, async () => {
     const tenant = await createTenant();
-    const { session } = await conversation(tenant);
+    const model = await fakeModel({ delayMs: 300 });
+    const { session } = await conversation(tenant, { model });
+    const slow = marker('slow');
     // The first turn takes about 3 s; everything sent meanwhile waits behind it.
-    const first = await subscribe(tenant, 'chat.streamMessage', {
-      chatSessionId: session.id,
-      content: 'slow [[delay:300]]',
-    });
+    const first = await subscribe(tenant, 'chat.streamMessage', { chatSessionId: session.id, content: slow });
     const reader = (first.body as ReadableStream<Uint8Array>).pipeThrough(new TextDecoderStream()).getReader();
     let text = '';
     // Its message is stored: the turn is running before the others are sent.
@@ -282,6 +263,12 @@ describe('the session object owns its turns', () => {
       if (done) throw new Error(`stream ended early: ${text}`);
       text += value;
     }
+    // Once the slow turn has reached the model, the waiting ones may answer at once.
+    await waitFor(
+      () => modelRequests(slow),
+      (r) => r.length > 0,
+    );
+    await configureFakeModel(model, {});
     const rest = (async () => {
       for (;;) {
         const { done, value } = await reader.read();

@@ -11,6 +11,7 @@ import { queryTerms } from '../src/db/queries/retrieval';
 import { chunkPages } from '../src/sources/chunk';
 import { ingestSource, queue, SOURCE_DEAD_LETTER_QUEUE } from '../src/sources/ingest';
 import { createTenant, data, mutate, query, type Tenant } from './helpers/api';
+import { metadataOf } from './helpers/chat';
 import { docxFixture } from './helpers/docx-fixtures';
 import { base64, zipWith } from './helpers/docx-zip';
 import { createPersona, createSession, marker, modelRequests } from './helpers/factories';
@@ -89,7 +90,7 @@ describe('knowledge sources', () => {
     const session = await createSession(tenant, personaId);
     const mark = marker('kn');
     // "L’Hospital" appears on page 88 of the PDF only (checked against the extracted text of every page).
-    const reply = data<any>(
+    const reply = data(
       await mutate(
         'chat.sendMessage',
         {
@@ -106,7 +107,7 @@ describe('knowledge sources', () => {
     expect(prompt).toMatch(
       /<source-[0-9a-f]{16,64} filename=\\"large-117-pages_GeoTopo-komprimiert.pdf\\" pages=\\"(87-)?88\\">/,
     );
-    const used = reply.metadata.knowledge.used as {
+    const used = metadataOf(reply).knowledge.used as {
       sourceId: string;
       filename: string;
       pages: number[];
@@ -173,7 +174,7 @@ describe('knowledge sources', () => {
     const listed = data<Source[]>(await query('source.list', { personaId }, { tenant }));
     expect(listed.map((s) => s.id)).toContain(source.id);
     expect(await chunkRows(source.id)).toBeGreaterThan(0);
-    expect(data<any>(await mutate('source.delete', { id: source.id }, { tenant }))).toEqual({
+    expect(data(await mutate('source.delete', { id: source.id }, { tenant }))).toEqual({
       id: source.id,
       deleted: true,
     });
@@ -233,7 +234,7 @@ describe('knowledge sources', () => {
     const hostile = new TextEncoder().encode('x'.repeat(300_000));
     const textId = await put('wall.txt', hostile, 'text/plain');
     expect(await ingestSource(db, { ...env, SOURCE_MAX_CHARS: '5000' }, job(textId))).toBe('READY');
-    const wall = data<Source & { charCount: number }>(await query('source.get', { id: textId }, { tenant }));
+    const wall = data(await query('source.get', { id: textId }, { tenant }));
     expect(wall.charCount).toBe(5000);
     expect(wall.chunkCount).toBeLessThanOrEqual(6);
     // A second delivery of a finished job writes nothing.
@@ -301,7 +302,7 @@ describe('Word documents as sources', () => {
 
     const session = await createSession(org, persona);
     const mark = marker('docx');
-    const reply = data<any>(
+    const reply = data(
       await mutate(
         'chat.sendMessage',
         { chatSessionId: session.id, content: `What was walked on, imported? ${mark}` },
@@ -309,7 +310,7 @@ describe('Word documents as sources', () => {
       ),
     );
     expect(JSON.stringify((await modelRequests(mark))[0]?.body)).toContain('Walking on imported air');
-    expect(reply.metadata.knowledge.used[0]).toMatchObject({ filename: 'single-paragraph.docx', pages: null });
+    expect(metadataOf(reply).knowledge.used[0]).toMatchObject({ filename: 'single-paragraph.docx', pages: null });
   });
 
   it('stops inflating a ZIP bomb at the limit, and refuses what is not a Word file', { timeout: 60_000 }, async () => {

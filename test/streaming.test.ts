@@ -1,39 +1,19 @@
-import { exports } from 'cloudflare:workers';
 import { DefaultChatTransport, readUIMessageStream, type UIMessage, type UIMessageChunk } from 'ai';
 import { describe, expect, it } from 'vitest';
-import { authHeaders, createTenant, data, mutate, query, type Tenant } from './helpers/api';
+import { authHeaders, createTenant, data, mutate, type Tenant } from './helpers/api';
+import { defined } from './helpers/assert';
+import { getSession, subscribe, turnEvents, waitFor } from './helpers/chat';
 import { conversation, marker, modelRequests } from './helpers/factories';
-import { readSse, type SseEvent } from './helpers/sse';
-
-const worker = (exports as unknown as { default: Fetcher }).default;
-const BASE = 'http://api.test';
-
-function subscribe(tenant: Tenant, procedure: string, input: unknown) {
-  const qs = encodeURIComponent(JSON.stringify(input));
-  return worker.fetch(`${BASE}/api/trpc/${procedure}?input=${qs}`, { headers: authHeaders(tenant) });
-}
-
-const turnEvents = (events: SseEvent[]) => events.filter((e) => e.data?.type).map((e) => e.data);
-
-async function session(tenant: Tenant, id: string) {
-  return data<any>(await query('chat.getSession', { id }, { tenant }));
-}
-
-async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, attempts = 100): Promise<T> {
-  let value = await read();
-  for (let i = 0; i < attempts && !done(value); i++) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    value = await read();
-  }
-  return value;
-}
+import { configureFakeModel, fakeModel } from './helpers/fake-model';
+import { readSse } from './helpers/sse';
+import { BASE, worker } from './helpers/worker';
 
 describe('streamed replies (tRPC subscription over SSE)', () => {
   it('sends the stored user message, then deltas as they are generated, then the stored reply', async () => {
     const tenant = await createTenant();
-    const { session: s } = await conversation(tenant);
+    const { session: s } = await conversation(tenant, { model: await fakeModel({ delayMs: 25 }) });
     const m = marker('sse');
-    const res = await subscribe(tenant, 'chat.streamMessage', { chatSessionId: s.id, content: `${m} [[delay:25]]` });
+    const res = await subscribe(tenant, 'chat.streamMessage', { chatSessionId: s.id, content: m });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/event-stream');
     const events = await readSse(res);
@@ -52,18 +32,18 @@ describe('streamed replies (tRPC subscription over SSE)', () => {
     expect(deltaChunks.size).toBeGreaterThanOrEqual(3);
     // Event ids say where the client is in the reply.
     expect(events.find((e) => e.data?.type === 'reply')?.id).toBe(`${final.message.id}:done`);
-    expect((await session(tenant, s.id)).messages.map((x: any) => x.status)).toEqual(['COMPLETE', 'COMPLETE']);
+    expect((await getSession(tenant, s.id)).messages.map((x) => x.status)).toEqual(['COMPLETE', 'COMPLETE']);
   });
 
   it('stores the complete reply even when the client disconnects mid-stream', async () => {
     const tenant = await createTenant();
-    const { session: s } = await conversation(tenant);
+    const { session: s } = await conversation(tenant, { model: await fakeModel({ delayMs: 40 }) });
     const m = marker('leave');
-    const res = await subscribe(tenant, 'chat.streamMessage', { chatSessionId: s.id, content: `${m} [[delay:40]]` });
+    const res = await subscribe(tenant, 'chat.streamMessage', { chatSessionId: s.id, content: m });
     const events = await readSse(res, (e) => e.data?.type === 'delta');
     expect(turnEvents(events).map((e) => e.type)).toEqual(['message', 'delta']);
     const after = await waitFor(
-      () => session(tenant, s.id),
+      () => getSession(tenant, s.id),
       (x) => x.messages[1]?.status !== 'STREAMING',
     );
     expect(after.messages[1]).toMatchObject({
@@ -75,18 +55,18 @@ describe('streamed replies (tRPC subscription over SSE)', () => {
 
   it('keeps the user message and the partial reply marked incomplete when the provider fails mid-stream', async () => {
     const tenant = await createTenant();
-    const { session: s } = await conversation(tenant);
+    const { session: s } = await conversation(tenant, { model: await fakeModel({ delayMs: 20, cutAfter: 3 }) });
     const m = marker('fail');
     const res = await subscribe(tenant, 'chat.streamMessage', {
       chatSessionId: s.id,
-      content: `${m} [[delay:20]] [[cut:3]]`,
+      content: m,
     });
     const turn = turnEvents(await readSse(res));
     const final = turn.at(-1);
     expect(final).toMatchObject({ type: 'reply', message: { status: 'INCOMPLETE', content: `You said: ${m}. ` } });
     expect(final.message.metadata.error.code).toBe('MODEL_ERROR');
-    const stored = await session(tenant, s.id);
-    expect(stored.messages.map((x: any) => [x.role, x.status])).toEqual([
+    const stored = await getSession(tenant, s.id);
+    expect(stored.messages.map((x) => [x.role, x.status])).toEqual([
       ['USER', 'COMPLETE'],
       ['ASSISTANT', 'INCOMPLETE'],
     ]);
@@ -94,12 +74,12 @@ describe('streamed replies (tRPC subscription over SSE)', () => {
 
   it('stops a reply in flight and keeps what was generated, marked stopped', async () => {
     const tenant = await createTenant();
-    const { session: s } = await conversation(tenant);
+    const { session: s } = await conversation(tenant, { model: await fakeModel({ delayMs: 150 }) });
     const res = await subscribe(tenant, 'chat.streamMessage', {
       chatSessionId: s.id,
-      content: `${marker()} [[delay:150]]`,
+      content: marker(),
     });
-    let stopped: any;
+    let stopped: ReturnType<typeof mutate<'chat.stopReply'>> | undefined;
     const events = await readSse(res, (e, all) => {
       if (e.data?.type === 'delta' && !stopped) {
         const replyId = e.data.replyId;
@@ -107,29 +87,29 @@ describe('streamed replies (tRPC subscription over SSE)', () => {
       }
       return all.length > 40;
     });
-    const stopResult = data<any>(await stopped);
+    const stopResult = data(await defined(stopped));
     expect(stopResult.status).toBe('STOPPED');
     const final = turnEvents(events).at(-1);
     expect(final).toMatchObject({ type: 'reply', message: { status: 'STOPPED' } });
     expect(final.message.content.length).toBeGreaterThan(0);
     expect(final.message.content.length).toBeLessThan(`You said: x. This is a streamed test reply.`.length);
-    const stored = (await session(tenant, s.id)).messages[1];
+    const stored = (await getSession(tenant, s.id)).messages[1];
     expect(stored).toMatchObject({ status: 'STOPPED', content: final.message.content });
     // Stopping again is harmless; stopping a finished reply is a conflict.
-    expect((await mutate('chat.stopReply', { messageId: stored.id }, { tenant })).status).toBe(200);
+    expect((await mutate('chat.stopReply', { messageId: stored?.id }, { tenant })).status).toBe(200);
   });
 
   it('stops a reply from another connection: the session object ends it at once, STOPPED', async () => {
     const tenant = await createTenant();
-    const { session: s } = await conversation(tenant);
+    const { session: s } = await conversation(tenant, { model: await fakeModel({ delayMs: 300 }) });
     const full = `You said: x. This is a streamed test reply.`;
     const res = await subscribe(tenant, 'chat.streamMessage', {
       chatSessionId: s.id,
-      content: `x [[delay:300]]`,
+      content: 'x',
     });
     let replyId = '';
     let stopMs = 0;
-    let stopped: Promise<any> | undefined;
+    let stopped: ReturnType<typeof mutate<'chat.stopReply'>> | undefined;
     const events = await readSse(res, (e) => {
       if (e.data?.type === 'delta' && !stopped) {
         replyId = e.data.replyId;
@@ -142,7 +122,7 @@ describe('streamed replies (tRPC subscription over SSE)', () => {
       }
       return false;
     });
-    const answer = data<any>(await stopped);
+    const answer = data(await defined(stopped));
     expect(answer).toMatchObject({ id: replyId, status: 'STOPPED' });
     // The next chunk was 300 ms away; the stop did not wait for the model (generous margin).
     expect(stopMs).toBeLessThan(1_000);
@@ -150,15 +130,15 @@ describe('streamed replies (tRPC subscription over SSE)', () => {
     expect(final).toMatchObject({ type: 'reply', message: { id: replyId, status: 'STOPPED' } });
     expect(final.message.content.length).toBeLessThan(full.length);
     expect(turnEvents(events).filter((e) => e.type === 'delta').length).toBeLessThan(3);
-    const stored = (await session(tenant, s.id)).messages[1];
+    const stored = (await getSession(tenant, s.id)).messages[1];
     expect(stored).toMatchObject({ status: 'STOPPED', content: final.message.content });
   });
 
   it('lets a client that lost its connection resume and get the whole reply once, without generating twice', async () => {
     const tenant = await createTenant();
-    const { session: s } = await conversation(tenant);
+    const { session: s } = await conversation(tenant, { model: await fakeModel({ delayMs: 120 }) });
     const m = marker('resume');
-    const input = { chatSessionId: s.id, content: `${m} [[delay:120]]` };
+    const input = { chatSessionId: s.id, content: m };
     const first = await readSse(await subscribe(tenant, 'chat.streamMessage', input), (e) => e.data?.type === 'delta');
     const lastEventId = first.at(-1)?.id;
     expect(lastEventId).toMatch(/^msg_[0-9A-Z]{26}:\d+$/);
@@ -178,7 +158,7 @@ describe('streamed replies (tRPC subscription over SSE)', () => {
     expect(received + rest).toBe(final.message.content);
     expect(final.message.content).toBe(`You said: ${m}. This is a streamed test reply.`);
     expect(await modelRequests(m)).toHaveLength(1);
-    const stored = await session(tenant, s.id);
+    const stored = await getSession(tenant, s.id);
     expect(stored.messages).toHaveLength(2);
 
     // A finished reply can be fetched the same way, from any offset.
@@ -197,7 +177,7 @@ describe('streamed replies (tRPC subscription over SSE)', () => {
     const events = await readSse(res);
     const error = events.find((e) => e.event === 'serialized-error');
     expect(error?.data).toMatchObject({ data: { httpStatus: 404 } });
-    expect((await session(tenant, s.id)).messages).toEqual([]);
+    expect((await getSession(tenant, s.id)).messages).toEqual([]);
   });
 });
 
@@ -213,13 +193,13 @@ describe('AI SDK UI message stream (useChat + DefaultChatTransport)', () => {
 
   it('completes a turn and streams text parts incrementally', async () => {
     const tenant = await createTenant();
-    const { session: s } = await conversation(tenant);
+    const { session: s } = await conversation(tenant, { model: await fakeModel({ delayMs: 10 }) });
     const m = marker('ui');
     const stream = await transport(tenant).sendMessages({
       trigger: 'submit-message',
       chatId: s.id,
       messageId: undefined,
-      messages: [{ id: 'local-1', role: 'user', parts: [{ type: 'text', text: `${m} [[delay:10]]` }] }],
+      messages: [{ id: 'local-1', role: 'user', parts: [{ type: 'text', text: m }] }],
       abortSignal: undefined,
     });
     const chunks: UIMessageChunk[] = [];
@@ -237,12 +217,12 @@ describe('AI SDK UI message stream (useChat + DefaultChatTransport)', () => {
     expect(chunks.at(-1)).toMatchObject({ type: 'finish' });
     const text = assembled?.parts.find((p) => p.type === 'text');
     expect(text).toMatchObject({ type: 'text', text: `You said: ${m}. This is a streamed test reply.` });
-    const stored = await session(tenant, s.id);
-    expect(stored.messages.map((x: any) => [x.role, x.status])).toEqual([
+    const stored = await getSession(tenant, s.id);
+    expect(stored.messages.map((x) => [x.role, x.status])).toEqual([
       ['USER', 'COMPLETE'],
       ['ASSISTANT', 'COMPLETE'],
     ]);
-    expect(assembled?.id).toBe(stored.messages[1].id);
+    expect(assembled?.id).toBe(stored.messages[1]?.id);
   });
 
   it('answers refusals with a JSON error and status before streaming', async () => {
@@ -256,14 +236,14 @@ describe('AI SDK UI message stream (useChat + DefaultChatTransport)', () => {
       }),
     });
     expect(res.status).toBe(404);
-    expect(((await res.json()) as any).error.message).toMatch(/not found/);
+    expect(((await res.json()) as { error?: { message?: string } }).error?.message).toMatch(/not found/);
     const noAuth = await worker.fetch(`${BASE}/api/chat`, { method: 'POST', body: '{}' });
     expect(noAuth.status).toBe(401);
   });
 
   it('resumes the reply being generated, and answers 204 when there is none', async () => {
     const tenant = await createTenant();
-    const { session: s } = await conversation(tenant);
+    const { session: s } = await conversation(tenant, { model: await fakeModel({ delayMs: 100 }) });
     const none = await worker.fetch(`${BASE}/api/chat/${s.id}/stream`, { headers: authHeaders(tenant) });
     expect(none.status).toBe(204);
     const m = marker('ui-resume');
@@ -272,7 +252,7 @@ describe('AI SDK UI message stream (useChat + DefaultChatTransport)', () => {
       headers: { ...authHeaders(tenant), 'content-type': 'application/json' },
       body: JSON.stringify({
         id: s.id,
-        messages: [{ role: 'user', parts: [{ type: 'text', text: `${m} [[delay:100]]` }] }],
+        messages: [{ role: 'user', parts: [{ type: 'text', text: m }] }],
       }),
     });
     await readSse(sending, (e) => e.data?.type === 'text-delta');
@@ -290,7 +270,8 @@ describe('AI SDK UI message stream (useChat + DefaultChatTransport)', () => {
 
   it('stops on the server through POST /api/chat/:id/stop; closing the connection (useChat stop()) does not', async () => {
     const tenant = await createTenant();
-    const { session: s } = await conversation(tenant);
+    const model = await fakeModel({ delayMs: 40 });
+    const { session: s } = await conversation(tenant, { model });
     const send = (text: string, signal?: AbortSignal) =>
       worker.fetch(`${BASE}/api/chat`, {
         method: 'POST',
@@ -300,15 +281,16 @@ describe('AI SDK UI message stream (useChat + DefaultChatTransport)', () => {
       });
     // useChat's stop() aborts its fetch: "I left". The reply goes on and is stored COMPLETE.
     const left = marker('left');
-    await readSse(await send(`${left} [[delay:40]]`), (e) => e.data?.type === 'text-delta');
+    await readSse(await send(left), (e) => e.data?.type === 'text-delta');
     const afterLeaving = await waitFor(
-      () => session(tenant, s.id),
+      () => getSession(tenant, s.id),
       (x) => x.messages[1]?.status !== 'STREAMING',
     );
     expect(afterLeaving.messages[1]).toMatchObject({ status: 'COMPLETE' });
 
     // The documented one-liner: stop: () => fetch(`/api/chat/${id}/stop`, { method: 'POST', headers }).
-    const stopping = await send(`${marker('stop')} [[delay:300]]`);
+    await configureFakeModel(model, { delayMs: 300 });
+    const stopping = await send(marker('stop'));
     let stopAnswer: Promise<Response> | undefined;
     const chunks = await readSse(stopping, (e) => {
       if (e.data?.type === 'text-delta' && !stopAnswer) {
@@ -319,7 +301,7 @@ describe('AI SDK UI message stream (useChat + DefaultChatTransport)', () => {
     if (!stopAnswer) throw new Error('no delta arrived before the stream ended');
     const answered = await stopAnswer;
     expect(answered.status).toBe(200);
-    const reply = (await answered.json()) as any;
+    const reply = (await answered.json()) as { id: string; status: string };
     expect(reply.status).toBe('STOPPED');
     expect(
       chunks
@@ -330,7 +312,7 @@ describe('AI SDK UI message stream (useChat + DefaultChatTransport)', () => {
       type: 'finish',
       finishReason: 'other',
     });
-    expect((await session(tenant, s.id)).messages[3]).toMatchObject({ id: reply.id, status: 'STOPPED' });
+    expect((await getSession(tenant, s.id)).messages[3]).toMatchObject({ id: reply.id, status: 'STOPPED' });
     // Nothing is being generated now.
     const none = await worker.fetch(`${BASE}/api/chat/${s.id}/stop`, { method: 'POST', headers: authHeaders(tenant) });
     expect(none.status).toBe(204);

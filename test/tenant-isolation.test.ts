@@ -1,25 +1,32 @@
-import { env, exports } from 'cloudflare:workers';
+import { env } from 'cloudflare:workers';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app';
 import { createDb } from '../src/db/client';
 import { appRouter } from '../src/trpc/router';
-import { admin, authHeaders, createTenant, data, mutate, query, type Tenant } from './helpers/api';
+import { admin, authHeaders, createTenant, data, mutate, query, type Tenant, type TrpcBody } from './helpers/api';
+import { defined } from './helpers/assert';
 import { conversation } from './helpers/factories';
 import { readSse } from './helpers/sse';
-
-const worker = (exports as unknown as { default: Fetcher }).default;
-const BASE = 'http://api.test';
+import { BASE, worker } from './helpers/worker';
 
 /** `replyId` is a reply still being generated (STREAMING), so stop and resume have something to act on. */
 type Victim = { tenant: Tenant; personaId: string; sessionId: string; replyId: string; sourceId: string };
 type Kind = 'query' | 'mutation' | 'subscription';
+/** The fields of an own-organization answer that the checks below read. */
+type OwnData = {
+  id?: string;
+  organizationId?: string;
+  version?: number;
+  days?: unknown[];
+  totals?: { sessionsStarted: number };
+};
 type Entry = {
   kind: Kind;
   /** Input naming the victim's objects (or trying to write into the victim's organization). */
   input: (v: Victim) => Record<string, unknown>;
   /** What the attacker's own valid key gets: 404 for another organization's ids, or a check. */
-  expectOwn: number | ((body: any, v: Victim) => void);
+  expectOwn: number | ((body: TrpcBody<OwnData>, v: Victim) => void);
 };
 
 /** Every procedure of the router must be listed here: the test fails when one is missing. */
@@ -28,9 +35,9 @@ const matrix: Record<string, Entry> = {
     kind: 'mutation',
     input: (v) => ({ name: 'Intruder', organizationId: v.tenant.organizationId, id: v.personaId, version: 99 }),
     expectOwn: (body, v) => {
-      expect(body.result.data.organizationId).not.toBe(v.tenant.organizationId);
-      expect(body.result.data.id).not.toBe(v.personaId);
-      expect(body.result.data.version).toBe(1);
+      expect(body.result?.data.organizationId).not.toBe(v.tenant.organizationId);
+      expect(body.result?.data.id).not.toBe(v.personaId);
+      expect(body.result?.data.version).toBe(1);
     },
   },
   'persona.list': {
@@ -54,7 +61,7 @@ const matrix: Record<string, Entry> = {
   'source.list': {
     kind: 'query',
     input: (v) => ({ personaId: v.personaId }),
-    expectOwn: (body) => expect(body.result.data).toEqual([]),
+    expectOwn: (body) => expect(body.result?.data).toEqual([]),
   },
   'source.get': { kind: 'query', input: (v) => ({ id: v.sourceId, includeChunks: true }), expectOwn: 404 },
   'source.delete': { kind: 'mutation', input: (v) => ({ id: v.sourceId }), expectOwn: 404 },
@@ -62,7 +69,7 @@ const matrix: Record<string, Entry> = {
   'chat.listSessions': {
     kind: 'query',
     input: (v) => ({ personaId: v.personaId }),
-    expectOwn: (body) => expect(body.result.data).toEqual([]),
+    expectOwn: (body) => expect(body.result?.data).toEqual([]),
   },
   'chat.getSession': { kind: 'query', input: (v) => ({ id: v.sessionId }), expectOwn: 404 },
   'chat.updateSession': {
@@ -95,13 +102,13 @@ const matrix: Record<string, Entry> = {
   'feedback.listForPersona': {
     kind: 'query',
     input: (v) => ({ personaId: v.personaId }),
-    expectOwn: (body) => expect(body.result.data).toEqual([]),
+    expectOwn: (body) => expect(body.result?.data).toEqual([]),
   },
   'search.messages': {
     kind: 'query',
     // The victim's words, naming the victim's persona and session: nothing comes back.
     input: (v) => ({ query: 'secret', personaId: v.personaId, chatSessionId: v.sessionId }),
-    expectOwn: (body) => expect(body.result.data).toEqual({ items: [], nextCursor: null }),
+    expectOwn: (body) => expect(body.result?.data).toEqual({ items: [], nextCursor: null }),
   },
   'export.session': { kind: 'query', input: (v) => ({ chatSessionId: v.sessionId }), expectOwn: 404 },
   'export.markdown': { kind: 'query', input: (v) => ({ chatSessionId: v.sessionId }), expectOwn: 404 },
@@ -113,8 +120,8 @@ const matrix: Record<string, Entry> = {
       return { from: '2026-01-01' < today ? '2026-01-01' : today, to: today, personaId: v.personaId };
     },
     expectOwn: (body, v) => {
-      expect(body.result.data.days).toEqual([]);
-      expect(body.result.data.totals.sessionsStarted).toBe(0);
+      expect(body.result?.data.days).toEqual([]);
+      expect(body.result?.data.totals?.sessionsStarted).toBe(0);
       expect(JSON.stringify(body)).not.toContain(v.tenant.organizationId);
     },
   },
@@ -225,17 +232,15 @@ describe('tenant isolation matrix', () => {
   beforeAll(async () => {
     const tenant = await createTenant('Victim');
     const { persona, session } = await conversation(tenant, { greeting: 'Hello victim' });
-    const reply = data<any>(
-      await mutate('chat.sendMessage', { chatSessionId: session.id, content: 'secret' }, { tenant }),
-    );
+    const reply = data(await mutate('chat.sendMessage', { chatSessionId: session.id, content: 'secret' }, { tenant }));
     // As if its generator were still running (in another isolate): fresh progress, STREAMING.
     await createDb(env).execute(
       sql`update messages set status = 'STREAMING', updated_at = now() + interval '1 hour' where id = ${reply.id}`,
     );
     // A rated reply (the greeting), so rate/remove have a victim's rating to try to change.
-    const greeting = data<any>(await query('chat.getSession', { id: session.id }, { tenant })).messages[0];
+    const greeting = defined(data(await query('chat.getSession', { id: session.id }, { tenant })).messages[0]);
     data(await mutate('feedback.rate', { messageId: greeting.id, rating: 'UP' }, { tenant }));
-    const source = data<any>(
+    const source = data(
       await mutate(
         'source.add',
         { personaId: persona.id, filename: 'secret.txt', mimeType: 'text/plain', data: btoa('victim secret') },
@@ -244,7 +249,7 @@ describe('tenant isolation matrix', () => {
     );
     // Settled before snapshots are compared, so the queue finishing mid-test is not mistaken for a change.
     for (let i = 0; i < 400; i++) {
-      if (data<any>(await query('source.get', { id: source.id }, { tenant })).status !== 'PENDING') break;
+      if (data(await query('source.get', { id: source.id }, { tenant })).status !== 'PENDING') break;
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
     victim = { tenant, personaId: persona.id, sessionId: session.id, replyId: reply.id, sourceId: source.id };
@@ -288,7 +293,7 @@ describe('tenant isolation matrix', () => {
         expect(own.status, `${path} with the attacker's own key`).toBe(entry.expectOwn);
       } else {
         expect(own.status).toBe(200);
-        entry.expectOwn(own.body, victim);
+        entry.expectOwn(own.body as TrpcBody<OwnData>, victim);
       }
       expect(await snapshot(victim), `${path} changed the victim's data`).toBe(before);
     });

@@ -1,4 +1,3 @@
-import { exports } from 'cloudflare:workers';
 import {
   createTRPCClient,
   httpBatchLink,
@@ -12,8 +11,7 @@ import type { AppRouter } from '../src/trpc/router';
 import { wireFormat } from '../src/trpc/wire';
 import { authHeaders, createTenant, type Tenant } from './helpers/api';
 import { FetchEventSource } from './helpers/event-source';
-
-const worker = (exports as unknown as { default: Fetcher }).default;
+import { worker } from './helpers/worker';
 
 function client(tenant: Tenant, batch = false) {
   const options = {

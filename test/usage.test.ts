@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { createDb } from '../src/db/client';
 import { admin, createTenant, data, mutate, query, type Tenant } from './helpers/api';
 import { createPersona, createSession, marker } from './helpers/factories';
+import { configureFakeModel, fakeModel } from './helpers/fake-model';
 
 const db = createDb(env);
 
@@ -69,7 +70,7 @@ async function countedFromRows(orgId: string): Promise<Record<string, Counts>> {
 
 /** usage.get over yesterday..today (a run across midnight splits the day), summed per persona. */
 async function reported(tenant: Tenant, personaId?: string) {
-  const report = data<any>(
+  const report = data(
     await query('usage.get', { from: utcDay(-1), to: utcDay(), ...(personaId ? { personaId } : {}) }, { tenant }),
   );
   const perPersona: Record<string, Counts> = {};
@@ -98,7 +99,8 @@ describe('usage', () => {
     const tenant = await createTenant('Usage A');
     const other = await createTenant('Usage B');
     const greeter = await createPersona(tenant, { name: 'Greeter', greeting: 'Hello there!' });
-    const plain = await createPersona(tenant, { name: 'Plain' });
+    const plainModel = await fakeModel({ status: 500 });
+    const plain = await createPersona(tenant, { name: 'Plain', model: plainModel });
     const s1 = await createSession(tenant, greeter.id);
     const s2 = await createSession(tenant, greeter.id);
     const s3 = await createSession(tenant, plain.id);
@@ -116,8 +118,9 @@ describe('usage', () => {
     data(await send(tenant, { chatSessionId: s1.id, role: 'SYSTEM', content: 'Note for the record' }));
     data(await send(tenant, { chatSessionId: s2.id, role: 'ASSISTANT', content: 'Anything else?' }));
     // A failed model call: the message and an INCOMPLETE reply are kept, the call counted.
-    const failed = await send(tenant, { chatSessionId: s3.id, content: `${marker('e500')} [[status:500]]` });
+    const failed = await send(tenant, { chatSessionId: s3.id, content: marker('e500') });
     expect(failed.status).toBe(502);
+    await configureFakeModel(plainModel, {});
     data(
       await send(tenant, {
         chatSessionId: s3.id,

@@ -2,28 +2,41 @@
  * The embeddable widget's API (issue 18): key kinds, publishable keys limited to what a visitor needs,
  * visitor tokens bound to one session, CORS exactly for a key's origins, per-visitor limits.
  */
-import { env, exports } from 'cloudflare:workers';
+import { env } from 'cloudflare:workers';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../src/auth/keys';
 import { visitorProcedures } from '../src/auth/publishable';
 import { createDb } from '../src/db/client';
 import { appRouter } from '../src/trpc/router';
-import { admin, authHeaders, createTenant, data, query, request, type Tenant } from './helpers/api';
+import {
+  type ApiResponse,
+  admin,
+  authHeaders,
+  createTenant,
+  data,
+  type OutputOf,
+  query,
+  request,
+  type Tenant,
+  type TrpcBody,
+} from './helpers/api';
 import { createPersona, marker, modelRequests } from './helpers/factories';
 import { pdfFixture } from './helpers/pdf-fixtures';
-import { readSse } from './helpers/sse';
+import { procedureKinds } from './helpers/procedures';
+import { readSse, type SseEvent } from './helpers/sse';
+import { BASE, worker } from './helpers/worker';
 
-const worker = (exports as unknown as { default: Fetcher }).default;
-const BASE = 'http://api.test';
 const SHOP = 'https://shop.example';
 const EVIL = 'https://evil.example';
 
 type Kind = 'query' | 'mutation' | 'subscription';
 type WidgetKey = { id: string; key: string };
+/** What GET /widget/v1/:key/check answers a page. */
+type WidgetCheck = { allowed: boolean; message: string; attachments: unknown };
 
 async function createWidgetKey(tenant: Tenant, personaIds: string[], extra: Record<string, unknown> = {}) {
-  const res = await admin<any>(`/organizations/${tenant.organizationId}/publishable-keys`, {
+  const res = await admin<WidgetKey>(`/organizations/${tenant.organizationId}/publishable-keys`, {
     name: 'Website',
     allowedOrigins: [SHOP],
     personaIds,
@@ -33,14 +46,18 @@ async function createWidgetKey(tenant: Tenant, personaIds: string[], extra: Reco
   return res.body as WidgetKey;
 }
 
-/** A call through the widget endpoint, as the widget makes it from a page on `origin`. */
-async function widget(
+/**
+ * A call through the widget endpoint, as the widget makes it from a page on `origin`. A subscription
+ * that starts answers its SSE events in `events` (and the status its error event carries, if any);
+ * `text` is what the answer said: its body, or a stream's event data as JSON.
+ */
+async function widget<P extends string>(
   key: string,
-  path: string,
+  path: P,
   kind: Kind,
   input: unknown,
   opts: { origin?: string | null; token?: string; headers?: Record<string, string> } = {},
-) {
+): Promise<ApiResponse<TrpcBody<OutputOf<P>>> & { events: SseEvent[]; text: string }> {
   const headers: Record<string, string> = { 'content-type': 'application/json', ...opts.headers };
   const origin = opts.origin === undefined ? SHOP : opts.origin;
   if (origin) headers.origin = origin;
@@ -53,29 +70,36 @@ async function widget(
   if (kind === 'subscription' && res.status === 200) {
     const events = await readSse(res, (e) => e.event === 'serialized-error' || e.data?.type === 'reply');
     const error = events.find((e) => e.event === 'serialized-error');
-    return { status: error ? (error.data.data.httpStatus as number) : 200, body: events as any, headers: res.headers };
+    const status = error ? (error.data.data.httpStatus as number) : 200;
+    return { status, body: {}, events, text: JSON.stringify(events.map((e) => e.data)), headers: res.headers };
   }
   const text = await res.text();
-  let body: any = text;
+  let body: TrpcBody<OutputOf<P>> = {};
   try {
     body = JSON.parse(text);
   } catch {
-    // not JSON
+    // not JSON: tests read `text`
   }
-  return { status: res.status, body, headers: res.headers };
+  return { status: res.status, body, events: [], text, headers: res.headers };
+}
+
+/** Calls through key `key` as the visitor `v` (its token), the way the widget does after startSession. */
+function asVisitor(key: string, v: { visitorToken: string }) {
+  return <P extends string>(path: P, kind: Kind, input: unknown) =>
+    widget(key, path, kind, input, { token: v.visitorToken });
 }
 
 async function startVisitor(key: string, personaId: string, extra: Record<string, unknown> = {}) {
   const res = await widget(key, 'widget.startSession', 'mutation', { personaId, ...extra });
   if (res.status !== 200) throw new Error(`startSession: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body.result.data as {
+  return res.body.result?.data as {
     session: { id: string; platform: string; userId: string | null };
     visitorToken: string;
   };
 }
 
 const kindOf = (path: string): Kind => {
-  const type = (appRouter._def.procedures as unknown as Record<string, { _def: { type: Kind } }>)[path]?._def.type;
+  const type = procedureKinds[path];
   if (!type) throw new Error(`no procedure ${path}`);
   return type;
 };
@@ -101,7 +125,7 @@ describe('key kinds', () => {
     expect(wk.key).toMatch(/^pub_[A-Za-z0-9_-]{32}$/);
     const asSecret = await query('chat.listSessions', {}, { tenant: { ...tenant, apiKey: wk.key } });
     expect(asSecret.status).toBe(403);
-    expect(asSecret.body.error.message).toMatch(/widget endpoint/);
+    expect(asSecret.body.error?.message).toMatch(/widget endpoint/);
     // The plain /api/chat route looks keys up among secret keys only: a publishable key is unknown there.
     const chat = await request('/api/chat', {
       method: 'POST',
@@ -117,7 +141,7 @@ describe('key kinds', () => {
       query('persona.list', {}, { tenant, headers: { origin }, ...(envOverrides ? { env: envOverrides } : {}) });
     const foreign = await from(EVIL);
     expect(foreign.status).toBe(403);
-    expect(foreign.body.error.message).toMatch(/evil\.example.*CORS_ORIGINS/);
+    expect(foreign.body.error?.message).toMatch(/evil\.example.*CORS_ORIGINS/);
     expect((await from(BASE)).status).toBe(200); // same origin: the playground
     expect((await from(EVIL, { CORS_ORIGINS: EVIL })).status).toBe(200);
     expect((await query('persona.list', {}, { tenant })).status).toBe(200); // servers send no Origin
@@ -142,24 +166,16 @@ describe('publishable keys', () => {
     expect(started.session.platform).toBe('WIDGET');
     expect(started.session.userId).toBeNull();
     expect(started.visitorToken).toMatch(/^vt1\.[\w-]+\.[\w-]+$/);
-    const got = await widget(
-      wk.key,
-      'chat.getSession',
-      'query',
-      { id: started.session.id },
-      {
-        token: started.visitorToken,
-      },
-    );
+    const got = await asVisitor(wk.key, started)('chat.getSession', 'query', { id: started.session.id });
     expect(got.status).toBe(200);
-    expect(got.body.result.data.messages.map((m: any) => m.content)).toEqual(['Hi! How can I help?']);
+    expect(got.body.result?.data.messages.map((m: { content: string }) => m.content)).toEqual(['Hi! How can I help?']);
   });
 
   it('refuses personas the key does not allow, other origins and requests without an origin', async () => {
     expect((await widget(wk.key, 'widget.startSession', 'mutation', { personaId: otherPersonaId })).status).toBe(403);
     const evil = await widget(wk.key, 'widget.startSession', 'mutation', { personaId }, { origin: EVIL });
     expect(evil.status).toBe(403);
-    expect(evil.body.error.message).toMatch(/not allowed on https:\/\/evil\.example/);
+    expect(evil.body.error?.message).toMatch(/not allowed on https:\/\/evil\.example/);
     expect((await widget(wk.key, 'widget.startSession', 'mutation', { personaId }, { origin: null })).status).toBe(403);
     const unknown = await widget(`pub_${'x'.repeat(32)}`, 'widget.startSession', 'mutation', { personaId });
     expect(unknown.status).toBe(401);
@@ -210,9 +226,9 @@ describe('publishable keys', () => {
       }
     }
     // Nothing changed: the persona and the session are as they were.
-    const persona = data<any>(await query('persona.get', { id: personaId }, { tenant }));
+    const persona = data(await query('persona.get', { id: personaId }, { tenant }));
     expect(persona.name).toBe('Support Agent');
-    const own = data<any>(await query('chat.getSession', { id: session.id }, { tenant }));
+    const own = data(await query('chat.getSession', { id: session.id }, { tenant }));
     expect(own.title).toBeNull();
   });
 
@@ -220,17 +236,12 @@ describe('publishable keys', () => {
     const a = await startVisitor(wk.key, personaId);
     const b = await startVisitor(wk.key, personaId);
     const m = marker('b');
-    const reply = await widget(
-      wk.key,
-      'chat.sendMessage',
-      'mutation',
-      { chatSessionId: b.session.id, content: m },
-      {
-        token: b.visitorToken,
-      },
-    );
+    const reply = await asVisitor(wk.key, b)('chat.sendMessage', 'mutation', {
+      chatSessionId: b.session.id,
+      content: m,
+    });
     expect(reply.status).toBe(200);
-    const replyId = reply.body.result.data.id as string;
+    const replyId = reply.body.result?.data.id as string;
     const before = JSON.stringify(data(await query('chat.getSession', { id: b.session.id }, { tenant })));
     const attempts: [string, unknown][] = [
       ['chat.getSession', { id: b.session.id }],
@@ -258,68 +269,39 @@ describe('publishable keys', () => {
   it("refuses a visitor token made for another key or another organization's key", async () => {
     const second = await createWidgetKey(tenant, [personaId]);
     const a = await startVisitor(wk.key, personaId);
-    const res = await widget(second.key, 'chat.getSession', 'query', { id: a.session.id }, { token: a.visitorToken });
+    const res = await asVisitor(second.key, a)('chat.getSession', 'query', { id: a.session.id });
     expect(res.status).toBe(403);
   });
 
   it('lets a visitor chat: send, stream, read and stop only in its own session', async () => {
     const v = await startVisitor(wk.key, personaId);
     const m = marker('w');
-    const res = await widget(
-      wk.key,
-      'chat.streamMessage',
-      'subscription',
-      { chatSessionId: v.session.id, content: m },
-      {
-        token: v.visitorToken,
-      },
-    );
+    const res = await asVisitor(wk.key, v)('chat.streamMessage', 'subscription', {
+      chatSessionId: v.session.id,
+      content: m,
+    });
     expect(res.status).toBe(200);
-    const final = res.body.find((e: any) => e.data?.type === 'reply')?.data;
+    const final = res.events.find((e: SseEvent) => e.data?.type === 'reply')?.data;
     expect(final.message.content).toBe(`You said: ${m}. This is a streamed test reply.`);
-    const list = await widget(
-      wk.key,
-      'chat.listMessages',
-      'query',
-      { chatSessionId: v.session.id },
-      {
-        token: v.visitorToken,
-      },
-    );
+    const list = await asVisitor(wk.key, v)('chat.listMessages', 'query', { chatSessionId: v.session.id });
     expect(list.status).toBe(200);
-    expect(list.body.result.data.map((x: any) => x.role)).toEqual(['ASSISTANT', 'USER', 'ASSISTANT']);
+    expect(list.body.result?.data.map((x: { role: string }) => x.role)).toEqual(['ASSISTANT', 'USER', 'ASSISTANT']);
     // Stopping its own finished reply reaches the procedure (which says it has finished).
-    const stop = await widget(
-      wk.key,
-      'chat.stopReply',
-      'mutation',
-      { messageId: final.message.id },
-      {
-        token: v.visitorToken,
-      },
-    );
+    const stop = await asVisitor(wk.key, v)('chat.stopReply', 'mutation', { messageId: final.message.id });
     expect(stop.status).toBe(409);
   });
 
   it('lets a visitor send only plain USER messages within the length limit', async () => {
     const v = await startVisitor(wk.key, personaId);
     const send = (input: Record<string, unknown>) =>
-      widget(
-        wk.key,
-        'chat.sendMessage',
-        'mutation',
-        { chatSessionId: v.session.id, ...input },
-        {
-          token: v.visitorToken,
-        },
-      );
+      asVisitor(wk.key, v)('chat.sendMessage', 'mutation', { chatSessionId: v.session.id, ...input });
     expect((await send({ content: 'x', role: 'ASSISTANT' })).status).toBe(403);
     expect((await send({ content: 'x', role: 'SYSTEM' })).status).toBe(403);
     expect((await send({ content: 'x', metadata: { admin: true } })).status).toBe(403);
     const long = await send({ content: 'y'.repeat(2001) });
     expect(long.status).toBe(400);
-    expect(long.body.error.message).toMatch(/max 2000/);
-    const rows = data<any[]>(await query('chat.listMessages', { chatSessionId: v.session.id }, { tenant }));
+    expect(long.body.error?.message).toMatch(/max 2000/);
+    const rows = data(await query('chat.listMessages', { chatSessionId: v.session.id }, { tenant }));
     expect(rows.map((r) => r.role)).toEqual(['ASSISTANT']); // only the greeting: nothing was written
   });
 
@@ -327,15 +309,7 @@ describe('publishable keys', () => {
     const capped = await createWidgetKey(tenant, [personaId], { visitorLimits: { dailyMessages: 1 } });
     const v = await startVisitor(capped.key, personaId);
     const send = () =>
-      widget(
-        capped.key,
-        'chat.sendMessage',
-        'mutation',
-        { chatSessionId: v.session.id, content: marker('cap') },
-        {
-          token: v.visitorToken,
-        },
-      );
+      asVisitor(capped.key, v)('chat.sendMessage', 'mutation', { chatSessionId: v.session.id, content: marker('cap') });
     expect((await send()).status).toBe(200);
     const second = await send();
     expect(second.status).toBe(429);
@@ -344,8 +318,7 @@ describe('publishable keys', () => {
 
     const slow = await createWidgetKey(tenant, [personaId], { visitorLimits: { requestsPerMinute: 2 } });
     const w = await startVisitor(slow.key, personaId);
-    const read = () =>
-      widget(slow.key, 'chat.listMessages', 'query', { chatSessionId: w.session.id }, { token: w.visitorToken });
+    const read = () => asVisitor(slow.key, w)('chat.listMessages', 'query', { chatSessionId: w.session.id });
     expect((await read()).status).toBe(200);
     expect((await read()).status).toBe(200);
     const third = await read();
@@ -353,20 +326,16 @@ describe('publishable keys', () => {
     expect(Number(third.headers.get('retry-after'))).toBeGreaterThan(0);
     // Another visitor of the same key is not affected.
     const other = await startVisitor(slow.key, personaId);
-    const otherRead = await widget(
-      slow.key,
-      'chat.listMessages',
-      'query',
-      { chatSessionId: other.session.id },
-      {
-        token: other.visitorToken,
-      },
-    );
+    const otherRead = await asVisitor(slow.key, other)('chat.listMessages', 'query', {
+      chatSessionId: other.session.id,
+    });
     expect(otherRead.status).toBe(200);
   });
 
   it('links a session to a user only with a valid identity hash', async () => {
-    const res = await admin<any>(`/organizations/${tenant.organizationId}/widget-identity-secret`);
+    const res = await admin<{ identitySecret: string }>(
+      `/organizations/${tenant.organizationId}/widget-identity-secret`,
+    );
     expect(res.status).toBe(200);
     const secret = res.body.identitySecret as string;
     const key = await crypto.subtle.importKey(
@@ -396,9 +365,11 @@ describe('publishable keys', () => {
     const revoked = await admin(`/organizations/${tenant.organizationId}/publishable-keys/${temp.id}/revoke`, {});
     expect(revoked.status).toBe(200);
     expect(revoked.body.revokedAt).toEqual(expect.any(String));
-    const res = await widget(temp.key, 'chat.getSession', 'query', { id: v.session.id }, { token: v.visitorToken });
+    const res = await asVisitor(temp.key, v)('chat.getSession', 'query', { id: v.session.id });
     expect(res.status).toBe(401);
-    const list = await admin<any[]>(`/organizations/${tenant.organizationId}/publishable-keys`);
+    const list = await admin<(WidgetKey & { revokedAt: string | null })[]>(
+      `/organizations/${tenant.organizationId}/publishable-keys`,
+    );
     expect(list.body.find((k) => k.id === temp.id)?.revokedAt).toEqual(expect.any(String));
     expect(JSON.stringify(list.body)).not.toContain(temp.key);
   });
@@ -462,7 +433,9 @@ describe('widget CORS', () => {
 
   it('tells any page whether it may use the key (so the widget can say why it cannot start)', async () => {
     const check = (origin: string) =>
-      worker.fetch(`${BASE}/widget/v1/${wk.key}/check`, { headers: { origin } }).then((r) => r.json() as any);
+      worker
+        .fetch(`${BASE}/widget/v1/${wk.key}/check`, { headers: { origin } })
+        .then((r) => r.json() as Promise<WidgetCheck>);
     expect(await check(SHOP)).toEqual({ allowed: true, message: '', attachments: null });
     const evil = await check(EVIL);
     expect(evil.allowed).toBe(false);
@@ -500,7 +473,7 @@ describe('visitor attachments', () => {
   };
   const txt = (text: string, filename = 'notes.txt') => ({ filename, mimeType: 'text/plain', data: b64(text) });
   const messageCount = async (sessionId: string) =>
-    data<any[]>(await query('chat.listMessages', { chatSessionId: sessionId }, { tenant })).length;
+    data(await query('chat.listMessages', { chatSessionId: sessionId }, { tenant })).length;
 
   beforeAll(async () => {
     tenant = await createTenant('Widget files org');
@@ -512,17 +485,13 @@ describe('visitor attachments', () => {
   });
 
   const send = (key: string, v: { session: { id: string }; visitorToken: string }, input: Record<string, unknown>) =>
-    widget(
-      key,
-      'chat.streamMessage',
-      'subscription',
-      { chatSessionId: v.session.id, ...input },
-      { token: v.visitorToken },
-    );
+    asVisitor(key, v)('chat.streamMessage', 'subscription', { chatSessionId: v.session.id, ...input });
 
   it('says in /check what a key lets visitors attach', async () => {
     const check = (key: string) =>
-      worker.fetch(`${BASE}/widget/v1/${key}/check`, { headers: { origin: SHOP } }).then((r) => r.json() as any);
+      worker
+        .fetch(`${BASE}/widget/v1/${key}/check`, { headers: { origin: SHOP } })
+        .then((r) => r.json() as Promise<WidgetCheck>);
     expect((await check(open.key)).attachments).toEqual({
       maxCount: 1,
       maxBytes: 64 * 1024,
@@ -537,12 +506,12 @@ describe('visitor attachments', () => {
     const secret = `${marker('content')} The parcel leaves the warehouse on Tuesday.`;
     const res = await send(open.key, v, { content: `${m} what does my note say?`, attachments: [txt(secret)] });
     expect(res.status).toBe(200);
-    const final = res.body.find((e: any) => e.data?.type === 'reply')?.data;
+    const final = res.events.find((e: SseEvent) => e.data?.type === 'reply')?.data;
     expect(final.message.status).toBe('COMPLETE');
     const prompts = await modelRequests(m);
     expect(prompts.length).toBeGreaterThanOrEqual(1);
     expect(JSON.stringify(prompts.at(-1)?.body)).toContain(secret);
-    const stored = data<any[]>(await query('chat.listMessages', { chatSessionId: v.session.id }, { tenant }));
+    const stored = data(await query('chat.listMessages', { chatSessionId: v.session.id }, { tenant }));
     expect(stored.find((x) => x.role === 'USER')?.attachments).toEqual([
       expect.objectContaining({ filename: 'notes.txt', mimeType: 'text/plain' }),
     ]);
@@ -566,7 +535,7 @@ describe('visitor attachments', () => {
     const m = marker('wno');
     const res = await send(closed.key, v, { content: m, attachments: [txt('hello')] });
     expect(res.status).toBe(403);
-    expect(JSON.stringify(res.body)).toMatch(/does not accept attachments/);
+    expect(res.text).toMatch(/does not accept attachments/);
     expect(await messageCount(v.session.id)).toBe(0);
     expect(await modelRequests(m)).toEqual([]);
   });
@@ -575,11 +544,11 @@ describe('visitor attachments', () => {
     const v = await startVisitor(open.key, personaId);
     const big = await send(open.key, v, { content: 'big', attachments: [txt('x'.repeat(64 * 1024 + 1))] });
     expect(big.status).toBe(413);
-    expect(JSON.stringify(big.body)).toMatch(/too large/);
+    expect(big.text).toMatch(/too large/);
     const csv = { filename: 'a.csv', mimeType: 'text/csv', data: b64('a,b\n1,2\n') };
     const wrong = await send(open.key, v, { content: 'csv', attachments: [csv] });
     expect(wrong.status).toBe(415);
-    expect(JSON.stringify(wrong.body)).toMatch(/accepted: application\/pdf, text\/plain/);
+    expect(wrong.text).toMatch(/accepted: application\/pdf, text\/plain/);
     const many = await send(open.key, v, { content: 'two', attachments: [txt('a'), txt('b', 'b.txt')] });
     expect(many.status).toBe(400);
     expect(await messageCount(v.session.id)).toBe(0);
@@ -590,7 +559,7 @@ describe('visitor attachments', () => {
     // Past the key's allowance in base64 plus 64 KiB, the body is refused unread.
     const huge = await send(open.key, v, { content: 'x', attachments: [txt('y'.repeat(200 * 1024))] });
     expect(huge.status).toBe(413);
-    expect(JSON.stringify(huge.body)).toMatch(/limited to \d+ bytes/);
+    expect(huge.text).toMatch(/limited to \d+ bytes/);
     // A key without attachments keeps the 64 KiB limit.
     const w = await startVisitor(closed.key, personaId);
     const plain = await send(closed.key, w, { content: 'x', attachments: [txt('y'.repeat(60 * 1024))] });

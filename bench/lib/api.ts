@@ -29,7 +29,7 @@ export async function trpcMutation(base: string, headers: Record<string, string>
 }
 
 /** An organization through the operator API (with its first key) and a persona through the API. */
-export async function createTenant(base: string, name: string, persona: { greeting?: string } = {}) {
+export async function createTenant(base: string, name: string, persona: { greeting?: string; model?: string } = {}) {
   const res = await fetch(`${base}/admin/v1/organizations`, {
     method: 'POST',
     headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
@@ -43,6 +43,7 @@ export async function createTenant(base: string, name: string, persona: { greeti
     description: 'A benchmark persona.',
     instructions: 'You are a friendly, concise customer support agent. Answer in at most three sentences.',
     ...(persona.greeting ? { greeting: persona.greeting } : {}),
+    ...(persona.model ? { model: persona.model } : {}),
   });
   return { organizationId, apiKey, personaId: made.id as string, keys: [apiKey] } satisfies Tenant;
 }

@@ -7,6 +7,8 @@
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { Server } from 'node:http';
+import type { FakeBehaviour } from '../../test/helpers/fake-behaviour.ts';
+import type { FakeModelHandle } from '../../test/node/fake-openai.ts';
 import { authHeaders, type Tenant, trpcMutation, trpcQuery } from './api.ts';
 import { sleep } from './proc.ts';
 
@@ -47,7 +49,7 @@ async function streamWithListeners(
 ) {
   const url = (input: unknown) =>
     `${base}/api/trpc/chat.streamMessage?input=${encodeURIComponent(JSON.stringify(input))}`;
-  const res = await fetch(url({ chatSessionId: sessionId, content: `Follow me. [[delay:20]]` }), {
+  const res = await fetch(url({ chatSessionId: sessionId, content: 'Follow me.' }), {
     headers: { ...headers, accept: 'text/event-stream' },
   });
   if (!res.ok || !res.body) throw new Error(`stream failed: ${res.status}`);
@@ -76,6 +78,8 @@ export async function measureRoundTrips(options: {
   base: string;
   sql: Counter;
   modelPort: number;
+  /** The fake model of the tenant's persona: each operation sets how it answers. */
+  model: FakeModelHandle;
   tenant: Tenant;
   sessionId: string;
 }): Promise<RoundTripRow[]> {
@@ -91,7 +95,12 @@ export async function measureRoundTrips(options: {
   };
   const streamUrl = (content: string) =>
     `${base}/api/trpc/chat.streamMessage?input=${encodeURIComponent(JSON.stringify({ chatSessionId: sessionId, content }))}`;
-  const ops: { operation: string; target: [number, number | null]; run: () => Promise<unknown> }[] = [
+  const ops: {
+    operation: string;
+    target: [number, number | null];
+    model?: FakeBehaviour;
+    run: () => Promise<unknown>;
+  }[] = [
     {
       operation: 'chat.createSession',
       target: [1, null],
@@ -108,21 +117,25 @@ export async function measureRoundTrips(options: {
     {
       operation: 'streamMessage, 10-token reply',
       target: [1, 1],
-      run: () => readSse(streamUrl(`[[reply:${words(10)}]]`), headers),
+      model: { reply: words(10) },
+      run: () => readSse(streamUrl('Ten tokens, please.'), headers),
     },
     {
       operation: 'streamMessage, 2,000-token reply (> 2 s)',
       target: [1, 1],
-      run: () => readSse(streamUrl(`[[reply:${words(2_000)}]] [[delay:1]]`), headers),
+      model: { reply: words(2_000), delayMs: 1 },
+      run: () => readSse(streamUrl('Two thousand tokens, please.'), headers),
     },
     {
       operation: 'streamMessage + 1 listener',
       target: [1, 1],
+      model: { delayMs: 20 },
       run: () => streamWithListeners(base, headers, sessionId, 1),
     },
     {
       operation: 'streamMessage + 10 listeners',
       target: [1, 1],
+      model: { delayMs: 20 },
       run: () => streamWithListeners(base, headers, sessionId, 10),
     },
     {
@@ -146,6 +159,7 @@ export async function measureRoundTrips(options: {
   const rows: RoundTripRow[] = [];
   try {
     for (const op of ops) {
+      options.model.configure(op.model ?? {});
       const samples: { before: number; after: number | null }[] = [];
       for (let i = 0; i < REPEATS; i++) {
         await trpcQuery(base, headers, 'chat.listSessions', { limit: 1 });

@@ -4,6 +4,7 @@
  * STOPPED) and (b) the end of the original stream. Without a working stop, (b) would be the rest of
  * the reply (seconds).
  */
+import type { FakeModelHandle } from '../../test/node/fake-openai.ts';
 import { authHeaders, type Tenant, trpcMutation } from './api.ts';
 import { percentile, round } from './stats.ts';
 
@@ -16,7 +17,7 @@ export type StopSummary = {
 };
 
 async function once(base: string, headers: Record<string, string>, sessionId: string) {
-  const input = { chatSessionId: sessionId, content: `Stop me. [[delay:200]]` };
+  const input = { chatSessionId: sessionId, content: 'Stop me.' };
   const res = await fetch(`${base}/api/trpc/chat.streamMessage?input=${encodeURIComponent(JSON.stringify(input))}`, {
     headers: { ...headers, accept: 'text/event-stream' },
   });
@@ -43,8 +44,16 @@ async function once(base: string, headers: Record<string, string>, sessionId: st
   return { answer: await answered, streamEnd };
 }
 
-export async function measureStop(base: string, tenant: Tenant, sessionId: string, runs = 10): Promise<StopSummary> {
+/** `model` is the fake model of the tenant's persona: it answers with 200 ms between chunks meanwhile. */
+export async function measureStop(
+  base: string,
+  tenant: Tenant,
+  sessionId: string,
+  model: FakeModelHandle,
+  runs = 10,
+): Promise<StopSummary> {
   const headers = authHeaders(tenant, tenant.apiKey);
+  model.configure({ delayMs: 200 });
   const answers: number[] = [];
   const ends: number[] = [];
   for (let i = 0; i < runs; i++) {
@@ -52,6 +61,7 @@ export async function measureStop(base: string, tenant: Tenant, sessionId: strin
     answers.push(r.answer);
     ends.push(r.streamEnd);
   }
+  model.configure({});
   return {
     runs,
     answerP50: round(percentile(answers, 50), 1),

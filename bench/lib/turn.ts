@@ -95,7 +95,9 @@ export async function measureTurn(options: { runtime: Runtime; scratch: string; 
       DAILY_MODEL_CALL_CAP: '100000000',
     },
   });
-  const tenant = await createTenant(app.url, 'bench: turn');
+  // Its persona's fake model echoes for the time to first byte, then answers each phase's reply.
+  const turnModel = model.fakeModel();
+  const tenant = await createTenant(app.url, 'bench: turn', { model: turnModel.id });
   tenant.keys.push(...(await addApiKeys(sql, tenant.organizationId, 7)));
   const sessions = await seedSessions(sql, {
     organizationId: tenant.organizationId,
@@ -104,13 +106,16 @@ export async function measureTurn(options: { runtime: Runtime; scratch: string; 
     messagesEach: 2,
   });
   const key = (phase: number) => authHeaders(tenant, tenant.keys[phase % tenant.keys.length] ?? tenant.apiKey);
-  const stream = (phase: number, reply: string) => (i: number) =>
-    readToEnd(
-      `${app.url}/api/trpc/chat.streamMessage?input=${encodeURIComponent(
-        JSON.stringify({ chatSessionId: sessions[i % sessions.length], content: `Turn ${i} [[reply:${reply}]]` }),
-      )}`,
-      key(phase),
-    );
+  const stream = (phase: number, reply: string) => {
+    turnModel.configure({ reply });
+    return (i: number) =>
+      readToEnd(
+        `${app.url}/api/trpc/chat.streamMessage?input=${encodeURIComponent(
+          JSON.stringify({ chatSessionId: sessions[i % sessions.length], content: `Turn ${i}` }),
+        )}`,
+        key(phase),
+      );
+  };
 
   log(`time to first byte, ${TURNS} turns each`);
   const ttfb = await measureTtfb({

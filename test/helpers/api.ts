@@ -1,33 +1,52 @@
-import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
-import { env, exports } from 'cloudflare:workers';
-import { createApp } from '../../src/app';
+import { env } from 'cloudflare:workers';
+import type { inferRouterOutputs } from '@trpc/server';
 import type { Env } from '../../src/env';
+import type { AppRouter } from '../../src/trpc/router';
+import { BASE, fetchWithEnv, worker } from './worker';
 
 /** Credentials of one test organization. */
 export type Tenant = { organizationId: string; apiKey: string; apiKeyId: string };
 
 export type ApiResponse<T = unknown> = { status: number; body: T; headers: Headers };
 
-const BASE = 'http://api.test';
+type Outputs = inferRouterOutputs<AppRouter>;
+/** What the procedure named `P` (e.g. 'chat.getSession') answers; unknown for a name the router lacks. */
+export type OutputOf<P extends string> = P extends `${infer R extends keyof Outputs & string}.${infer Q}`
+  ? Q extends keyof Outputs[R]
+    ? Outputs[R][Q]
+    : unknown
+  : unknown;
 
-/** The Worker's default export (wrangler types here omit the main module, so it is typed by hand). */
-const worker = (exports as unknown as { default: Fetcher }).default;
+/** A tRPC error as the app's errorFormatter shapes it (src/trpc/init.ts). */
+export type TrpcError = {
+  message: string;
+  code: number;
+  data: { code: string; httpStatus: number; path?: string; appCode: string; retryAfter?: number; requestId?: string };
+  /** OpenAI-shaped errors (/v1) carry the request id here instead. */
+  request_id?: string;
+};
+
+/** A REST answer's JSON: the fields a test reads, or the error when it failed. */
+export type RestBody = { error?: TrpcError; [field: string]: unknown };
+
+/** A tRPC HTTP answer: `result` on success, `error` otherwise. */
+export type TrpcBody<O> = { result?: { data: O }; error?: TrpcError };
 
 /**
  * A request to the Worker under test, through its real fetch handler in workerd. With `envOverrides`
  * the app is built in this isolate and given a modified env (limits, model style), the way a
  * deployment with other settings would run.
  */
-export async function request<T = any>(
+export async function request<T = RestBody>(
   path: string,
   init: RequestInit = {},
   envOverrides?: Partial<Env>,
 ): Promise<ApiResponse<T>> {
   let res: Response;
   if (envOverrides) {
-    const ctx = createExecutionContext();
-    res = await createApp().fetch(new Request(BASE + path, init), { ...env, ...envOverrides }, ctx);
-    await waitOnExecutionContext(ctx);
+    const answer = await fetchWithEnv(new Request(BASE + path, init), envOverrides);
+    await answer.done();
+    res = answer.res;
   } else {
     res = await worker.fetch(new Request(BASE + path, init));
   }
@@ -45,7 +64,7 @@ export function authHeaders(tenant: Tenant): Record<string, string> {
   return { 'x-api-key': tenant.apiKey, 'x-organization-id': tenant.organizationId };
 }
 
-export function admin<T = any>(path: string, body?: unknown): Promise<ApiResponse<T>> {
+export function admin<T = RestBody>(path: string, body?: unknown): Promise<ApiResponse<T>> {
   return request<T>(`/admin/v1${path}`, {
     method: body === undefined ? 'GET' : 'POST',
     headers: { authorization: `Bearer ${env.ADMIN_TOKEN}`, 'content-type': 'application/json' },
@@ -70,10 +89,10 @@ type TrpcOptions = {
 };
 
 /** A tRPC query as the contract's clients send it: GET with ?input=<JSON>. */
-export function query<T = any>(procedure: string, input?: unknown, options: TrpcOptions = {}) {
+export function query<P extends string>(procedure: P, input?: unknown, options: TrpcOptions = {}) {
   const payload = options.wrap ? { json: input } : input;
   const qs = input === undefined ? '' : `?input=${encodeURIComponent(JSON.stringify(payload))}`;
-  return request<T>(
+  return request<TrpcBody<OutputOf<P>>>(
     `/api/trpc/${procedure}${qs}`,
     { headers: { ...(options.tenant ? authHeaders(options.tenant) : {}), ...options.headers } },
     options.env,
@@ -81,9 +100,9 @@ export function query<T = any>(procedure: string, input?: unknown, options: Trpc
 }
 
 /** A tRPC mutation: POST with a JSON body, wrapped as {"json": ...} by default like the contract's examples. */
-export function mutate<T = any>(procedure: string, input: unknown, options: TrpcOptions = {}) {
+export function mutate<P extends string>(procedure: P, input: unknown, options: TrpcOptions = {}) {
   const payload = options.wrap === false ? input : { json: input };
-  return request<T>(
+  return request<TrpcBody<OutputOf<P>>>(
     `/api/trpc/${procedure}`,
     {
       method: 'POST',
@@ -99,7 +118,9 @@ export function mutate<T = any>(procedure: string, input: unknown, options: Trpc
 }
 
 /** The `result.data` of a successful tRPC call, or a thrown error showing what came back. */
-export function data<T>(res: ApiResponse<any>): T {
-  if (res.status !== 200) throw new Error(`expected 200, got ${res.status}: ${JSON.stringify(res.body)}`);
-  return res.body.result.data as T;
+export function data<O>(res: ApiResponse<TrpcBody<O>>): O {
+  if (res.status !== 200 || !res.body.result) {
+    throw new Error(`expected 200, got ${res.status}: ${JSON.stringify(res.body)}`);
+  }
+  return res.body.result.data;
 }

@@ -1,4 +1,4 @@
-import { sseBlocks } from './sse';
+import { sseMessages } from './sse';
 
 /**
  * A minimal EventSource for workerd (which has none) that can send headers and use a given fetch:
@@ -53,9 +53,8 @@ export class FetchEventSource {
       if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
       this.readyState = FetchEventSource.OPEN;
       this.emit('open');
-      for await (const block of sseBlocks(res.body)) {
-        const type = block.event ?? 'message';
-        if (block.data.length || type !== 'message') this.emit(type, block.data.join('\n'), block.id ?? '');
+      for await (const message of sseMessages(res.body)) {
+        this.emit(message.event ?? 'message', message.data, message.id ?? '');
       }
     } catch {
       // aborted by close(), or the connection failed: reported below

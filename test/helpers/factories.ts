@@ -1,5 +1,5 @@
-import { env } from 'cloudflare:workers';
 import { data, mutate, type Tenant } from './api';
+import { modelServerUrl } from './fake-model';
 
 export async function createPersona(tenant: Tenant, fields: Record<string, unknown> = {}) {
   return data<{ id: string; name: string; version: number }>(
@@ -24,14 +24,30 @@ export async function conversation(tenant: Tenant, personaFields: Record<string,
   return { persona, session };
 }
 
-export type ModelRequest = { path: string; body: any; at: number };
+/** One item of a recorded prompt: Responses API `input` or Chat Completions `messages`. */
+export type PromptItem = { role: string; content: unknown };
+
+/** A request body as @ai-sdk/openai sends it, with the fields tests read. */
+export type ModelRequestBody = {
+  model?: string;
+  instructions?: string;
+  input?: PromptItem[];
+  messages?: PromptItem[];
+  [field: string]: unknown;
+};
+
+export type ModelRequest = { path: string; body: ModelRequestBody; at: number };
+
+/** Every request the local OpenAI-protocol server received (from every test file), in order. */
+export async function allModelRequests(): Promise<ModelRequest[]> {
+  const res = await fetch(`${modelServerUrl()}/__requests`);
+  if (!res.ok) throw new Error(`model server requests: HTTP ${res.status}`);
+  return (await res.json()) as ModelRequest[];
+}
 
 /** Requests the local OpenAI-protocol server received whose body mentions `marker`. */
 export async function modelRequests(marker: string): Promise<ModelRequest[]> {
-  const base = env.OPENAI_BASE_URL?.replace(/\/v1$/, '') ?? '';
-  const res = await fetch(`${base}/__requests`);
-  const all = (await res.json()) as ModelRequest[];
-  return all.filter((r) => JSON.stringify(r.body).includes(marker));
+  return (await allModelRequests()).filter((r) => JSON.stringify(r.body).includes(marker));
 }
 
 /** A marker unique to one test, to find its model requests among parallel tests'. */

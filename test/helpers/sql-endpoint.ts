@@ -35,3 +35,27 @@ export async function setOutage(user: string, mode: 'refuse' | 'drop' | null): P
   });
   if (!res.ok) throw new Error(`setOutage: HTTP ${res.status}`);
 }
+
+/** Users whose outage a test staged, ended by endOutages() even when the test failed first. */
+const staged = new Set<string>();
+
+/** setOutage, remembered so endOutages() can end it. */
+export async function stageOutage(user: string, mode: 'refuse' | 'drop'): Promise<void> {
+  staged.add(user);
+  await setOutage(user, mode);
+}
+
+/** A database URL of this test's own (a fresh user), so it can stop "the database" for itself alone. */
+export function isolatedDatabase(label: string): { user: string; url: string } {
+  const user = `${label}_${crypto.randomUUID().slice(0, 8)}`;
+  staged.add(user);
+  return { user, url: outageDatabaseUrl(user) };
+}
+
+/** Ends every outage staged so far (for afterEach). */
+export async function endOutages(): Promise<void> {
+  for (const user of [...staged]) {
+    staged.delete(user);
+    await setOutage(user, null);
+  }
+}

@@ -1,37 +1,36 @@
-export type SseEvent = { id?: string; event?: string; data?: any; chunk: number };
-export type SseBlock = { chunk: number; event: string | undefined; id: string | undefined; data: string[] };
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
 
 /**
- * The events of a server-sent-events body as they arrive. `chunk` numbers each network read, so a
- * test can tell events that arrived separately from ones that arrived together at the end. Leaving
- * the loop cancels the body, like a client closing the connection.
+ * One server-sent event as a test reads it. `data` is the event's JSON (the shapes differ by stream:
+ * tRPC turn events, UI message chunks, serialized errors), or its text when not JSON. `chunk`
+ * numbers the network read that completed the event, so a test can tell events that arrived
+ * separately from ones that arrived together at the end.
  */
-export async function* sseBlocks(body: ReadableStream<Uint8Array>): AsyncGenerator<SseBlock> {
-  const reader = body.getReader();
-  const decoder = new TextDecoder();
-  let buffer = '';
+export type SseEvent = { id?: string; event?: string; data?: SseData; chunk: number };
+
+/** An event's JSON: tests read the fields they expect and let the assertions catch the rest. */
+export type SseData = any;
+
+/**
+ * The events of a server-sent-events body as they arrive, parsed by eventsource-parser. Leaving the
+ * loop cancels the body, like a client closing the connection.
+ */
+export async function* sseMessages(
+  body: ReadableStream<Uint8Array>,
+): AsyncGenerator<EventSourceMessage & { chunk: number }> {
+  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  const ready: EventSourceMessage[] = [];
+  const parser = createParser({ onEvent: (message) => ready.push(message) });
   let chunk = 0;
   try {
     for (;;) {
       const { done, value } = await reader.read();
       if (done) return;
       chunk++;
-      buffer += decoder.decode(value, { stream: true });
-      let end = buffer.indexOf('\n\n');
-      while (end >= 0) {
-        const block: SseBlock = { chunk, event: undefined, id: undefined, data: [] };
-        for (const line of buffer.slice(0, end).split('\n')) {
-          const colon = line.indexOf(':');
-          if (colon <= 0) continue;
-          const field = line.slice(0, colon);
-          const value = line.slice(colon + 1).replace(/^ /, '');
-          if (field === 'event') block.event = value;
-          else if (field === 'id') block.id = value;
-          else if (field === 'data') block.data.push(value);
-        }
-        buffer = buffer.slice(end + 2);
-        end = buffer.indexOf('\n\n');
-        yield block;
+      parser.feed(value);
+      while (ready.length) {
+        const message = ready.shift() as EventSourceMessage;
+        yield { ...message, chunk };
       }
     }
   } finally {
@@ -46,18 +45,14 @@ export async function* sseBlocks(body: ReadableStream<Uint8Array>): AsyncGenerat
 export async function readSse(res: Response, until?: (event: SseEvent, all: SseEvent[]) => boolean) {
   const events: SseEvent[] = [];
   if (!res.body) return events;
-  for await (const block of sseBlocks(res.body)) {
-    if (block.data.length === 0 && block.event === undefined) continue;
-    const event: SseEvent = { chunk: block.chunk };
-    if (block.id !== undefined) event.id = block.id;
-    if (block.event !== undefined) event.event = block.event;
-    if (block.data.length) {
-      const text = block.data.join('\n');
-      try {
-        event.data = JSON.parse(text);
-      } catch {
-        event.data = text;
-      }
+  for await (const message of sseMessages(res.body)) {
+    const event: SseEvent = { chunk: message.chunk };
+    if (message.id !== undefined) event.id = message.id;
+    if (message.event !== undefined) event.event = message.event;
+    try {
+      event.data = JSON.parse(message.data);
+    } catch {
+      event.data = message.data;
     }
     events.push(event);
     if (until?.(event, events)) break;

@@ -1,28 +1,22 @@
 /**
  * A local model server speaking OpenAI's real HTTP streaming wire protocols (Responses API and
- * Chat Completions), so `@ai-sdk/openai` runs unmodified against it. Behaviour is scripted by
- * directives in the last user message, which tests control:
- *   [[delay:MS]]        wait MS between chunks (default 0)
- *   [[status:CODE]]     answer every attempt with HTTP CODE
- *   [[fail:N:CODE:KEY]] answer the first N attempts carrying KEY with HTTP CODE, then normally
- *   [[cut:K]]           send K text chunks, then drop the connection
- *   [[stall:K]]         send K text chunks, then nothing more (until the client gives up)
- *   [[reply:TEXT]]      answer TEXT instead of the default echo
- * Every request is recorded; GET /__requests returns them (the tests read them from workerd).
+ * Chat Completions), so `@ai-sdk/openai` runs unmodified against it. A request's `model` picks its
+ * behaviour: `fake:<token>` names one a test registered (PUT /__models/<token>, see
+ * test/helpers/fake-model.ts: delay, HTTP status, fail N times, cut or stall after K chunks, fixed
+ * reply); any other model echoes the prompt. Every request is recorded; GET /__requests returns
+ * them (the tests read them from workerd).
  */
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { FAKE_MODEL_PREFIX, FAKE_MODELS_PATH, type FakeBehaviour } from '../helpers/fake-behaviour.ts';
 
 export type RecordedRequest = { path: string; body: Record<string, unknown>; at: number };
 
-type Directives = {
-  delay: number;
-  status?: number;
-  fail?: { n: number; code: number; key: string };
-  cut?: number;
-  stall?: number;
-  reply?: string;
-};
+/** A fake model of a server in this process (the bench): its model id, and a way to change how it answers. */
+export type FakeModelHandle = { id: string; configure(behaviour: FakeBehaviour): void };
+
+export type FakeOpenAIServer = Awaited<ReturnType<typeof startFakeOpenAI>>;
 
 function lastUserText(path: string, body: Record<string, unknown>): string {
   const list = (path.endsWith('/responses') ? body.input : body.messages) as
@@ -34,29 +28,9 @@ function lastUserText(path: string, body: Record<string, unknown>): string {
   return (user.content as { text?: string }[]).map((p) => p.text ?? '').join('\n');
 }
 
-function parseDirectives(text: string): Directives {
-  const d: Directives = { delay: 0 };
-  for (const [, name, arg = ''] of text.matchAll(/\[\[(\w+)(?::([^\]]*))?\]\]/g)) {
-    if (name === 'delay') d.delay = Number(arg);
-    else if (name === 'status') d.status = Number(arg);
-    else if (name === 'cut') d.cut = Number(arg);
-    else if (name === 'stall') d.stall = Number(arg);
-    else if (name === 'reply') d.reply = arg;
-    else if (name === 'fail') {
-      const [n, code, key] = arg.split(':');
-      d.fail = { n: Number(n), code: Number(code), key: key ?? '' };
-    }
-  }
-  return d;
-}
-
 /** The default answer: deterministic, derived from the prompt so tests can predict it. */
 export function defaultReply(userText: string): string {
-  const firstLine =
-    userText
-      .split('\n')[0]
-      ?.replace(/\[\[[^\]]*\]\]/g, '')
-      .trim() ?? '';
+  const firstLine = userText.split('\n')[0]?.trim() ?? '';
   return `You said: ${firstLine.slice(0, 120)}. This is a streamed test reply.`;
 }
 
@@ -74,12 +48,26 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
 
 export async function startFakeOpenAI(options: { port?: number } = {}) {
   const recorded: RecordedRequest[] = [];
+  const behaviours = new Map<string, FakeBehaviour>();
   const attempts = new Map<string, number>();
 
-  async function stream(res: ServerResponse, path: string, body: Record<string, unknown>, d: Directives, text: string) {
+  /** Registers (or replaces) the behaviour of `fake:<token>`; returns that model id. */
+  function register(behaviour: FakeBehaviour, token: string = randomUUID()): string {
+    behaviours.set(token, behaviour);
+    attempts.delete(token);
+    return FAKE_MODEL_PREFIX + token;
+  }
+
+  async function stream(
+    res: ServerResponse,
+    path: string,
+    body: Record<string, unknown>,
+    d: FakeBehaviour,
+    text: string,
+  ) {
     const model = String(body.model ?? 'unknown');
     const pieces = chunksOf(text);
-    const limit = d.cut ?? d.stall ?? pieces.length;
+    const limit = d.cutAfter ?? d.stallAfter ?? pieces.length;
     const usage = { input: JSON.stringify(body).length >> 2, output: text.length >> 2 };
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     const send = (data: unknown) => res.write(`data: ${JSON.stringify(data)}\n\n`);
@@ -90,7 +78,7 @@ export async function startFakeOpenAI(options: { port?: number } = {}) {
       send({ type: 'response.output_item.added', output_index: 0, item: { type: 'message', id: 'msg_0' } });
     }
     for (let i = 0; i < Math.min(limit, pieces.length); i++) {
-      if (d.delay > 0) await sleep(d.delay);
+      if (d.delayMs) await sleep(d.delayMs);
       if (res.destroyed) return;
       if (isResponses)
         send({ type: 'response.output_text.delta', item_id: 'msg_0', output_index: 0, delta: pieces[i] });
@@ -103,13 +91,13 @@ export async function startFakeOpenAI(options: { port?: number } = {}) {
           choices: [{ index: 0, delta: { role: 'assistant', content: pieces[i] }, finish_reason: null }],
         });
     }
-    if (d.cut !== undefined) {
+    if (d.cutAfter !== undefined) {
       // Let what was sent reach the client before the connection drops, as on a real network.
       await sleep(50);
       res.socket?.destroy();
       return;
     }
-    if (d.stall !== undefined) return; // never ends; the client's timeout must fire
+    if (d.stallAfter !== undefined) return; // never ends; the client's timeout must fire
     if (isResponses) {
       send({ type: 'response.output_item.done', output_index: 0, item: { type: 'message', id: 'msg_0' } });
       send({
@@ -141,6 +129,12 @@ export async function startFakeOpenAI(options: { port?: number } = {}) {
       res.end(JSON.stringify(recorded));
       return;
     }
+    if (req.method === 'PUT' && path.startsWith(`${FAKE_MODELS_PATH}/`)) {
+      const model = register((await readJson(req)) as FakeBehaviour, path.slice(FAKE_MODELS_PATH.length + 1));
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ model }));
+      return;
+    }
     if (req.method !== 'POST' || !(path.endsWith('/responses') || path.endsWith('/chat/completions'))) {
       res.writeHead(404).end();
       return;
@@ -148,12 +142,19 @@ export async function startFakeOpenAI(options: { port?: number } = {}) {
     const body = await readJson(req);
     recorded.push({ path, body, at: Date.now() });
     const userText = lastUserText(path, body);
-    const d = parseDirectives(userText);
+    const model = String(body.model ?? '');
+    const token = model.startsWith(FAKE_MODEL_PREFIX) ? model.slice(FAKE_MODEL_PREFIX.length) : undefined;
+    const d = token === undefined ? {} : behaviours.get(token);
+    if (!d) {
+      res.writeHead(400, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { message: `unknown fake model ${model}`, type: 'invalid_request_error' } }));
+      return;
+    }
     let status = d.status;
-    if (d.fail) {
-      const seen = (attempts.get(d.fail.key) ?? 0) + 1;
-      attempts.set(d.fail.key, seen);
-      if (seen <= d.fail.n) status = d.fail.code;
+    if (d.fail && token !== undefined) {
+      const seen = (attempts.get(token) ?? 0) + 1;
+      attempts.set(token, seen);
+      if (seen <= d.fail.times) status = d.fail.status;
     }
     if (status !== undefined) {
       res.writeHead(status, { 'content-type': 'application/json', 'retry-after-ms': '10' });
@@ -168,6 +169,11 @@ export async function startFakeOpenAI(options: { port?: number } = {}) {
     url: `http://127.0.0.1:${port}/v1`,
     port,
     requests: () => recorded,
+    /** For a server in this process (the bench): a model answering with `behaviour` until configured otherwise. */
+    fakeModel(behaviour: FakeBehaviour = {}): FakeModelHandle {
+      const token = randomUUID();
+      return { id: register(behaviour, token), configure: (next) => void register(next, token) };
+    },
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
