@@ -8,10 +8,19 @@ import { admin, authHeaders, createTenant, data, mutate, query, type Tenant, typ
 import { defined } from './helpers/assert';
 import { conversation } from './helpers/factories';
 import { readSse } from './helpers/sse';
+import { receiverUrl } from './helpers/webhook-receiver';
 import { BASE, worker } from './helpers/worker';
 
 /** `replyId` is a reply still being generated (STREAMING), so stop and resume have something to act on. */
-type Victim = { tenant: Tenant; personaId: string; sessionId: string; replyId: string; sourceId: string };
+type Victim = {
+  tenant: Tenant;
+  personaId: string;
+  sessionId: string;
+  replyId: string;
+  sourceId: string;
+  endpointId: string;
+  deliveryId: string;
+};
 type Kind = 'query' | 'mutation' | 'subscription';
 /** The fields of an own-organization answer that the checks below read. */
 type OwnData = {
@@ -130,6 +139,30 @@ const matrix: Record<string, Entry> = {
     input: (v) => ({ personaId: v.personaId, messages: [{ role: 'USER', content: 'planted' }] }),
     expectOwn: 404,
   },
+  'webhooks.create': {
+    kind: 'mutation',
+    input: (v) => ({
+      url: 'https://example.com/hook',
+      events: ['session.created'],
+      organizationId: v.tenant.organizationId,
+    }),
+    expectOwn: (body, v) => expect(JSON.stringify(body)).not.toContain(v.tenant.organizationId),
+  },
+  'webhooks.list': {
+    kind: 'query',
+    input: () => ({}),
+    expectOwn: (body, v) => expect(JSON.stringify(body)).not.toContain(v.endpointId),
+  },
+  'webhooks.get': { kind: 'query', input: (v) => ({ id: v.endpointId }), expectOwn: 404 },
+  'webhooks.update': { kind: 'mutation', input: (v) => ({ id: v.endpointId, enabled: false }), expectOwn: 404 },
+  'webhooks.rotateSecret': { kind: 'mutation', input: (v) => ({ id: v.endpointId }), expectOwn: 404 },
+  'webhooks.delete': { kind: 'mutation', input: (v) => ({ id: v.endpointId }), expectOwn: 404 },
+  'webhooks.listDeliveries': {
+    kind: 'query',
+    input: (v) => ({ endpointId: v.endpointId }),
+    expectOwn: (body) => expect(body.result?.data).toEqual([]),
+  },
+  'webhooks.replayDelivery': { kind: 'mutation', input: (v) => ({ id: v.deliveryId }), expectOwn: 404 },
   // Publishable keys only (test/widget.test.ts covers them): a secret key, even the organization's own, gets 403.
   'widget.startSession': { kind: 'mutation', input: (v) => ({ personaId: v.personaId }), expectOwn: 403 },
 };
@@ -221,6 +254,18 @@ async function snapshot(v: Victim) {
     data(await query('feedback.listForSession', { chatSessionId: v.sessionId }, auth)),
     data(await query('source.list', { personaId: v.personaId }, auth)),
     data(await query('source.get', { id: v.sourceId, includeChunks: true }, auth)),
+    // Read from the tables (secrets and attempts included) rather than through the victim's key,
+    // whose per-minute rate limit the matrix would otherwise exhaust.
+    (
+      await createDb(env).execute(
+        sql`select * from webhook_endpoints where organization_id = ${v.tenant.organizationId}`,
+      )
+    ).rows,
+    (
+      await createDb(env).execute(
+        sql`select * from webhook_deliveries where organization_id = ${v.tenant.organizationId}`,
+      )
+    ).rows,
   ]);
 }
 
@@ -231,6 +276,14 @@ describe('tenant isolation matrix', () => {
 
   beforeAll(async () => {
     const tenant = await createTenant('Victim');
+    // An endpoint first, so the session below makes a delivery the attacker can try to list or replay.
+    const endpoint = data(
+      await mutate(
+        'webhooks.create',
+        { url: `${receiverUrl()}/hook/${crypto.randomUUID()}`, events: ['session.created'] },
+        { tenant },
+      ),
+    );
     const { persona, session } = await conversation(tenant, { greeting: 'Hello victim' });
     const reply = data(await mutate('chat.sendMessage', { chatSessionId: session.id, content: 'secret' }, { tenant }));
     // As if its generator were still running (in another isolate): fresh progress, STREAMING.
@@ -252,7 +305,24 @@ describe('tenant isolation matrix', () => {
       if (data(await query('source.get', { id: source.id }, { tenant })).status !== 'PENDING') break;
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
-    victim = { tenant, personaId: persona.id, sessionId: session.id, replyId: reply.id, sourceId: source.id };
+    // Delivered (not still in flight) before snapshots are compared.
+    let delivery: { id: string; status: string } | undefined;
+    for (let i = 0; i < 400 && delivery?.status !== 'SUCCEEDED'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const found = await createDb(env).execute<{ id: string; status: string }>(
+        sql`select id, status from webhook_deliveries where organization_id = ${tenant.organizationId}`,
+      );
+      delivery = found.rows[0];
+    }
+    victim = {
+      tenant,
+      personaId: persona.id,
+      sessionId: session.id,
+      replyId: reply.id,
+      sourceId: source.id,
+      endpointId: endpoint.id,
+      deliveryId: defined(delivery).id,
+    };
     attacker = await createTenant('Attacker');
     revoked = await createTenant('Revoked');
     await admin(`/organizations/${revoked.organizationId}/api-keys/${revoked.apiKeyId}/revoke`, {});

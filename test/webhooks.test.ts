@@ -16,7 +16,7 @@ import { deliverOnce, WEBHOOK_QUEUE_NAME } from '../src/webhooks/consume';
 import { drainOutbox, sweepLostDeliveries } from '../src/webhooks/dispatch';
 import type { WebhookJob } from '../src/webhooks/job';
 import { RETRY_DELAYS_SECONDS } from '../src/webhooks/schedule';
-import { createTenant, data, mutate, query, type Tenant } from './helpers/api';
+import { admin, createTenant, data, mutate, query, type Tenant } from './helpers/api';
 import { pdfFixture } from './helpers/pdf-fixtures';
 import { type ReceivedDelivery, received, receiverUrl as receiverBase } from './helpers/webhook-receiver';
 
@@ -38,7 +38,7 @@ function collectingQueue() {
 async function endpoint(tenant: Tenant, fields: { fail?: number; events?: string[] } = {}) {
   const token = crypto.randomUUID();
   const url = `${receiverUrl}/hook/${token}${fields.fail ? `?fail=${fields.fail}` : ''}`;
-  const created = data<{ id: string; secret: string; events: string[] }>(
+  const created = data(
     await mutate('webhooks.create', { url, events: fields.events ?? ['session.created'] }, { tenant }),
   );
   return { ...created, token };
@@ -75,17 +75,17 @@ describe('webhook endpoints', () => {
     expect(created.secret).toMatch(/^whsec_[A-Za-z0-9+/=]{40,}$/);
     expect(created.events).toEqual(['session.created', 'reply.completed']);
 
-    const listed = data<Record<string, unknown>[]>(await query('webhooks.list', {}, { tenant }));
+    const listed = data(await query('webhooks.list', {}, { tenant }));
     expect(listed.map((e) => e.id)).toEqual([created.id]);
     expect(JSON.stringify(listed)).not.toContain(created.secret);
 
-    const updated = data<{ events: string[]; enabled: boolean; disabledReason: string | null }>(
+    const updated = data(
       await mutate('webhooks.update', { id: created.id, events: ['session.archived'], enabled: false }, { tenant }),
     );
     expect(updated).toMatchObject({ events: ['session.archived'], enabled: false });
     expect(updated.disabledReason).toContain('organization');
 
-    const rotated = data<{ secret: string }>(await mutate('webhooks.rotateSecret', { id: created.id }, { tenant }));
+    const rotated = data(await mutate('webhooks.rotateSecret', { id: created.id }, { tenant }));
     expect(rotated.secret).toMatch(/^whsec_/);
     expect(rotated.secret).not.toBe(created.secret);
 
@@ -109,7 +109,7 @@ describe('webhook endpoints', () => {
       const res = await mutate('webhooks.create', input, { tenant });
       expect(res.status, JSON.stringify(input)).toBe(400);
     }
-    expect(data<unknown[]>(await query('webhooks.list', {}, { tenant }))).toEqual([]);
+    expect(data(await query('webhooks.list', {}, { tenant }))).toEqual([]);
   });
 
   it("never shows or changes another organization's endpoints or deliveries", async () => {
@@ -130,10 +130,30 @@ describe('webhook endpoints', () => {
     ] as const) {
       expect((await mutate(procedure, input, { tenant: other })).status, procedure).toBe(404);
     }
-    expect(data<unknown[]>(await query('webhooks.list', {}, { tenant: other }))).toEqual([]);
-    expect(data<{ enabled: boolean }>(await query('webhooks.get', { id: created.id }, { tenant: owner })).enabled).toBe(
-      true,
-    );
+    expect(data(await query('webhooks.list', {}, { tenant: other }))).toEqual([]);
+    expect(data(await query('webhooks.get', { id: created.id }, { tenant: owner })).enabled).toBe(true);
+  });
+});
+
+describe('webhook endpoints through the operator API (the CLI)', () => {
+  it('creates, lists and rotates for the organization in the path, and 404s for an unknown one', async () => {
+    const tenant = await createTenant();
+    const path = `/organizations/${tenant.organizationId}/webhooks`;
+    const created = await admin(path, {
+      url: `${receiverUrl}/hook/${crypto.randomUUID()}`,
+      events: ['session.created'],
+    });
+    expect(created.status).toBe(201);
+    const body = created.body as { id: string; secret: string };
+    expect(body.secret).toMatch(/^whsec_/);
+    const listed = await admin(path);
+    expect((listed.body as unknown as { id: string }[]).map((e) => e.id)).toEqual([body.id]);
+    expect(JSON.stringify(listed.body)).not.toContain(body.secret);
+    const rotated = await admin(`${path}/${body.id}/rotate-secret`, {});
+    expect((rotated.body as { secret: string }).secret).not.toBe(body.secret);
+    expect((await admin('/organizations/org_nope/webhooks')).status).toBe(404);
+    // What the API key sees is the same endpoint.
+    expect(data(await query('webhooks.get', { id: body.id }, { tenant })).id).toBe(body.id);
   });
 });
 
@@ -167,7 +187,7 @@ describe('webhook delivery', () => {
     });
     expect(verified).toMatchObject({ type: 'session.created', data: { marker: event.id } });
     // A wrong secret does not verify.
-    const other = data<{ secret: string }>(await mutate('webhooks.rotateSecret', { id: hook.id }, { tenant }));
+    const other = data(await mutate('webhooks.rotateSecret', { id: hook.id }, { tenant }));
     expect(() =>
       new Webhook(other.secret).verify(got?.body ?? '', {
         'webhook-id': got?.id ?? '',
@@ -176,9 +196,7 @@ describe('webhook delivery', () => {
       }),
     ).toThrow();
 
-    const deliveries = data<Record<string, unknown>[]>(
-      await query('webhooks.listDeliveries', { endpointId: hook.id }, { tenant }),
-    );
+    const deliveries = data(await query('webhooks.listDeliveries', { endpointId: hook.id }, { tenant }));
     expect(deliveries).toEqual([
       expect.objectContaining({ eventId: event.id, status: 'SUCCEEDED', attempts: 1, lastStatusCode: 204 }),
     ]);
@@ -194,11 +212,9 @@ describe('webhook delivery', () => {
 
     // The queue is told to retry, and the row says when: each delay longer than the one before.
     const pending = async () => {
-      const [row] = data<{ status: string; attempts: number; lastAttemptAt: string; nextAttemptAt: string }[]>(
-        await query('webhooks.listDeliveries', { endpointId: hook.id }, { tenant }),
-      );
+      const [row] = data(await query('webhooks.listDeliveries', { endpointId: hook.id }, { tenant }));
       if (!row) throw new Error('expected a delivery');
-      return { ...row, delay: (Date.parse(row.nextAttemptAt) - Date.parse(row.lastAttemptAt)) / 1000 };
+      return { ...row, delay: (Date.parse(row.nextAttemptAt ?? '') - Date.parse(row.lastAttemptAt ?? '')) / 1000 };
     };
     expect((await consume(mine, 1)).retryMessages).toEqual([expect.objectContaining({ msgId: 'm0' })]);
     expect(await pending()).toMatchObject({ status: 'PENDING', attempts: 1, delay: RETRY_DELAYS_SECONDS[0] });
@@ -213,9 +229,7 @@ describe('webhook delivery', () => {
       [event.id, 500],
       [event.id, 204],
     ]);
-    const [delivery] = data<Record<string, unknown>[]>(
-      await query('webhooks.listDeliveries', { endpointId: hook.id }, { tenant }),
-    );
+    const [delivery] = data(await query('webhooks.listDeliveries', { endpointId: hook.id }, { tenant }));
     expect(delivery).toMatchObject({ status: 'SUCCEEDED', attempts: 3, lastStatusCode: 204, lastError: null });
   });
 
@@ -232,15 +246,13 @@ describe('webhook delivery', () => {
     if (!a || !b) throw new Error('expected two deliveries');
 
     await consume([a]);
-    const disabled = data<{ enabled: boolean; disabledReason: string }>(
-      await query('webhooks.get', { id: hook.id }, { tenant }),
-    );
+    const disabled = data(await query('webhooks.get', { id: hook.id }, { tenant }));
     expect(disabled.enabled).toBe(false);
     expect(disabled.disabledReason).toMatch(/^Failing since \d{4}-\d\d-\d\dT.*last error: HTTP 500$/);
 
     expect((await consume([b])).explicitAcks).toEqual(['m0']);
     expect(await received(hook.token)).toHaveLength(1);
-    const deliveries = data<{ status: string; lastError: string | null }[]>(
+    const deliveries = data(
       await query('webhooks.listDeliveries', { endpointId: hook.id, status: 'FAILED' }, { tenant }),
     );
     expect(deliveries).toEqual([expect.objectContaining({ lastError: 'The endpoint is disabled.' })]);
@@ -289,9 +301,7 @@ describe('webhook delivery', () => {
     const { queue, sent } = collectingQueue();
     await drainOutbox(db, queue, { organizationId: tenant.organizationId });
     await consume(sent.filter((j) => j.organizationId === tenant.organizationId));
-    const [delivery] = data<{ id: string }[]>(
-      await query('webhooks.listDeliveries', { endpointId: hook.id }, { tenant }),
-    );
+    const [delivery] = data(await query('webhooks.listDeliveries', { endpointId: hook.id }, { tenant }));
     if (!delivery) throw new Error('expected a delivery');
 
     const other = await createTenant();
@@ -311,7 +321,7 @@ describe('webhook delivery', () => {
 });
 
 describe('webhook events', () => {
-  type Event = { type: string; data: Record<string, any> };
+  type Event = { type: string; data: Record<string, unknown> };
 
   /** Waits until the receiver has `count` deliveries, then a moment more to catch any extra. */
   async function deliveries(token: string, count: number): Promise<ReceivedDelivery[]> {
@@ -336,21 +346,19 @@ describe('webhook events', () => {
         'source.failed',
       ],
     });
-    const persona = data<{ id: string }>(
-      await mutate('persona.create', { name: 'Hooked', instructions: 'Hi.' }, { tenant }),
-    );
-    const session = data<{ id: string }>(await mutate('chat.createSession', { personaId: persona.id }, { tenant }));
+    const persona = data(await mutate('persona.create', { name: 'Hooked', instructions: 'Hi.' }, { tenant }));
+    const session = data(await mutate('chat.createSession', { personaId: persona.id }, { tenant }));
     data(await mutate('chat.sendMessage', { chatSessionId: session.id, content: 'hello hooks' }, { tenant }));
     data(await mutate('chat.updateSession', { id: session.id, status: 'ARCHIVED' }, { tenant }));
     const text = btoa('Knowledge for the hooked persona.');
-    const ready = data<{ id: string }>(
+    const ready = data(
       await mutate(
         'source.add',
         { personaId: persona.id, filename: 'k.txt', mimeType: 'text/plain', data: text },
         { tenant },
       ),
     );
-    const failed = data<{ id: string }>(
+    const failed = data(
       await mutate(
         'source.add',
         {

@@ -24,4 +24,12 @@ export const summaries: Record<string, string> = {
   'export.session': 'Export a session as lossless JSON (paged)',
   'export.markdown': 'Export a session as Markdown (paged)',
   'export.importSession': 'Create a session from an export',
+  'webhooks.create': 'Create a webhook endpoint (its whsec_ secret is shown once)',
+  'webhooks.list': "List the organization's webhook endpoints",
+  'webhooks.get': 'Get a webhook endpoint',
+  'webhooks.update': "Change a webhook endpoint's URL, events or description, or disable/enable it",
+  'webhooks.rotateSecret': "Replace a webhook endpoint's signing secret",
+  'webhooks.delete': 'Delete a webhook endpoint and its delivery records',
+  'webhooks.listDeliveries': "An endpoint's deliveries: status, attempts, last response",
+  'webhooks.replayDelivery': 'Send a delivery again (same webhook-id)',
 };
