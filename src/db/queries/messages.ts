@@ -63,6 +63,8 @@ export async function listMessages(
                octet_length(m.content) + octet_length(m.metadata::text) as row_bytes
         from messages m
         where m.chat_session_id = s.id and m.organization_id = ${organizationId} ${after}
+          -- Only the reply versions in use (chat.listReplyVersions shows the others).
+          and m.superseded_at is null
         order by m.created_at, m.id
         limit ${input.limit}
       ) w
@@ -195,9 +197,11 @@ export async function deleteMessageWithReplies(
       delete from messages
       where organization_id = ${organizationId} and id in (select id from doomed)
         and not exists (select 1 from doomed where status = 'STREAMING')
-      returning id
+      returning id, superseded_at
     ), bump as (
-      update chat_sessions set message_count = greatest(0, message_count - (select count(*) from removed)),
+      -- The count holds messages in use only: reply versions not in use were never in it.
+      update chat_sessions set message_count = greatest(0, message_count -
+          (select count(*) from removed where superseded_at is null)),
         updated_at = now()
       where id = (select chat_session_id from target) and organization_id = ${organizationId}
         and exists (select 1 from removed)

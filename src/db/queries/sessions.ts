@@ -153,6 +153,8 @@ export async function getSessionWithMessages(
       coalesce((
         select json_agg(${messageJson(organizationId, options)} order by m.created_at, m.id)
         from messages m where m.chat_session_id = s.id and m.organization_id = ${organizationId}
+          -- Only the reply versions in use (chat.listReplyVersions shows the others).
+          and m.superseded_at is null
       ), '[]'::json) as messages
     from chat_sessions s
     join personas p on p.id = s.persona_id and p.organization_id = ${organizationId}
