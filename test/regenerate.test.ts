@@ -57,6 +57,10 @@ describe('regenerating a reply (reply versions)', () => {
       [first.id, 'first answer', false],
       [final.message.id, 'second answer', true],
     ]);
+    // Search finds the version in use only.
+    const found = data(await query('search.messages', { query: 'answer', chatSessionId: s.id }, { tenant }));
+    expect(found.items.map((h) => h.messageId)).toContain(final.message.id);
+    expect(found.items.map((h) => h.messageId)).not.toContain(first.id);
   });
 
   it('chat.regenerate answers the new reply; selectReplyVersion chooses the version the next turn’s history holds', async () => {
@@ -104,6 +108,32 @@ describe('regenerating a reply (reply versions)', () => {
     expect((await mutate('chat.selectReplyVersion', { replyId: old.id }, { tenant: stranger })).status).toBe(404);
     // A user message is not a reply version.
     expect((await mutate('chat.selectReplyVersion', { replyId: userId }, { tenant })).status).toBe(404);
+  });
+
+  it('export keeps every version, marked; an import of it keeps them as versions', async () => {
+    const model = await fakeModel({ reply: 'kept-one' });
+    const { persona, session: s } = await conversation(tenant, { model });
+    const first = await send(s.id, 'export me');
+    await configureFakeModel(model, { reply: 'kept-two' });
+    const second = data(await mutate('chat.regenerate', { messageId: first.id }, { tenant }));
+    const exported = data(await query('export.session', { chatSessionId: s.id }, { tenant }));
+    const replies = exported.messages.filter((m) => m.role === 'ASSISTANT');
+    expect(replies.map((m) => [m.id, 'supersededAt' in m])).toEqual([
+      [first.id, true],
+      [second.id, false],
+    ]);
+    expect(exported.messages.filter((m) => m.role === 'USER').every((m) => !('supersededAt' in m))).toBe(true);
+
+    const imported = data(await mutate('export.importSession', { ...exported, personaId: persona.id }, { tenant }));
+    const copy = await getSession(tenant, imported.id);
+    expect(copy.messages.map((m) => m.content)).toEqual(['export me', 'kept-two']);
+    expect(copy._count.messages).toBe(2);
+    const [user] = copy.messages;
+    const listed = await versions(user?.id ?? '');
+    expect(listed.versions.map((v) => [v.content, v.inUse])).toEqual([
+      ['kept-one', false],
+      ['kept-two', true],
+    ]);
   });
 
   it('counts the extra model call in usage and the daily cap', async () => {
