@@ -136,6 +136,22 @@ describe('regenerating a reply (reply versions)', () => {
     ]);
   });
 
+  it('answers a retry with the same Idempotency-Key with the original reply; deleting a version not in use keeps the count', async () => {
+    const { session: s } = await conversation(tenant);
+    const first = await send(s.id, 'retry me');
+    const headers = { 'idempotency-key': `regen-${crypto.randomUUID()}` };
+    const again = data(await mutate('chat.regenerate', { messageId: first.id }, { tenant, headers }));
+    const retried = data(await mutate('chat.regenerate', { messageId: first.id }, { tenant, headers }));
+    expect(retried.id).toBe(again.id);
+    expect((await versions(first.id)).versions).toHaveLength(2);
+
+    const before = await getSession(tenant, s.id);
+    data(await mutate('chat.deleteMessage', { messageId: first.id }, { tenant }));
+    const after = await getSession(tenant, s.id);
+    expect(after._count.messages).toBe(before._count.messages);
+    expect(after.messages.map((m) => m.id)).toEqual(before.messages.map((m) => m.id));
+  });
+
   it('counts the extra model call in usage and the daily cap', async () => {
     const own = await createTenant('Regenerate usage');
     const { persona, session: s } = await conversation(own);
