@@ -47,6 +47,25 @@ describe('database round trips', () => {
     expect(calls).toEqual(['db', 'model', 'db']);
   });
 
+  it('regenerate: 2 before the model call (find the message; store and read) and 1 after; versions: 1', async () => {
+    const tenant = await createTenant();
+    const { session } = await conversation(tenant);
+    const reply = data(await mutate('chat.sendMessage', { chatSessionId: session.id, content: 'again' }, { tenant }));
+    const { result, trace: calls } = await traced(tenant, (t) =>
+      mutate('chat.regenerate', { messageId: reply.id }, { tenant: t, ...local }),
+    );
+    expect(data(result).status).toBe('COMPLETE');
+    expect(calls).toEqual(['db', 'db', 'model', 'db']);
+    const listed = await traced(tenant, (t) =>
+      query('chat.listReplyVersions', { messageId: reply.id }, { tenant: t, ...local }),
+    );
+    expect(listed.trace).toEqual(['db']);
+    const chosen = await traced(tenant, (t) =>
+      mutate('chat.selectReplyVersion', { replyId: reply.id }, { tenant: t, ...local }),
+    );
+    expect(chosen.trace).toEqual(['db']);
+  });
+
   it('sendMessage to a persona with knowledge: 2 before (the retrieval search) and 1 after', async () => {
     const tenant = await createTenant();
     const { persona, session } = await conversation(tenant);
