@@ -23,6 +23,7 @@ import PLAYGROUND_CSS from '../ui/playground/playground.css';
 import SESSION_ACTIONS_JS from '../ui/playground/session-actions.js';
 import SESSIONS_JS from '../ui/playground/sessions.js';
 import STATE_JS from '../ui/playground/state.js';
+import VERSIONS_JS from '../ui/playground/versions.js';
 import PREVIEW_CSS from '../ui/preview.css';
 import SSE_JS from '../ui/sse.js';
 import WIDGET_APP_JS from '../ui/widget/app.js';
@@ -56,6 +57,7 @@ export const UI_FILES: Readonly<Record<string, { body: string; type: string }>> 
   'playground/session-actions.js': { body: SESSION_ACTIONS_JS, type: JS },
   'playground/sessions.js': { body: SESSIONS_JS, type: JS },
   'playground/state.js': { body: STATE_JS, type: JS },
+  'playground/versions.js': { body: VERSIONS_JS, type: JS },
 };
 
 /**

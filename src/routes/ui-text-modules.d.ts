@@ -39,6 +39,10 @@ declare module '*/ui/playground/main.js' {
   const text: string;
   export default text;
 }
+declare module '*/ui/playground/versions.js' {
+  const text: string;
+  export default text;
+}
 declare module '*/ui/playground/messages.js' {
   const text: string;
   export default text;

@@ -360,6 +360,29 @@ test.describe('playground page', () => {
     expect(markdown).toMatch(/rated 👍/);
   });
 
+  test('regenerates the last reply and switches between its versions', async () => {
+    const first = await lastReply().getAttribute('data-id');
+    const regenerate = lastReply().getByRole('button', { name: 'Regenerate', exact: true });
+    await regenerate.waitFor();
+    const count = () => lastReply().locator('.switch .count');
+    await regenerate.click();
+    await waitUntil(
+      'the new version on screen',
+      async () => (await lastReply().getAttribute('data-id')) !== first && (await count().count()) > 0,
+    );
+    expect(await text(count())).toBe('2/2');
+    // The new version took the old one's place: the history still has 7 messages.
+    expect(await page.locator('#messages > li').count()).toBe(7);
+    await lastReply().getByRole('button', { name: 'Previous version' }).click();
+    await waitUntil(
+      'the first version back in use',
+      async () =>
+        (await lastReply().getAttribute('data-id')) === first &&
+        (await count().count()) > 0 &&
+        (await text(count())) === '1/2',
+    );
+  });
+
   test('fits a 390 px wide screen', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
