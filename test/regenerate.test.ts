@@ -152,6 +152,22 @@ describe('regenerating a reply (reply versions)', () => {
     expect(after.messages.map((m) => m.id)).toEqual(before.messages.map((m) => m.id));
   });
 
+  it('refuses in an archived session (409) and past the daily model-call cap (429), storing nothing', async () => {
+    const own = await createTenant('Regenerate caps');
+    const { session: s } = await conversation(own);
+    const reply = data(await mutate('chat.sendMessage', { chatSessionId: s.id, content: 'capped' }, { tenant: own }));
+    const capped = await mutate(
+      'chat.regenerate',
+      { messageId: reply.id },
+      { tenant: own, env: { DAILY_MODEL_CALL_CAP: '1' } },
+    );
+    expect(capped.status).toBe(429);
+    data(await mutate('chat.updateSession', { id: s.id, status: 'ARCHIVED' }, { tenant: own }));
+    expect((await mutate('chat.regenerate', { messageId: reply.id }, { tenant: own })).status).toBe(409);
+    const listed = data(await query('chat.listReplyVersions', { messageId: reply.id }, { tenant: own }));
+    expect(listed.versions.map((v) => v.id)).toEqual([reply.id]);
+  });
+
   it('counts the extra model call in usage and the daily cap', async () => {
     const own = await createTenant('Regenerate usage');
     const { persona, session: s } = await conversation(own);
