@@ -3,7 +3,13 @@
  * signatures, retries with backoff, disabling after a day of failures, replay, and no event lost
  * when a consumer dies mid-delivery.
  */
-import { createExecutionContext, createMessageBatch, getQueueResult } from 'cloudflare:test';
+import {
+  createExecutionContext,
+  createMessageBatch,
+  createScheduledController,
+  getQueueResult,
+  waitOnExecutionContext,
+} from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { sql } from 'drizzle-orm';
 import { Webhook } from 'standardwebhooks';
@@ -12,6 +18,7 @@ import { createDb } from '../src/db/client';
 import { insertOutboxEvent } from '../src/db/queries/webhook-outbox';
 import type { Env } from '../src/env';
 import { newId } from '../src/ids';
+import { EVERY_MINUTE } from '../src/scheduled/index';
 import { deliverOnce, WEBHOOK_QUEUE_NAME } from '../src/webhooks/consume';
 import { drainOutbox, sweepLostDeliveries } from '../src/webhooks/dispatch';
 import type { WebhookJob } from '../src/webhooks/job';
@@ -292,6 +299,26 @@ describe('webhook delivery', () => {
 
     const got = await received(hook.token);
     expect(got.map((d) => d.id)).toEqual([event.id, event.id]);
+  });
+
+  it('the every-minute cron drains what no request handed over, onto the real queue', async () => {
+    const tenant = await createTenant();
+    const hook = await endpoint(tenant);
+    const event = await outboxEvent(tenant);
+    const worker = (await import('../src/index')).default;
+    const ctx = createExecutionContext();
+    await worker.scheduled(
+      createScheduledController({ cron: EVERY_MINUTE, scheduledTime: Date.now() }),
+      env as Env,
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    let got: ReceivedDelivery[] = [];
+    for (let i = 0; i < 100 && got.length < 1; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      got = await received(hook.token);
+    }
+    expect(got.map((d) => d.id)).toEqual([event.id]);
   });
 
   it('replays a delivery on the real queue with the same webhook-id', async () => {
