@@ -419,6 +419,11 @@ describe('webhook events', () => {
     ) as Event[];
     expect(events.map((e) => e.type).sort()).toEqual([...webhookEventTypes].sort());
     expect(new Set(got.map((d) => d.id)).size).toBe(6);
+    // The outbox holds exactly these: the refused changes wrote no event, not even an undelivered one.
+    const written = await db.execute<{ type: string }>(
+      sql`select type from webhook_events where organization_id = ${tenant.organizationId} order by type`,
+    );
+    expect(written.rows.map((r) => r.type)).toEqual([...webhookEventTypes].sort());
     const byType = Object.fromEntries(events.map((e) => [e.type, e.data]));
     expect(byType['session.created']).toMatchObject({ session: { id: session.id, personaId: persona.id } });
     expect(byType['message.created']).toMatchObject({
