@@ -359,7 +359,9 @@ describe('webhook events', () => {
     return received(token);
   }
 
-  it('delivers every event type once per change, signed, and nothing for refused changes', async () => {
+  it('delivers every event type once per change, signed, and nothing for refused changes', {
+    timeout: 120_000,
+  }, async () => {
     const tenant = await createTenant();
     const hook = await endpoint(tenant, {
       events: [...webhookEventTypes],
