@@ -8,6 +8,7 @@
  */
 import type { Context } from 'hono';
 import { sha256Hex } from '../auth/keys';
+import FILES_JS from '../ui/files.js';
 import API_JS from '../ui/playground/api.js';
 import COMPOSER_JS from '../ui/playground/composer.js';
 import CONVERSATION_CSS from '../ui/playground/conversation.css';
@@ -42,6 +43,7 @@ const CSS = 'text/css; charset=utf-8';
 /** GET /ui/<path>: the path mirrors src/ui, so the modules' relative imports work in the browser as on disk. */
 export const UI_FILES: Readonly<Record<string, { body: string; type: string }>> = {
   'sse.js': { body: SSE_JS, type: JS },
+  'files.js': { body: FILES_JS, type: JS },
   'preview.css': { body: PREVIEW_CSS, type: CSS },
   'playground/playground.css': { body: PLAYGROUND_CSS, type: CSS },
   'playground/conversation.css': { body: CONVERSATION_CSS, type: CSS },
@@ -84,7 +86,16 @@ export function classicScript(dependencies: string[], entry: string): string {
 
 /** GET /widget.js. */
 export const WIDGET_SOURCE = classicScript(
-  [SSE_JS, WIDGET_STYLES_JS, WIDGET_VIEW_JS, WIDGET_CLIENT_JS, WIDGET_APP_JS, WIDGET_FILES_JS, WIDGET_CHAT_JS],
+  [
+    SSE_JS,
+    FILES_JS,
+    WIDGET_STYLES_JS,
+    WIDGET_VIEW_JS,
+    WIDGET_CLIENT_JS,
+    WIDGET_APP_JS,
+    WIDGET_FILES_JS,
+    WIDGET_CHAT_JS,
+  ],
   WIDGET_MAIN_JS,
 );
 

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BrowserContext, expect, type Page, test } from '@playwright/test';
-import { adminCall, text, waitUntil } from './support.ts';
+import { adminCall, text, waitUntil, watchPage } from './support.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const PDF_NAME = 'simple-onepage_minimal-document.pdf';
@@ -28,10 +28,7 @@ const cspViolations: string[] = [];
 test.beforeAll(async ({ browser }) => {
   context = await browser.newContext();
   page = await context.newPage();
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  page.on('console', (message) => {
-    if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
-  });
+  watchPage(page, pageErrors, cspViolations);
 });
 
 test.afterAll(async () => {

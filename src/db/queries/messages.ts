@@ -4,7 +4,7 @@ import { wellFormed } from '../../text';
 import type { Db } from '../client';
 import { messages } from '../schema';
 import { type MessageRow, messageFromRaw, messageFromRow, type RawMessageRow, returning } from './message-rows';
-import { attachmentsJson } from './projections';
+import { attachmentsJson, messageColumns } from './projections';
 import { addUsage } from './usage';
 import { eventIdSql, outboxCte, replyCompletedPayload } from './webhook-outbox';
 
@@ -18,19 +18,6 @@ export {
   messageFromRaw,
   type NewAttachment,
 } from './message-rows';
-
-/** The columns of MessageRow, for Drizzle's builder. */
-const messageColumns = {
-  id: messages.id,
-  chatSessionId: messages.chatSessionId,
-  role: messages.role,
-  content: messages.content,
-  status: messages.status,
-  metadata: messages.metadata,
-  replyToId: messages.replyToId,
-  createdAt: messages.createdAt,
-  updatedAt: messages.updatedAt,
-};
 
 /** Bytes of message text and metadata one listMessages page holds at most (plus one message). */
 export const LIST_PAGE_BYTES = 4 * 1024 * 1024;

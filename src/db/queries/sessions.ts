@@ -213,7 +213,9 @@ function archivedEvent(db: Db, organizationId: string, id: string) {
   return db.execute<{ n: number }>(sql`
     with archived as (
       select id, archived_at, archive_reason from chat_sessions
-      where id = ${id} and organization_id = ${organizationId} and status = 'ARCHIVED' and archived_at = now()
+      where id = ${id} and organization_id = ${organizationId} and status = 'ARCHIVED'
+        -- archived_at keeps milliseconds (timestamptz(3)): compare with now() rounded the same way.
+        and archived_at = now()::timestamptz(3)
     ), ${outboxCte('event', {
       id: newId('webhookEvent'),
       organizationId,
