@@ -14,10 +14,10 @@ import { addUsage } from './usage';
  * message are its versions; the one in use has `superseded_at` null, and only it is history.
  */
 
-/** No USER message of the session comes after message `m` (only the last one's reply is regenerated). */
+/** No USER message in use (on the active branch) comes after message `m` (only the last one's reply is regenerated). */
 const isLast = (organizationId: string, m: SQL) => sql`not exists (select 1 from messages l
   where l.chat_session_id = ${m}.chat_session_id and l.organization_id = ${organizationId} and l.role = 'USER'
-    and (l.created_at, l.id) > (${m}.created_at, ${m}.id))`;
+    and l.superseded_at is null and (l.created_at, l.id) > (${m}.created_at, ${m}.id))`;
 
 /** A reply to message `m` is being generated. */
 const streaming = (organizationId: string, m: SQL) => sql`exists (select 1 from messages r
@@ -69,7 +69,7 @@ type RegenerationInput = {
 function insertRegeneration(db: Db, organizationId: string, input: RegenerationInput, cap: SQL<number>) {
   const also = sql`and exists (select 1 from messages u where u.id = ${input.messageId}
     and u.organization_id = ${organizationId} and u.chat_session_id = s.id and u.role = 'USER'
-    and ${isLast(organizationId, sql`u`)} and not ${streaming(organizationId, sql`u`)})`;
+    and u.superseded_at is null and ${isLast(organizationId, sql`u`)} and not ${streaming(organizationId, sql`u`)})`;
   const claimed = input.idempotency ? sql`exists (select 1 from claim)` : sql`true`;
   return db.execute<RawMessageRow>(sql`
     with ${admission(organizationId, input, cap, also)}, reply as (

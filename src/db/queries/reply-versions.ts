@@ -49,6 +49,9 @@ export async function selectReplyVersion(db: Db, organizationId: string, replyId
       from messages m
       where m.id = ${replyId} and m.organization_id = ${organizationId} and m.role = 'ASSISTANT'
         and m.reply_to_id is not null
+        -- A reply on a branch not active (chat.switchBranch) is chosen after switching to it.
+        and exists (select 1 from messages u where u.id = m.reply_to_id and u.organization_id = ${organizationId}
+          and u.superseded_at is null)
     ), others as (
       update messages m set superseded_at = now() from t
       where m.organization_id = ${organizationId} and m.chat_session_id = t.chat_session_id

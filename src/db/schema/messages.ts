@@ -38,6 +38,18 @@ export const messages = pgTable(
      * search and the session's message count.
      */
     supersededAt: timestamptz('superseded_at'),
+    /**
+     * Branches (chat.editMessage): for an edited user message, the message whose place it takes
+     * (the first one at that point, so every edit of one message shares it). The message and its
+     * edits are the alternatives at that fork; null on messages that are not edits.
+     */
+    editOfId: text('edit_of_id'),
+    /**
+     * Branches: set (with superseded_at) on the messages in use that an edit or chat.switchBranch
+     * put out of use, to the id of the alternative that was left. Switching back to that
+     * alternative puts exactly these back in use (reply versions not in use then stay out).
+     */
+    hiddenBy: text('hidden_by'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
     /** Full-text search (src/db/schema/search.ts); never selected by the API. */
