@@ -105,6 +105,22 @@ const matrix: Record<string, Entry> = {
   'chat.streamRegenerate': { kind: 'subscription', input: (v) => ({ messageId: v.replyId }), expectOwn: 404 },
   'chat.listReplyVersions': { kind: 'query', input: (v) => ({ messageId: v.replyId }), expectOwn: 404 },
   'chat.selectReplyVersion': { kind: 'mutation', input: (v) => ({ replyId: v.replyId }), expectOwn: 404 },
+  'chat.editMessage': {
+    kind: 'mutation',
+    input: (v) => ({ messageId: v.replyId, content: 'hijacked' }),
+    expectOwn: 404,
+  },
+  'chat.streamEditMessage': {
+    kind: 'subscription',
+    input: (v) => ({ messageId: v.replyId, content: 'hijacked' }),
+    expectOwn: 404,
+  },
+  'chat.listBranches': { kind: 'query', input: (v) => ({ chatSessionId: v.sessionId }), expectOwn: 404 },
+  'chat.switchBranch': {
+    kind: 'mutation',
+    input: (v) => ({ chatSessionId: v.sessionId, branchId: v.replyId }),
+    expectOwn: 404,
+  },
   'feedback.rate': {
     kind: 'mutation',
     input: (v) => ({ messageId: v.replyId, rating: 'DOWN', comment: 'hijacked' }),
@@ -283,7 +299,7 @@ async function snapshot(v: Victim) {
     // Every message with its version state (getSession shows only the versions in use).
     (
       await createDb(env).execute(
-        sql`select id, status, superseded_at from messages where organization_id = ${v.tenant.organizationId} order by id`,
+        sql`select id, status, content, superseded_at, edit_of_id, hidden_by from messages where organization_id = ${v.tenant.organizationId} order by id`,
       )
     ).rows,
   ]);

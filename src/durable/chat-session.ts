@@ -4,6 +4,7 @@ import { createDb } from '../db/client';
 import type { Env } from '../env';
 import { AppError } from '../errors';
 import { log } from '../log';
+import { executeEdit } from '../services/edit-turn';
 import { executeRegeneration } from '../services/regenerate-turn';
 import { executeTurn } from '../services/send-message';
 import type { TurnCache } from '../services/turn-cache';
@@ -146,7 +147,9 @@ export class ChatSession extends DurableObject<Env> {
       const result =
         'regenerate' in turn
           ? await executeRegeneration(deps, turn, run.hooks())
-          : await executeTurn(deps, turn, run.hooks());
+          : 'edit' in turn
+            ? await executeEdit(deps, turn, run.hooks())
+            : await executeTurn(deps, turn, run.hooks());
       run.succeeded(result.reply);
     } catch (error) {
       run.failed(error);

@@ -1,6 +1,6 @@
 import type { Env } from '../env';
 import { log } from '../log';
-import type { RegenerationTurn, TurnConfig, TurnHooks, TurnInput } from '../services/turn-types';
+import type { EditTurn, RegenerationTurn, TurnConfig, TurnHooks, TurnInput } from '../services/turn-types';
 import { type WireEvent, wireError } from '../services/turn-wire';
 import type { MessageView } from '../views/message';
 import type { Listener } from './listener';
@@ -12,8 +12,8 @@ export type TurnRequest = {
   /** The request that sent the message: the turn's log lines carry it. */
   requestId: string;
   config: TurnConfig;
-  /** A message sent, or a reply regenerated (they queue together: a session runs one turn at a time). */
-  turn: TurnInput | RegenerationTurn;
+  /** A message sent, a reply regenerated, or a message edited (they queue together: a session runs one turn at a time). */
+  turn: TurnInput | RegenerationTurn | EditTurn;
 };
 
 /** The reply a session object is generating: its text so far and everyone listening. */

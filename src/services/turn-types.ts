@@ -37,6 +37,17 @@ export type RegenerationTurn = {
   replyId: string;
 };
 
+/**
+ * An edit (issue 16) as the session's object runs it: user message `messageId` replaced, on a new
+ * branch, by `editId` with `content`, which gets the reply `replyId`.
+ */
+export type EditTurn = {
+  edit: { chatSessionId: string; messageId: string; content: string };
+  claim: IdempotencyClaim | undefined;
+  editId: string;
+  replyId: string;
+};
+
 export type TurnHooks = {
   /** Called once the user's message is committed, before the model is called. */
   onStored?: (message: MessageView, replyId: string | null) => void;

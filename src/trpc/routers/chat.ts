@@ -21,6 +21,7 @@ import { messageView } from '../../views/message';
 import { sessionView } from '../../views/session';
 import { kickOutbox } from '../../webhooks/dispatch';
 import { authedProcedure, router } from '../init';
+import { branchProcedures } from './branches';
 import { chatStreamProcedures } from './chat-stream';
 import { regenerateProcedures } from './regenerate';
 
@@ -154,4 +155,5 @@ export const chatRouter = router({
 
   ...chatStreamProcedures,
   ...regenerateProcedures,
+  ...branchProcedures,
 });
