@@ -33,6 +33,9 @@ export function exportJsonView(page: Page, cursor: string | null) {
       feedback: m.feedback ? feedbackView(m.feedback) : null,
       // Only on a reply version not in use (chat.regenerate): other messages keep their shape.
       ...(m.supersededAt ? { supersededAt: iso(m.supersededAt) } : {}),
+      // Only on edits and on messages of a branch not active (chat.editMessage, chat.switchBranch).
+      ...(m.editOfId ? { editOfId: m.editOfId } : {}),
+      ...(m.hiddenBy ? { hiddenBy: m.hiddenBy } : {}),
     })),
     page: { cursor, nextCursor: page.nextCursor, complete: page.nextCursor === null },
   };
@@ -60,7 +63,8 @@ export function exportMarkdownView(page: Page, cursor: string | null) {
   for (const m of page.messages) {
     const notes: string[] = [iso(m.createdAt)];
     if (m.status !== 'COMPLETE') notes.push(m.status);
-    if (m.supersededAt) notes.push('earlier version, not in use');
+    if (m.hiddenBy) notes.push('on a branch not active');
+    else if (m.supersededAt) notes.push('earlier version, not in use');
     if (m.feedback) {
       const why = [m.feedback.reason, m.feedback.comment].filter(Boolean).join(': ');
       notes.push(`rated ${m.feedback.rating === 'UP' ? '👍' : '👎'}${why ? ` (${why.replace(/\s+/g, ' ')})` : ''}`);

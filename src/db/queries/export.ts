@@ -14,7 +14,13 @@ export type { PersonaSnapshot };
  */
 export const EXPORT_PAGE_BYTES = 4 * 1024 * 1024;
 
-export type ExportedMessage = MessageRow & { feedback: FeedbackRow | null; supersededAt?: Date | string | null };
+export type ExportedMessage = MessageRow & {
+  feedback: FeedbackRow | null;
+  supersededAt?: Date | string | null;
+  /** Branches (chat.editMessage): the message an edit takes the place of, and the branch left that hid a message. */
+  editOfId?: string | null;
+  hiddenBy?: string | null;
+};
 
 /**
  * One page of a session's export: the session, its persona as it is now (deleted or not), and up
@@ -78,8 +84,10 @@ export type ImportedMessage = {
   metadata: Record<string, unknown>;
   replyToId: string | null;
   createdAt: string;
-  /** A reply version not in use (chat.regenerate); null for messages in use. */
+  /** A reply version not in use (chat.regenerate) or a message of a branch not active; null for messages in use. */
   supersededAt: string | null;
+  editOfId: string | null;
+  hiddenBy: string | null;
   feedback: { rating: string; reason: string | null; comment: string | null; userId: string | null } | null;
 };
 
@@ -95,6 +103,8 @@ function importRows(imported: ImportedMessage[]) {
       reply_to_id: m.replyToId,
       created_at: m.createdAt,
       superseded_at: m.supersededAt,
+      edit_of_id: m.editOfId,
+      hidden_by: m.hiddenBy,
     })),
   );
   const feedback = JSON.stringify(
@@ -134,12 +144,13 @@ export async function importSession(
   const result = await db.execute<SessionRow>(sql`
     with ${newSessionCtes(organizationId, values, sql`${inUse}`)}, m as (
       insert into messages (id, organization_id, chat_session_id, role, content, status, metadata, reply_to_id,
-        created_at, updated_at, superseded_at)
+        created_at, updated_at, superseded_at, edit_of_id, hidden_by)
       select x.id, ${organizationId}, s.id, x.role::message_role, x.content, x.status::message_status,
-             x.metadata, x.reply_to_id, x.created_at, x.created_at, x.superseded_at
+             x.metadata, x.reply_to_id, x.created_at, x.created_at, x.superseded_at,
+             x.edit_of_id, x.hidden_by
       from s, jsonb_to_recordset(${messages}::jsonb) as x(
         id text, role text, content text, status text, metadata jsonb, reply_to_id text, created_at timestamptz,
-        superseded_at timestamptz)
+        superseded_at timestamptz, edit_of_id text, hidden_by text)
       returning id
     ), f as (
       insert into message_feedback (message_id, organization_id, chat_session_id, persona_id, rating, reason, comment, user_id)

@@ -157,7 +157,8 @@ export const messageColumns = {
 export function messageJson(organizationId: string, options: { includeAttachmentText: boolean; feedback?: boolean }) {
   const attached = sql`'attachments', ${attachmentsJson(organizationId, options.includeAttachmentText)}`;
   const rated = options.feedback
-    ? sql`, 'feedback', ${feedbackJson(organizationId)}, 'supersededAt', m.superseded_at`
+    ? sql`, 'feedback', ${feedbackJson(organizationId)}, 'supersededAt', m.superseded_at,
+        'editOfId', m.edit_of_id, 'hiddenBy', m.hidden_by`
     : sql``;
   return jsonObject(messageColumns, { messages: 'm' }, sql`${attached}${rated}`);
 }

@@ -36,6 +36,9 @@ const importedMessage = z.object({
   replyToId: text(200).nullish(),
   /** A reply version not in use (an export marks them); kept as such when it answers a message. */
   supersededAt: instant.nullish(),
+  /** Branches (an export marks them): the message an edit replaces, and the branch whose leaving hid it. */
+  editOfId: text(200).nullish(),
+  hiddenBy: text(200).nullish(),
   createdAt: instant.refine((v) => Number(v.slice(0, 4)) >= 1970, 'must be in 1970 or later').optional(),
   feedback: z
     .object({
@@ -89,6 +92,8 @@ function planMessages(input: ImportInput): ImportedMessage[] {
     }
     previous = createdAt;
     const replyToId = (m.replyToId && byOriginal.get(m.replyToId)) || null;
+    const editOfId = (m.role === 'USER' && m.editOfId && byOriginal.get(m.editOfId)) || null;
+    const hiddenBy = (m.supersededAt && m.hiddenBy && byOriginal.get(m.hiddenBy)) || null;
     if (m.feedback && m.role !== 'ASSISTANT') {
       throw new AppError('BAD_REQUEST', `messages.${i}.feedback: only assistant replies can be rated.`);
     }
@@ -100,9 +105,13 @@ function planMessages(input: ImportInput): ImportedMessage[] {
       metadata: m.id === undefined ? m.metadata : { ...m.metadata, importedFrom: { id: m.id } },
       replyToId,
       createdAt,
-      // Only a reply can be a version not in use.
+      // Only a reply can be a version not in use; any message can be on a branch not active.
       supersededAt:
-        m.supersededAt && m.role === 'ASSISTANT' && replyToId ? new Date(m.supersededAt).toISOString() : null,
+        m.supersededAt && ((m.role === 'ASSISTANT' && replyToId) || hiddenBy)
+          ? new Date(m.supersededAt).toISOString()
+          : null,
+      editOfId,
+      hiddenBy,
       feedback: m.feedback
         ? {
             rating: m.feedback.rating,
