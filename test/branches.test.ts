@@ -167,6 +167,21 @@ describe('editing a message (branches)', () => {
     expect((await getSession(own, s.id)).messages.map((m) => m.id)).toEqual([edited.replyToId, edited.id]);
   });
 
+  it('answers a retry with the same Idempotency-Key with the original reply; refuses in an archived session (409)', async () => {
+    const { session: s } = await conversation(tenant);
+    const a = await send(s.id, 'retry base');
+    const headers = { 'idempotency-key': `edit-${crypto.randomUUID()}` };
+    const input = { messageId: a.replyToId, content: 'retry edit' };
+    const first = data(await mutate('chat.editMessage', input, { tenant, headers }));
+    const retried = data(await mutate('chat.editMessage', input, { tenant, headers }));
+    expect(retried.id).toBe(first.id);
+    expect((await getSession(tenant, s.id)).messages.map((m) => m.id)).toEqual([first.replyToId, first.id]);
+    data(await mutate('chat.updateSession', { id: s.id, status: 'ARCHIVED' }, { tenant }));
+    const archived = await mutate('chat.editMessage', { messageId: first.replyToId, content: 'late' }, { tenant });
+    expect(archived.status).toBe(409);
+    expect((await listBranches(s.id)).forks[0]?.branches).toHaveLength(2);
+  });
+
   it('export keeps every branch; an import of it keeps them switchable', async () => {
     const { persona, session: s } = await conversation(tenant);
     const a = await send(s.id, 'export base');

@@ -66,6 +66,26 @@ describe('database round trips', () => {
     expect(chosen.trace).toEqual(['db']);
   });
 
+  it('editMessage: 2 before the model call (find the message; store and read) and 1 after; branches: 1, switch: 2', async () => {
+    const tenant = await createTenant();
+    const { session } = await conversation(tenant);
+    const reply = data(await mutate('chat.sendMessage', { chatSessionId: session.id, content: 'first' }, { tenant }));
+    const messageId = reply.replyToId ?? '';
+    const { result, trace: calls } = await traced(tenant, (t) =>
+      mutate('chat.editMessage', { messageId, content: 'second' }, { tenant: t, ...local }),
+    );
+    expect(data(result).status).toBe('COMPLETE');
+    expect(calls).toEqual(['db', 'db', 'model', 'db']);
+    const listed = await traced(tenant, (t) =>
+      query('chat.listBranches', { chatSessionId: session.id }, { tenant: t, ...local }),
+    );
+    expect(listed.trace).toEqual(['db']);
+    const switched = await traced(tenant, (t) =>
+      mutate('chat.switchBranch', { chatSessionId: session.id, branchId: messageId }, { tenant: t, ...local }),
+    );
+    expect(switched.trace).toEqual(['db', 'db']);
+  });
+
   it('sendMessage to a persona with knowledge: 2 before (the retrieval search) and 1 after', async () => {
     const tenant = await createTenant();
     const { persona, session } = await conversation(tenant);

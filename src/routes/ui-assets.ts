@@ -10,6 +10,7 @@ import type { Context } from 'hono';
 import { sha256Hex } from '../auth/keys';
 import FILES_JS from '../ui/files.js';
 import API_JS from '../ui/playground/api.js';
+import BRANCHES_JS from '../ui/playground/branches.js';
 import COMPOSER_JS from '../ui/playground/composer.js';
 import CONVERSATION_CSS from '../ui/playground/conversation.css';
 import CONVERSATION_JS from '../ui/playground/conversation.js';
@@ -48,6 +49,7 @@ export const UI_FILES: Readonly<Record<string, { body: string; type: string }>> 
   'playground/playground.css': { body: PLAYGROUND_CSS, type: CSS },
   'playground/conversation.css': { body: CONVERSATION_CSS, type: CSS },
   'playground/api.js': { body: API_JS, type: JS },
+  'playground/branches.js': { body: BRANCHES_JS, type: JS },
   'playground/composer.js': { body: COMPOSER_JS, type: JS },
   'playground/conversation.js': { body: CONVERSATION_JS, type: JS },
   'playground/credentials.js': { body: CREDENTIALS_JS, type: JS },

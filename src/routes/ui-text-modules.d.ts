@@ -43,6 +43,10 @@ declare module '*/ui/playground/main.js' {
   const text: string;
   export default text;
 }
+declare module '*/ui/playground/branches.js' {
+  const text: string;
+  export default text;
+}
 declare module '*/ui/playground/versions.js' {
   const text: string;
   export default text;

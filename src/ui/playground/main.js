@@ -3,6 +3,8 @@
  * The playground page (GET /, src/ui/playground/index.html): drives the public API as any client does.
  * Plain ES modules served as they are (no build step), type-checked by src/ui/tsconfig.json.
  */
+
+import { initBranches } from './branches.js';
 import { initComposer } from './composer.js';
 import { initCredentials, startCredentials } from './credentials.js';
 import { initPersonas } from './personas.js';
@@ -18,4 +20,5 @@ initSessionActions();
 initPicked();
 initComposer();
 initVersions();
+initBranches();
 startCredentials();
