@@ -23,10 +23,10 @@ export async function startEditStream(
 ): Promise<AsyncGenerator<TurnEvent>> {
   const org = ctx.auth.organizationId;
   const target = await readEditTarget(ctx.db, org, messageId);
-  const refusal = editRefusal(target, messageId);
-  if (refusal || !target) throw refusal;
   const replyId = newId('message');
   const claim = await idempotencyClaim(ctx.headers, 'chat.editMessage', { messageId, content }, replyId);
+  const refusal = editRefusal(target, messageId, claim !== undefined);
+  if (refusal || !target) throw refusal;
   const chatSessionId = target.message.chatSessionId;
   const stream = await sessionObject(ctx.env, org, chatSessionId).turn({
     organizationId: org,

@@ -14,8 +14,12 @@ import {
   turnLimits,
 } from './turn-types';
 
-/** Why message `messageId` cannot be edited now, if it cannot (the Worker and the object both ask). */
-export function editRefusal(target: EditTarget | undefined, messageId: string): AppError | undefined {
+/**
+ * Why message `messageId` cannot be edited now, if it cannot (the Worker and the object both ask).
+ * `keyed`: the request has an Idempotency-Key, so it may be a retry of an edit that put the message
+ * out of use; the object answers that from the key, and the message's use is not asked here.
+ */
+export function editRefusal(target: EditTarget | undefined, messageId: string, keyed = false): AppError | undefined {
   if (!target) return new AppError('NOT_FOUND', `Message ${messageId} not found.`);
   if (target.message.role !== 'USER') return new AppError('BAD_REQUEST', 'Only a user message can be edited.');
   if (target.streaming) {
@@ -24,7 +28,7 @@ export function editRefusal(target: EditTarget | undefined, messageId: string): 
       'A reply in this session is being generated; stop it (chat.stopReply) or wait, then edit.',
     );
   }
-  if (!target.inUse) {
+  if (!target.inUse && !keyed) {
     return new AppError('BAD_REQUEST', `Message ${messageId} is not on the active branch; switch to it first.`);
   }
   return undefined;
