@@ -380,6 +380,37 @@ test.describe('playground page', () => {
     );
   });
 
+  test('edits a user message into a new branch and switches back to the old one', async () => {
+    const lastUser = () => page.locator('#messages > li.user').last();
+    const original = await lastUser().getAttribute('data-id');
+    const reply = await lastReply().getAttribute('data-id');
+    const shown = await page.locator('#messages > li').count();
+    await lastUser().getByRole('button', { name: 'Edit', exact: true }).click();
+    await lastUser().getByLabel('Edited message').fill('An edited question');
+    await lastUser().getByRole('button', { name: 'Save', exact: true }).click();
+    const count = () => lastUser().locator('.branches .count');
+    await waitUntil(
+      'the edit and its reply on screen',
+      async () =>
+        (await lastUser().getAttribute('data-id')) !== original &&
+        (await count().count()) > 0 &&
+        (await lastReply().getAttribute('data-status')) === 'COMPLETE',
+    );
+    expect(await text(lastUser().locator('.content'))).toBe('An edited question');
+    expect(await text(count())).toBe('2/2');
+    // The edit and its reply took the place of the edited message and its reply.
+    expect(await page.locator('#messages > li').count()).toBe(shown);
+    await lastUser().getByRole('button', { name: 'Previous branch' }).click();
+    await waitUntil(
+      'the first branch back, with its reply version',
+      async () =>
+        (await lastUser().getAttribute('data-id')) === original &&
+        (await lastReply().getAttribute('data-id')) === reply &&
+        (await count().count()) > 0 &&
+        (await text(count())) === '1/2',
+    );
+  });
+
   test('fits a 390 px wide screen', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
