@@ -121,6 +121,40 @@ describe('editing a message (branches)', () => {
     expect(await listBranches(plain.id)).toEqual({ chatSessionId: plain.id, forks: [] });
   });
 
+  it('keeps a branch inside a branch: switching the outer fork away and back restores the inner choice', async () => {
+    const { session: s } = await conversation(tenant);
+    const a = await send(s.id, 'outer one');
+    const a2 = await edit(a.replyToId ?? '', 'outer two');
+    const d = await send(s.id, 'inner one');
+    const d2 = await edit(d.replyToId ?? '', 'inner two');
+    const line = async () => (await getSession(tenant, s.id)).messages.map((m) => m.content);
+    expect(await line()).toEqual(['outer two', a2.content, 'inner two', d2.content]);
+    const forks = (await listBranches(s.id)).forks;
+    expect(forks.map((f) => f.branches.map((b) => [b.content, b.active]))).toEqual([
+      [
+        ['outer one', false],
+        ['outer two', true],
+      ],
+      [
+        ['inner one', false],
+        ['inner two', true],
+      ],
+    ]);
+    const sw = (branchId: string | null) =>
+      mutate('chat.switchBranch', { chatSessionId: s.id, branchId: branchId ?? '' }, { tenant });
+    const back = data(await sw(a.replyToId));
+    // The inner fork is on the branch left: only the outer fork shows.
+    expect(back.forks.map((f) => f.branches.map((b) => b.messageCount))).toEqual([[2, 4]]);
+    expect(await line()).toEqual(['outer one', a.content]);
+    // A fork on a branch not active cannot be switched to directly.
+    expect((await sw(d.replyToId)).status).toBe(400);
+    data(await sw(a2.replyToId));
+    expect(await line()).toEqual(['outer two', a2.content, 'inner two', d2.content]);
+    data(await sw(d.replyToId));
+    expect(await line()).toEqual(['outer two', a2.content, 'inner one', d.content]);
+    expect((await getSession(tenant, s.id))._count.messages).toBe(4);
+  });
+
   it('refuses: a reply being generated (409), an assistant message (400), no branch (400), another organization (404)', async () => {
     const model = await fakeModel({ reply: 'slow answer', delayMs: 150 });
     const { session: s } = await conversation(tenant, { model });
