@@ -155,6 +155,23 @@ describe('editing a message (branches)', () => {
     expect((await getSession(tenant, s.id))._count.messages).toBe(4);
   });
 
+  it('after the active edit is deleted, the old branch is still listed and can be switched back to', async () => {
+    const { session: s } = await conversation(tenant);
+    const first = await send(s.id, 'keep me');
+    const a = await send(s.id, 'edit me');
+    const a2 = await edit(a.replyToId ?? '', 'edited then deleted');
+    data(await mutate('chat.deleteMessage', { messageId: a2.replyToId }, { tenant }));
+    expect((await getSession(tenant, s.id)).messages.map((m) => m.id)).toEqual([first.replyToId, first.id]);
+    const listed = await listBranches(s.id);
+    expect(listed.forks.map((f) => f.branches.map((b) => [b.branchId, b.active, b.messageCount]))).toEqual([
+      [[a.replyToId, false, 2]],
+    ]);
+    data(await mutate('chat.switchBranch', { chatSessionId: s.id, branchId: a.replyToId }, { tenant }));
+    const back = await getSession(tenant, s.id);
+    expect(back.messages.map((m) => m.id)).toEqual([first.replyToId, first.id, a.replyToId, a.id]);
+    expect(back._count.messages).toBe(4);
+  });
+
   it('refuses: a reply being generated (409), an assistant message (400), no branch (400), another organization (404)', async () => {
     const model = await fakeModel({ reply: 'slow answer', delayMs: 150 });
     const { session: s } = await conversation(tenant, { model });

@@ -68,7 +68,7 @@ export async function chooseBranch(ctx: AuthedContext, chatSessionId: string, br
   if (row.streaming) {
     throw new AppError('CONFLICT', 'A reply in this session is being generated; stop it (chat.stopReply) or wait.');
   }
-  if (row.current === null) {
+  if (row.current === null && !row.open) {
     throw new AppError(
       'BAD_REQUEST',
       `Branch ${branchId} forks inside a branch that is not active; switch to that first.`,
