@@ -109,10 +109,11 @@ export async function measureRetrieval(base: string): Promise<RetrievalResult> {
     if (q.reworded) {
       reworded.questions++;
       if (hit) reworded.hits++;
-    } else
-      misses.push(
-        `${q.file} p.${q.page}: got ${used.map((u) => `${u.filename.slice(0, 12)} ${u.pages?.join('-')}`).join(', ')}`,
-      );
+    }
+    if (!hit) {
+      const got = used.map((u) => `${u.filename.slice(0, 12)} ${u.pages?.join('-')}`).join(', ');
+      misses.push(`${q.file} p.${q.page}${q.reworded ? ' (reworded)' : ''}: got ${got}`);
+    }
     byFile.set(q.file, row);
   }
   const rows = [...byFile.values()].map((r) => ({ ...r, recallAt5: r.hits / r.questions }));

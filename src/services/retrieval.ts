@@ -57,7 +57,7 @@ export type RetrievalPath = 'hybrid' | 'full-text';
  * The passages for a question. Hybrid (full-text and vector rankings in one statement, fused by
  * reciprocal rank fusion: src/db/queries/hybrid-retrieval.ts) when the persona has sources embedded
  * by this deployment's embedder, so the question is embedded (one embedding call per USER turn)
- * only then; otherwise, and when that call fails, full-text only (no pgvector, EMBEDDINGS=off,
+ * only then; otherwise, and when that call or the hybrid statement fails, full-text only (no pgvector, EMBEDDINGS=off,
  * sources embedded by another model). The path is logged with the turn (`knowledge_retrieval`).
  */
 async function findPassages(db: Db, scope: LogScope, query: TurnQuery): Promise<Passage[]> {
@@ -72,10 +72,14 @@ async function findPassages(db: Db, scope: LogScope, query: TurnQuery): Promise<
       log('warn', scope, 'knowledge_query_embedding_failed', { personaId, model: embedder.id }, error);
     }
     if (embedding) {
-      path = 'hybrid';
       const vector = { model: embedder.id, embedding };
       const owner = { organizationId, personaId, chatSessionId };
-      found = await searchKnowledgeHybrid(db, owner, question, vector, RETRIEVAL_CANDIDATES);
+      // A failed hybrid statement falls back to full-text rather than losing the turn's knowledge.
+      found = await searchKnowledgeHybrid(db, owner, question, vector, RETRIEVAL_CANDIDATES).catch((error) => {
+        log('warn', scope, 'knowledge_hybrid_failed', { personaId }, error);
+        return undefined;
+      });
+      if (found) path = 'hybrid';
     }
   }
   found ??= await searchKnowledge(db, organizationId, personaId, question, RETRIEVAL_CANDIDATES, chatSessionId);
