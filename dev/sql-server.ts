@@ -111,7 +111,7 @@ async function pgliteBackend(dataDir: string | undefined): Promise<Backend> {
   const { PGlite } = await import('@electric-sql/pglite');
   const { drizzle } = await import('drizzle-orm/pglite');
   const { migrate } = await import('drizzle-orm/pglite/migrator');
-  // pgvector (issue 17): loaded so migration 0009 creates knowledge_embeddings, as on Neon.
+  // pgvector (issue 17): loaded so migration 0010 creates knowledge_embeddings, as on Neon.
   const { vector } = await import('@electric-sql/pglite-pgvector');
   const db = new PGlite({ ...(dataDir ? { dataDir } : {}), extensions: { vector } });
   await db.waitReady;

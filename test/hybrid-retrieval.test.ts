@@ -1,7 +1,7 @@
 /**
  * Hybrid retrieval (issue 17): embeddings of source chunks where pgvector exists, fused with
  * full-text by reciprocal rank fusion. Which path a run covers depends on the database:
- * TEST_DATABASE_KIND 'pglite' (default; PGlite loads pgvector, migration 0009 creates
+ * TEST_DATABASE_KIND 'pglite' (default; PGlite loads pgvector, migration 0010 creates
  * knowledge_embeddings) exercises HYBRID; 'postgresql' (Debian 12's PostgreSQL 15, no pgvector
  * package) exercises the FULL-TEXT FALLBACK: no table, no embedding calls, no error.
  */

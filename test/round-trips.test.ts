@@ -48,6 +48,25 @@ describe('database round trips', () => {
     expect(calls).toEqual(['db', 'model', 'db']);
   });
 
+  it('regenerate: 2 before the model call (find the message; store and read) and 1 after; versions: 1', async () => {
+    const tenant = await createTenant();
+    const { session } = await conversation(tenant);
+    const reply = data(await mutate('chat.sendMessage', { chatSessionId: session.id, content: 'again' }, { tenant }));
+    const { result, trace: calls } = await traced(tenant, (t) =>
+      mutate('chat.regenerate', { messageId: reply.id }, { tenant: t, ...local }),
+    );
+    expect(data(result).status).toBe('COMPLETE');
+    expect(calls).toEqual(['db', 'db', 'model', 'db']);
+    const listed = await traced(tenant, (t) =>
+      query('chat.listReplyVersions', { messageId: reply.id }, { tenant: t, ...local }),
+    );
+    expect(listed.trace).toEqual(['db']);
+    const chosen = await traced(tenant, (t) =>
+      mutate('chat.selectReplyVersion', { replyId: reply.id }, { tenant: t, ...local }),
+    );
+    expect(chosen.trace).toEqual(['db']);
+  });
+
   // With pgvector (PGlite here) the persona's source is embedded, so the question is embedded (one
   // call to the model server) before the hybrid search; without it (PostgreSQL 15) full-text only.
   it('sendMessage to a persona with knowledge: 2 before (the retrieval search, after the question embedding where pgvector exists) and 1 after', async () => {

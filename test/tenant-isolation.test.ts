@@ -101,6 +101,10 @@ const matrix: Record<string, Entry> = {
   },
   'chat.resumeReply': { kind: 'subscription', input: (v) => ({ messageId: v.replyId }), expectOwn: 404 },
   'chat.stopReply': { kind: 'mutation', input: (v) => ({ messageId: v.replyId }), expectOwn: 404 },
+  'chat.regenerate': { kind: 'mutation', input: (v) => ({ messageId: v.replyId }), expectOwn: 404 },
+  'chat.streamRegenerate': { kind: 'subscription', input: (v) => ({ messageId: v.replyId }), expectOwn: 404 },
+  'chat.listReplyVersions': { kind: 'query', input: (v) => ({ messageId: v.replyId }), expectOwn: 404 },
+  'chat.selectReplyVersion': { kind: 'mutation', input: (v) => ({ replyId: v.replyId }), expectOwn: 404 },
   'feedback.rate': {
     kind: 'mutation',
     input: (v) => ({ messageId: v.replyId, rating: 'DOWN', comment: 'hijacked' }),
@@ -251,8 +255,18 @@ async function snapshot(v: Victim) {
     data(await query('persona.list', {}, auth)),
     data(await query('chat.listSessions', {}, auth)),
     data(await query('chat.getSession', { id: v.sessionId, includeAttachmentText: true }, auth)),
-    data(await query('feedback.listForSession', { chatSessionId: v.sessionId }, auth)),
-    data(await query('source.list', { personaId: v.personaId }, auth)),
+    // Ratings and sources from the tables: the victim key's rate limit (600/min) must hold for the
+    // whole matrix, two snapshots per procedure.
+    (
+      await createDb(env).execute(
+        sql`select * from message_feedback where organization_id = ${v.tenant.organizationId} order by message_id`,
+      )
+    ).rows,
+    (
+      await createDb(env).execute(
+        sql`select * from knowledge_sources where organization_id = ${v.tenant.organizationId} order by id`,
+      )
+    ).rows,
     data(await query('source.get', { id: v.sourceId, includeChunks: true }, auth)),
     // Read from the tables (secrets and attempts included) rather than through the victim's key,
     // whose per-minute rate limit the matrix would otherwise exhaust.
@@ -264,6 +278,12 @@ async function snapshot(v: Victim) {
     (
       await createDb(env).execute(
         sql`select * from webhook_deliveries where organization_id = ${v.tenant.organizationId}`,
+      )
+    ).rows,
+    // Every message with its version state (getSession shows only the versions in use).
+    (
+      await createDb(env).execute(
+        sql`select id, status, superseded_at from messages where organization_id = ${v.tenant.organizationId} order by id`,
       )
     ).rows,
   ]);

@@ -6,6 +6,7 @@ import { env } from 'cloudflare:workers';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { createDb } from '../src/db/client';
+import { sumUsage, type UsageCounts } from '../src/db/queries/usage';
 import { admin, createTenant, data, mutate, query, type Tenant } from './helpers/api';
 import { createPersona, createSession, marker } from './helpers/factories';
 import { configureFakeModel, fakeModel } from './helpers/fake-model';
@@ -18,15 +19,7 @@ function utcDay(offsetDays = 0): string {
   return new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10);
 }
 
-type Counts = {
-  sessionsStarted: number;
-  messages: number;
-  replies: number;
-  modelCalls: number;
-  inputTokens: number;
-  outputTokens: number;
-  attachmentBytes: number;
-};
+type Counts = UsageCounts;
 
 /** The same numbers, counted from the rows themselves, per persona. */
 async function countedFromRows(orgId: string): Promise<Record<string, Counts>> {
@@ -73,20 +66,10 @@ async function reported(tenant: Tenant, personaId?: string) {
   const report = data(
     await query('usage.get', { from: utcDay(-1), to: utcDay(), ...(personaId ? { personaId } : {}) }, { tenant }),
   );
+  // Summed per persona over the days with the query's own sumUsage (its addition is not what is tested).
   const perPersona: Record<string, Counts> = {};
-  for (const row of report.days) {
-    const { day: _day, personaId: id, ...counts } = row;
-    const sum = perPersona[id] ?? {
-      sessionsStarted: 0,
-      messages: 0,
-      replies: 0,
-      modelCalls: 0,
-      inputTokens: 0,
-      outputTokens: 0,
-      attachmentBytes: 0,
-    };
-    perPersona[id] = sum;
-    for (const k of Object.keys(sum) as (keyof Counts)[]) sum[k] += counts[k];
+  for (const id of new Set(report.days.map((row) => row.personaId))) {
+    perPersona[id] = sumUsage(report.days.filter((row) => row.personaId === id));
   }
   return { report, perPersona };
 }

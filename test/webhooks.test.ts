@@ -3,25 +3,42 @@
  * signatures, retries with backoff, disabling after a day of failures, replay, and no event lost
  * when a consumer dies mid-delivery.
  */
-import { createExecutionContext, createMessageBatch, getQueueResult } from 'cloudflare:test';
+import {
+  createExecutionContext,
+  createMessageBatch,
+  createScheduledController,
+  getQueueResult,
+  waitOnExecutionContext,
+} from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { sql } from 'drizzle-orm';
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
 import { createDb } from '../src/db/client';
 import { insertOutboxEvent } from '../src/db/queries/webhook-outbox';
+import { webhookEventTypes } from '../src/db/schema';
 import type { Env } from '../src/env';
 import { newId } from '../src/ids';
+import { EVERY_MINUTE } from '../src/scheduled/index';
 import { deliverOnce, WEBHOOK_QUEUE_NAME } from '../src/webhooks/consume';
 import { drainOutbox, sweepLostDeliveries } from '../src/webhooks/dispatch';
 import type { WebhookJob } from '../src/webhooks/job';
 import { RETRY_DELAYS_SECONDS } from '../src/webhooks/schedule';
 import { admin, createTenant, data, mutate, query, type Tenant } from './helpers/api';
+import { waitFor } from './helpers/chat';
 import { pdfFixture } from './helpers/pdf-fixtures';
 import { type ReceivedDelivery, received, receiverUrl as receiverBase } from './helpers/webhook-receiver';
 
 const db = createDb(env);
 const receiverUrl = receiverBase();
+
+/** The receiver's deliveries at `token` once there are `count` (or after about a minute). */
+const arrived = (token: string, count: number) =>
+  waitFor(
+    () => received(token),
+    (got) => got.length >= count,
+    1_200,
+  );
 
 /** A queue that only collects what is sent, so a test drives the consumer itself. */
 function collectingQueue() {
@@ -294,6 +311,22 @@ describe('webhook delivery', () => {
     expect(got.map((d) => d.id)).toEqual([event.id, event.id]);
   });
 
+  it('the every-minute cron drains what no request handed over, onto the real queue', async () => {
+    const tenant = await createTenant();
+    const hook = await endpoint(tenant);
+    const event = await outboxEvent(tenant);
+    const worker = (await import('../src/index')).default;
+    const ctx = createExecutionContext();
+    await worker.scheduled(
+      createScheduledController({ cron: EVERY_MINUTE, scheduledTime: Date.now() }),
+      env as Env,
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    const got = await arrived(hook.token, 1);
+    expect(got.map((d) => d.id)).toEqual([event.id]);
+  });
+
   it('replays a delivery on the real queue with the same webhook-id', async () => {
     const tenant = await createTenant();
     const hook = await endpoint(tenant);
@@ -311,11 +344,7 @@ describe('webhook delivery', () => {
       status: 'PENDING',
     });
     // The Worker's own consumer takes it from the local queue.
-    let got: ReceivedDelivery[] = [];
-    for (let i = 0; i < 100 && got.length < 2; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      got = await received(hook.token);
-    }
+    const got = await arrived(hook.token, 2);
     expect(got.map((d) => d.id)).toEqual([event.id, event.id]);
   });
 });
@@ -325,26 +354,17 @@ describe('webhook events', () => {
 
   /** Waits until the receiver has `count` deliveries, then a moment more to catch any extra. */
   async function deliveries(token: string, count: number): Promise<ReceivedDelivery[]> {
-    let got: ReceivedDelivery[] = [];
-    for (let i = 0; i < 300 && got.length < count; i++) {
-      await new Promise((r) => setTimeout(r, 200));
-      got = await received(token);
-    }
+    await arrived(token, count);
     await new Promise((r) => setTimeout(r, 1_500));
     return received(token);
   }
 
-  it('delivers every event type once per change, signed, and nothing for refused changes', async () => {
+  it('delivers every event type once per change, signed, and nothing for refused changes', {
+    timeout: 120_000,
+  }, async () => {
     const tenant = await createTenant();
     const hook = await endpoint(tenant, {
-      events: [
-        'session.created',
-        'message.created',
-        'reply.completed',
-        'session.archived',
-        'source.ready',
-        'source.failed',
-      ],
+      events: [...webhookEventTypes],
     });
     const persona = data(await mutate('persona.create', { name: 'Hooked', instructions: 'Hi.' }, { tenant }));
     const session = data(await mutate('chat.createSession', { personaId: persona.id }, { tenant }));
@@ -380,14 +400,16 @@ describe('webhook events', () => {
 
     // Sources are ingested on their queue; their events are written when ingestion finishes and
     // drained by the every-minute sweep (driven here directly).
-    const { drainOutbox: drain } = await import('../src/webhooks/dispatch');
-    let got: ReceivedDelivery[] = [];
-    for (let i = 0; i < 300 && got.length < 6; i++) {
-      await new Promise((r) => setTimeout(r, 200));
-      await drain(db, env.WEBHOOK_QUEUE as Queue<WebhookJob>, { organizationId: tenant.organizationId });
-      got = await received(hook.token);
-    }
-    got = await deliveries(hook.token, 6);
+    const queue = env.WEBHOOK_QUEUE as Queue<WebhookJob>;
+    await waitFor(
+      async () => {
+        await drainOutbox(db, queue, { organizationId: tenant.organizationId });
+        return received(hook.token);
+      },
+      (got) => got.length >= 6,
+      1_200,
+    );
+    const got = await deliveries(hook.token, 6);
 
     const wh = new Webhook(hook.secret);
     const events = got.map((d) =>
@@ -397,15 +419,13 @@ describe('webhook events', () => {
         'webhook-signature': d.signature ?? '',
       }),
     ) as Event[];
-    expect(events.map((e) => e.type).sort()).toEqual([
-      'message.created',
-      'reply.completed',
-      'session.archived',
-      'session.created',
-      'source.failed',
-      'source.ready',
-    ]);
+    expect(events.map((e) => e.type).sort()).toEqual([...webhookEventTypes].sort());
     expect(new Set(got.map((d) => d.id)).size).toBe(6);
+    // The outbox holds exactly these: the refused changes wrote no event, not even an undelivered one.
+    const written = await db.execute<{ type: string }>(
+      sql`select type from webhook_events where organization_id = ${tenant.organizationId} order by type`,
+    );
+    expect(written.rows.map((r) => r.type)).toEqual([...webhookEventTypes].sort());
     const byType = Object.fromEntries(events.map((e) => [e.type, e.data]));
     expect(byType['session.created']).toMatchObject({ session: { id: session.id, personaId: persona.id } });
     expect(byType['message.created']).toMatchObject({

@@ -10,7 +10,7 @@
  * file as is in the fake server.
  */
 
-/** The width of every stored vector (knowledge_embeddings.embedding is vector(512): migration 0009). */
+/** The width of every stored vector (knowledge_embeddings.embedding is vector(512): migration 0010). */
 export const EMBEDDING_DIMENSIONS = 512;
 
 export const OFFLINE_EMBEDDING_MODEL_ID = 'offline-ngram-512';

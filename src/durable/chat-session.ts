@@ -4,6 +4,7 @@ import { createDb } from '../db/client';
 import type { Env } from '../env';
 import { AppError } from '../errors';
 import { log } from '../log';
+import { executeRegeneration } from '../services/regenerate-turn';
 import { executeTurn } from '../services/send-message';
 import type { TurnCache } from '../services/turn-cache';
 import type { TurnDeps } from '../services/turn-types';
@@ -140,7 +141,12 @@ export class ChatSession extends DurableObject<Env> {
       },
     });
     try {
-      const result = await executeTurn(this.turnDeps(request), request.turn, run.hooks());
+      const { turn } = request;
+      const deps = this.turnDeps(request);
+      const result =
+        'regenerate' in turn
+          ? await executeRegeneration(deps, turn, run.hooks())
+          : await executeTurn(deps, turn, run.hooks());
       run.succeeded(result.reply);
     } catch (error) {
       run.failed(error);

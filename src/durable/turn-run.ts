@@ -1,6 +1,6 @@
 import type { Env } from '../env';
 import { log } from '../log';
-import type { TurnConfig, TurnHooks, TurnInput } from '../services/turn-types';
+import type { RegenerationTurn, TurnConfig, TurnHooks, TurnInput } from '../services/turn-types';
 import { type WireEvent, wireError } from '../services/turn-wire';
 import type { MessageView } from '../views/message';
 import type { Listener } from './listener';
@@ -12,7 +12,8 @@ export type TurnRequest = {
   /** The request that sent the message: the turn's log lines carry it. */
   requestId: string;
   config: TurnConfig;
-  turn: TurnInput;
+  /** A message sent, or a reply regenerated (they queue together: a session runs one turn at a time). */
+  turn: TurnInput | RegenerationTurn;
 };
 
 /** The reply a session object is generating: its text so far and everyone listening. */

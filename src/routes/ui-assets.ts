@@ -8,6 +8,7 @@
  */
 import type { Context } from 'hono';
 import { sha256Hex } from '../auth/keys';
+import FILES_JS from '../ui/files.js';
 import API_JS from '../ui/playground/api.js';
 import COMPOSER_JS from '../ui/playground/composer.js';
 import CONVERSATION_CSS from '../ui/playground/conversation.css';
@@ -23,6 +24,7 @@ import PLAYGROUND_CSS from '../ui/playground/playground.css';
 import SESSION_ACTIONS_JS from '../ui/playground/session-actions.js';
 import SESSIONS_JS from '../ui/playground/sessions.js';
 import STATE_JS from '../ui/playground/state.js';
+import VERSIONS_JS from '../ui/playground/versions.js';
 import PREVIEW_CSS from '../ui/preview.css';
 import SSE_JS from '../ui/sse.js';
 import WIDGET_APP_JS from '../ui/widget/app.js';
@@ -41,6 +43,7 @@ const CSS = 'text/css; charset=utf-8';
 /** GET /ui/<path>: the path mirrors src/ui, so the modules' relative imports work in the browser as on disk. */
 export const UI_FILES: Readonly<Record<string, { body: string; type: string }>> = {
   'sse.js': { body: SSE_JS, type: JS },
+  'files.js': { body: FILES_JS, type: JS },
   'preview.css': { body: PREVIEW_CSS, type: CSS },
   'playground/playground.css': { body: PLAYGROUND_CSS, type: CSS },
   'playground/conversation.css': { body: CONVERSATION_CSS, type: CSS },
@@ -56,6 +59,7 @@ export const UI_FILES: Readonly<Record<string, { body: string; type: string }>> 
   'playground/session-actions.js': { body: SESSION_ACTIONS_JS, type: JS },
   'playground/sessions.js': { body: SESSIONS_JS, type: JS },
   'playground/state.js': { body: STATE_JS, type: JS },
+  'playground/versions.js': { body: VERSIONS_JS, type: JS },
 };
 
 /**
@@ -82,7 +86,16 @@ export function classicScript(dependencies: string[], entry: string): string {
 
 /** GET /widget.js. */
 export const WIDGET_SOURCE = classicScript(
-  [SSE_JS, WIDGET_STYLES_JS, WIDGET_VIEW_JS, WIDGET_CLIENT_JS, WIDGET_APP_JS, WIDGET_FILES_JS, WIDGET_CHAT_JS],
+  [
+    SSE_JS,
+    FILES_JS,
+    WIDGET_STYLES_JS,
+    WIDGET_VIEW_JS,
+    WIDGET_CLIENT_JS,
+    WIDGET_APP_JS,
+    WIDGET_FILES_JS,
+    WIDGET_CHAT_JS,
+  ],
   WIDGET_MAIN_JS,
 );
 

@@ -15,6 +15,10 @@ declare module '*/ui/sse.js' {
   const text: string;
   export default text;
 }
+declare module '*/ui/files.js' {
+  const text: string;
+  export default text;
+}
 declare module '*/ui/playground/api.js' {
   const text: string;
   export default text;
@@ -36,6 +40,10 @@ declare module '*/ui/playground/dom.js' {
   export default text;
 }
 declare module '*/ui/playground/main.js' {
+  const text: string;
+  export default text;
+}
+declare module '*/ui/playground/versions.js' {
   const text: string;
   export default text;
 }

@@ -4,7 +4,7 @@ import { generateReply, type ReplyOutcome } from '../ai/reply';
 import type { HistoryMessage } from '../db/queries/messages';
 import { type BeginTurnResult, beginTurn, finishReply, type TurnSession } from '../db/queries/turns';
 import { AppError } from '../errors';
-import { type MessageView, messageView } from '../views/message';
+import { attachmentView, type MessageView, messageView } from '../views/message';
 import type { EarlyCall } from './early-call';
 import { NO_KNOWLEDGE, retrieveForTurn, withoutWholeAttachments } from './retrieval';
 import { promptKey, windowHistory } from './turn-cache';
@@ -41,19 +41,9 @@ export function storedMessage(begun: BegunTurn, input: SendMessageInput): Messag
   if (!begun.message) throw notStored(begun.session, input.role === 'USER');
   const stored = messageView(begun.message);
   // The statement returns the message row only; its attachments were stored beside it.
-  const attachments = input.attachments.map((a) => ({
-    id: a.id,
-    filename: a.filename,
-    mimeType: a.declaredType,
-    detectedType: a.detectedType,
-    byteSize: a.byteSize,
-    sha256: a.sha256,
-    pageCount: a.pageCount,
-    charCount: a.charCount,
-    truncated: a.truncated,
-    hasText: a.hasText,
-    createdAt: stored.createdAt,
-  }));
+  const attachments = input.attachments.map((a) =>
+    attachmentView({ ...a, text: undefined, createdAt: stored.createdAt }),
+  );
   return { ...stored, attachments };
 }
 

@@ -30,6 +30,13 @@ export type TurnInput = {
   replyId: string | undefined;
 };
 
+/** A regeneration (issue 16) as the session's object runs it: a new reply to the USER message `messageId`. */
+export type RegenerationTurn = {
+  regenerate: { chatSessionId: string; messageId: string };
+  claim: IdempotencyClaim | undefined;
+  replyId: string;
+};
+
 export type TurnHooks = {
   /** Called once the user's message is committed, before the model is called. */
   onStored?: (message: MessageView, replyId: string | null) => void;

@@ -31,6 +31,8 @@ export function exportJsonView(page: Page, cursor: string | null) {
     messages: page.messages.map((m) => ({
       ...messageView(m),
       feedback: m.feedback ? feedbackView(m.feedback) : null,
+      // Only on a reply version not in use (chat.regenerate): other messages keep their shape.
+      ...(m.supersededAt ? { supersededAt: iso(m.supersededAt) } : {}),
     })),
     page: { cursor, nextCursor: page.nextCursor, complete: page.nextCursor === null },
   };
@@ -58,6 +60,7 @@ export function exportMarkdownView(page: Page, cursor: string | null) {
   for (const m of page.messages) {
     const notes: string[] = [iso(m.createdAt)];
     if (m.status !== 'COMPLETE') notes.push(m.status);
+    if (m.supersededAt) notes.push('earlier version, not in use');
     if (m.feedback) {
       const why = [m.feedback.reason, m.feedback.comment].filter(Boolean).join(': ');
       notes.push(`rated ${m.feedback.rating === 'UP' ? '👍' : '👎'}${why ? ` (${why.replace(/\s+/g, ' ')})` : ''}`);

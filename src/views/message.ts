@@ -3,7 +3,7 @@ import type { AttachmentMeta } from '../db/queries/projections';
 import { iso } from './dates';
 
 /** The contract's attachment metadata: the stored declared type is the `mimeType` the client sent. */
-function attachmentView(a: AttachmentMeta) {
+export function attachmentView(a: AttachmentMeta) {
   return {
     id: a.id,
     filename: a.filename,

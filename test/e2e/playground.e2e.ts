@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BrowserContext, expect, type Page, test } from '@playwright/test';
-import { adminCall, text, waitUntil } from './support.ts';
+import { adminCall, text, waitUntil, watchPage } from './support.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const PDF_NAME = 'simple-onepage_minimal-document.pdf';
@@ -28,10 +28,7 @@ const cspViolations: string[] = [];
 test.beforeAll(async ({ browser }) => {
   context = await browser.newContext();
   page = await context.newPage();
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  page.on('console', (message) => {
-    if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
-  });
+  watchPage(page, pageErrors, cspViolations);
 });
 
 test.afterAll(async () => {
@@ -358,6 +355,29 @@ test.describe('playground page', () => {
     const markdown = readFileSync(file, 'utf8');
     expect(markdown).toMatch(/^# E2E session \(renamed\)/);
     expect(markdown).toMatch(/rated 👍/);
+  });
+
+  test('regenerates the last reply and switches between its versions', async () => {
+    const first = await lastReply().getAttribute('data-id');
+    const regenerate = lastReply().getByRole('button', { name: 'Regenerate', exact: true });
+    await regenerate.waitFor();
+    const count = () => lastReply().locator('.switch .count');
+    await regenerate.click();
+    await waitUntil(
+      'the new version on screen',
+      async () => (await lastReply().getAttribute('data-id')) !== first && (await count().count()) > 0,
+    );
+    expect(await text(count())).toBe('2/2');
+    // The new version took the old one's place: the history still has 7 messages.
+    expect(await page.locator('#messages > li').count()).toBe(7);
+    await lastReply().getByRole('button', { name: 'Previous version' }).click();
+    await waitUntil(
+      'the first version back in use',
+      async () =>
+        (await lastReply().getAttribute('data-id')) === first &&
+        (await count().count()) > 0 &&
+        (await text(count())) === '1/2',
+    );
   });
 
   test('fits a 390 px wide screen', async () => {

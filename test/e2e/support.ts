@@ -1,7 +1,7 @@
 /** What both e2e files use: the dev server under test, its admin API, and waiting for the page. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { expect, type Locator } from '@playwright/test';
+import { expect, type Locator, type Page } from '@playwright/test';
 
 /** The dev server started by playwright.config.ts. */
 export const apiBase = `http://127.0.0.1:${process.env.E2E_PORT}`;
@@ -38,3 +38,11 @@ export async function waitUntil(what: string, check: () => Promise<boolean>, tim
 
 /** The text of the first match, or '' when there is none: never waits. */
 export const text = async (locator: Locator) => (await locator.allTextContents())[0] ?? '';
+
+/** Records a page's uncaught errors and what its CSP blocked (an inline script or style would show there). */
+export function watchPage(page: Page, pageErrors: string[], cspViolations: string[]): void {
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  page.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+  });
+}

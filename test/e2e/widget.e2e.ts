@@ -9,7 +9,7 @@
  */
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { type BrowserContext, expect, type Page, test } from '@playwright/test';
-import { adminToken, api, apiBase, waitUntil } from './support.ts';
+import { adminToken, api, apiBase, waitUntil, watchPage } from './support.ts';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -77,10 +77,7 @@ test.beforeAll(async ({ browser }) => {
   await setUpOrganization();
   context = await browser.newContext({ viewport: { width: 1100, height: 720 } });
   page = await context.newPage();
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  page.on('console', (message) => {
-    if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
-  });
+  watchPage(page, pageErrors, cspViolations);
 });
 
 test.afterAll(async () => {

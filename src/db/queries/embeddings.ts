@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { Db } from '../client';
 
 /**
- * knowledge_embeddings (issue 17) exists only where pgvector could be installed (migration 0009:
+ * knowledge_embeddings (issue 17) exists only where pgvector could be installed (migration 0010:
  * Neon, PGlite; not Debian's PostgreSQL 15). Whether it does is asked once per isolate, by name
  * (to_regclass never fails), so a database without it costs one cheap query and no error.
  */

@@ -14,7 +14,7 @@ export type { PersonaSnapshot };
  */
 export const EXPORT_PAGE_BYTES = 4 * 1024 * 1024;
 
-export type ExportedMessage = MessageRow & { feedback: FeedbackRow | null };
+export type ExportedMessage = MessageRow & { feedback: FeedbackRow | null; supersededAt?: Date | string | null };
 
 /**
  * One page of a session's export: the session, its persona as it is now (deleted or not), and up
@@ -78,6 +78,8 @@ export type ImportedMessage = {
   metadata: Record<string, unknown>;
   replyToId: string | null;
   createdAt: string;
+  /** A reply version not in use (chat.regenerate); null for messages in use. */
+  supersededAt: string | null;
   feedback: { rating: string; reason: string | null; comment: string | null; userId: string | null } | null;
 };
 
@@ -92,6 +94,7 @@ function importRows(imported: ImportedMessage[]) {
       metadata: m.metadata,
       reply_to_id: m.replyToId,
       created_at: m.createdAt,
+      superseded_at: m.supersededAt,
     })),
   );
   const feedback = JSON.stringify(
@@ -126,13 +129,17 @@ export async function importSession(
   },
 ): Promise<SessionRow | undefined> {
   const { messages, feedback } = importRows(values.messages);
+  // The session's count holds the messages in use, as chat.regenerate keeps it.
+  const inUse = values.messages.filter((m) => m.supersededAt === null).length;
   const result = await db.execute<SessionRow>(sql`
-    with ${newSessionCtes(organizationId, values, sql`${values.messages.length}`)}, m as (
-      insert into messages (id, organization_id, chat_session_id, role, content, status, metadata, reply_to_id, created_at, updated_at)
+    with ${newSessionCtes(organizationId, values, sql`${inUse}`)}, m as (
+      insert into messages (id, organization_id, chat_session_id, role, content, status, metadata, reply_to_id,
+        created_at, updated_at, superseded_at)
       select x.id, ${organizationId}, s.id, x.role::message_role, x.content, x.status::message_status,
-             x.metadata, x.reply_to_id, x.created_at, x.created_at
+             x.metadata, x.reply_to_id, x.created_at, x.created_at, x.superseded_at
       from s, jsonb_to_recordset(${messages}::jsonb) as x(
-        id text, role text, content text, status text, metadata jsonb, reply_to_id text, created_at timestamptz)
+        id text, role text, content text, status text, metadata jsonb, reply_to_id text, created_at timestamptz,
+        superseded_at timestamptz)
       returning id
     ), f as (
       insert into message_feedback (message_id, organization_id, chat_session_id, persona_id, rating, reason, comment, user_id)

@@ -4,7 +4,7 @@ import { wellFormed } from '../../text';
 import type { Db } from '../client';
 import { messages } from '../schema';
 import { type MessageRow, messageFromRaw, messageFromRow, type RawMessageRow, returning } from './message-rows';
-import { attachmentsJson } from './projections';
+import { attachmentsJson, messageColumns } from './projections';
 import { addUsage } from './usage';
 import { eventIdSql, outboxCte, replyCompletedPayload } from './webhook-outbox';
 
@@ -18,19 +18,6 @@ export {
   messageFromRaw,
   type NewAttachment,
 } from './message-rows';
-
-/** The columns of MessageRow, for Drizzle's builder. */
-const messageColumns = {
-  id: messages.id,
-  chatSessionId: messages.chatSessionId,
-  role: messages.role,
-  content: messages.content,
-  status: messages.status,
-  metadata: messages.metadata,
-  replyToId: messages.replyToId,
-  createdAt: messages.createdAt,
-  updatedAt: messages.updatedAt,
-};
 
 /** Bytes of message text and metadata one listMessages page holds at most (plus one message). */
 export const LIST_PAGE_BYTES = 4 * 1024 * 1024;
@@ -63,6 +50,8 @@ export async function listMessages(
                octet_length(m.content) + octet_length(m.metadata::text) as row_bytes
         from messages m
         where m.chat_session_id = s.id and m.organization_id = ${organizationId} ${after}
+          -- Only the reply versions in use (chat.listReplyVersions shows the others).
+          and m.superseded_at is null
         order by m.created_at, m.id
         limit ${input.limit}
       ) w
@@ -195,9 +184,11 @@ export async function deleteMessageWithReplies(
       delete from messages
       where organization_id = ${organizationId} and id in (select id from doomed)
         and not exists (select 1 from doomed where status = 'STREAMING')
-      returning id
+      returning id, superseded_at
     ), bump as (
-      update chat_sessions set message_count = greatest(0, message_count - (select count(*) from removed)),
+      -- The count holds messages in use only: reply versions not in use were never in it.
+      update chat_sessions set message_count = greatest(0, message_count -
+          (select count(*) from removed where superseded_at is null)),
         updated_at = now()
       where id = (select chat_session_id from target) and organization_id = ${organizationId}
         and exists (select 1 from removed)

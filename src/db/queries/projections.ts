@@ -150,9 +150,14 @@ export const messageColumns = {
   updatedAt: messages.updatedAt,
 };
 
-/** Message `m` as a JSON object with its attachments (and, for an export, its rating). */
+/**
+ * Message `m` as a JSON object with its attachments (and, for an export, its rating and when it
+ * stopped being the reply version in use: an export keeps every version).
+ */
 export function messageJson(organizationId: string, options: { includeAttachmentText: boolean; feedback?: boolean }) {
   const attached = sql`'attachments', ${attachmentsJson(organizationId, options.includeAttachmentText)}`;
-  const rated = options.feedback ? sql`, 'feedback', ${feedbackJson(organizationId)}` : sql``;
+  const rated = options.feedback
+    ? sql`, 'feedback', ${feedbackJson(organizationId)}, 'supersededAt', m.superseded_at`
+    : sql``;
   return jsonObject(messageColumns, { messages: 'm' }, sql`${attached}${rated}`);
 }

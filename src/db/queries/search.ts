@@ -68,7 +68,7 @@ export async function searchMessages(
       select m.id, m.created_at
       from messages m
       ${joinSessions ? sql`join chat_sessions s on s.id = m.chat_session_id and s.organization_id = ${organizationId}` : sql``}
-      where m.organization_id = ${organizationId} and m.status <> 'STREAMING'
+      where m.organization_id = ${organizationId} and m.status <> 'STREAMING' and m.superseded_at is null
         and numnode(${tsquery}) > 0
         and m.search_vector @@ ${scoped}
         ${f.personaId ? sql`and s.persona_id = ${f.personaId}` : sql``}

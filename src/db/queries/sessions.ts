@@ -153,6 +153,8 @@ export async function getSessionWithMessages(
       coalesce((
         select json_agg(${messageJson(organizationId, options)} order by m.created_at, m.id)
         from messages m where m.chat_session_id = s.id and m.organization_id = ${organizationId}
+          -- Only the reply versions in use (chat.listReplyVersions shows the others).
+          and m.superseded_at is null
       ), '[]'::json) as messages
     from chat_sessions s
     join personas p on p.id = s.persona_id and p.organization_id = ${organizationId}
@@ -211,7 +213,9 @@ function archivedEvent(db: Db, organizationId: string, id: string) {
   return db.execute<{ n: number }>(sql`
     with archived as (
       select id, archived_at, archive_reason from chat_sessions
-      where id = ${id} and organization_id = ${organizationId} and status = 'ARCHIVED' and archived_at = now()
+      where id = ${id} and organization_id = ${organizationId} and status = 'ARCHIVED'
+        -- archived_at keeps milliseconds (timestamptz(3)): compare with now() rounded the same way.
+        and archived_at = now()::timestamptz(3)
     ), ${outboxCte('event', {
       id: newId('webhookEvent'),
       organizationId,

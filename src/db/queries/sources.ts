@@ -3,7 +3,7 @@ import type { SourceLimits } from '../../config';
 import { newId } from '../../ids';
 import type { Db } from '../client';
 import { knowledgeChunks, knowledgeSources, personas } from '../schema';
-import { outboxCte } from './webhook-outbox';
+import { outboxCte, sourcePayload } from './webhook-outbox';
 
 /** Every column but none that is large: sources are listed often, chunks are read only on request. */
 export const sourceColumns = {
@@ -207,9 +207,7 @@ export async function failSource(db: Db, organizationId: string, id: string, cod
       organizationId,
       type: 'source.failed',
       from: sql`src`,
-      payload: sql`jsonb_build_object('source', jsonb_build_object('id', src.id, 'personaId', src.persona_id,
-        'filename', src.filename, 'status', 'FAILED', 'failureCode', src.failure_code,
-        'failureReason', src.failure_reason))`,
+      payload: sourcePayload('FAILED', sql`'failureCode', src.failure_code, 'failureReason', src.failure_reason`),
     })}
     select id from src`);
   return result.rows.length > 0;
@@ -253,9 +251,10 @@ export async function completeSource(
       organizationId,
       type: 'source.ready',
       from: sql`src`,
-      payload: sql`jsonb_build_object('source', jsonb_build_object('id', src.id, 'personaId', src.persona_id,
-        'filename', src.filename, 'status', 'READY', 'pageCount', src.page_count, 'pagesIndexed', src.pages_indexed,
-        'chunkCount', src.chunk_count))`,
+      payload: sourcePayload(
+        'READY',
+        sql`'pageCount', src.page_count, 'pagesIndexed', src.pages_indexed, 'chunkCount', src.chunk_count`,
+      ),
     })}
     select (select count(*) from src)::integer as updated, (select count(*) from ins)::integer as inserted`);
   return outcome.rows[0]?.updated === 1;

@@ -81,6 +81,8 @@ export function readHistory(
       from messages m
       where m.chat_session_id = ${at.chatSessionId} and m.organization_id = ${organizationId}
         and m.status <> 'STREAMING'
+        -- Reply versions not in use (chat.regenerate, chat.selectReplyVersion) are not history.
+        and m.superseded_at is null
         and (m.created_at, m.id) <= (select created_at, id from messages
                                      where id = ${at.messageId} and organization_id = ${organizationId})
       order by m.created_at desc, m.id desc

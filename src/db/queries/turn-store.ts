@@ -25,9 +25,15 @@ type StoreInput = {
 /**
  * CTEs `target`, `held`, `quota`, `allowed` (and `claim`): the session is the organization's,
  * ACTIVE, its persona not deleted, the organization under its daily model-call cap (counted here),
- * and the Idempotency-Key, if any, not already held. `allowed` has a row only then.
+ * and the Idempotency-Key, if any, not already held. `allowed` has a row only then. `also`: a
+ * further condition on the session `s` (a regeneration's, src/db/queries/regenerate.ts).
  */
-function admission(organizationId: string, input: StoreInput, cap: SQL<number>): SQL {
+export function admission(
+  organizationId: string,
+  input: Pick<StoreInput, 'chatSessionId' | 'replyId' | 'idempotency'>,
+  cap: SQL<number>,
+  also: SQL = sql``,
+): SQL {
   const wantsReply = input.replyId !== undefined;
   const claim = input.idempotency
     ? sql`, claim as (${claimKey(organizationId, input.idempotency, sql`allowed`)})`
@@ -37,7 +43,7 @@ function admission(organizationId: string, input: StoreInput, cap: SQL<number>):
       select s.id from chat_sessions s
       join personas p on p.id = s.persona_id and p.organization_id = ${organizationId}
       where s.id = ${input.chatSessionId} and s.organization_id = ${organizationId}
-        and s.status = 'ACTIVE' and p.deleted_at is null
+        and s.status = 'ACTIVE' and p.deleted_at is null ${also}
       -- Locks the session row for this statement: a concurrent archival waits or skips it, and
       -- concurrent sends to the session take turns instead of deadlocking on the counter update.
       for no key update of s

@@ -119,3 +119,9 @@ export function sessionArchivedPayload(rows: SQL): SQL {
   return sql`jsonb_build_object('sessionId', ${rows}.id, 'reason', ${rows}.archive_reason,
     'archivedAt', ${rows}.archived_at)`;
 }
+
+/** source.ready / source.failed's data, from the source row in CTE `src`, with the status's own fields. */
+export function sourcePayload(status: 'READY' | 'FAILED', fields: SQL): SQL {
+  return sql`jsonb_build_object('source', jsonb_build_object('id', src.id, 'personaId', src.persona_id,
+    'filename', src.filename, 'status', ${status}::text) || jsonb_build_object(${fields}))`;
+}

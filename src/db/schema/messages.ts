@@ -1,5 +1,5 @@
 import { index, jsonb, pgEnum, pgTable, text } from 'drizzle-orm/pg-core';
-import { createdAt, updatedAt } from './columns';
+import { createdAt, timestamptz, updatedAt } from './columns';
 import { organizations } from './organizations';
 import { searchVectorExpression, tsvector } from './search';
 import { chatSessions } from './sessions';
@@ -31,6 +31,13 @@ export const messages = pgTable(
     metadata: jsonb('metadata').$type<Record<string, unknown>>().notNull().default({}),
     /** For an assistant reply: the user message it answers. */
     replyToId: text('reply_to_id'),
+    /**
+     * For a reply: set when a newer version (chat.regenerate) or the caller's choice
+     * (chat.selectReplyVersion) put another reply to the same message in use. Such a version is
+     * kept (export, listReplyVersions) but left out of the history, getSession, listMessages,
+     * search and the session's message count.
+     */
+    supersededAt: timestamptz('superseded_at'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
     /** Full-text search (src/db/schema/search.ts); never selected by the API. */

@@ -47,7 +47,7 @@ export const knowledgeSources = pgTable(
     readyAt: timestamptz('ready_at'),
     /**
      * The embedder whose vectors of this source's chunks are in knowledge_embeddings (created only
-     * where pgvector exists: migration 0009); null when there are none (no pgvector, embeddings
+     * where pgvector exists: migration 0010); null when there are none (no pgvector, embeddings
      * off, or the embedding call failed: full-text retrieval only). Set in the statement that writes them.
      */
     embeddingModel: text('embedding_model'),

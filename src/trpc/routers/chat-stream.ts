@@ -13,13 +13,13 @@ import { authedProcedure } from '../init';
  * that reconnects with `lastEventId` (httpSubscriptionLink does this by itself) resumes from there
  * instead of sending the message again.
  */
-function eventId(event: TurnEvent): string {
+export function eventId(event: TurnEvent): string {
   if (event.type === 'message') return `${event.replyId ?? event.message.id}:${event.replyId ? 0 : 'done'}`;
   if (event.type === 'delta') return `${event.replyId}:${event.offset + event.text.length}`;
   return `${event.message.id}:done`;
 }
 
-const RESUME_ID = /^(msg_[0-9A-Z]{26}):(\d+|done)$/;
+export const RESUME_ID = /^(msg_[0-9A-Z]{26}):(\d+|done)$/;
 
 export const chatStreamProcedures = {
   /**

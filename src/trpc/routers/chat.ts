@@ -22,6 +22,7 @@ import { sessionView } from '../../views/session';
 import { kickOutbox } from '../../webhooks/dispatch';
 import { authedProcedure, router } from '../init';
 import { chatStreamProcedures } from './chat-stream';
+import { regenerateProcedures } from './regenerate';
 
 const notFound = (sessionId: string) => new AppError('NOT_FOUND', `Chat session ${sessionId} not found.`);
 const title = text(200).pipe(z.string().trim());
@@ -152,4 +153,5 @@ export const chatRouter = router({
   }),
 
   ...chatStreamProcedures,
+  ...regenerateProcedures,
 });

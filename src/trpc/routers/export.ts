@@ -34,6 +34,8 @@ const importedMessage = z.object({
     .transform((s) => (s === 'STREAMING' ? 'INCOMPLETE' : s)),
   metadata: metadata.default({}),
   replyToId: text(200).nullish(),
+  /** A reply version not in use (an export marks them); kept as such when it answers a message. */
+  supersededAt: instant.nullish(),
   createdAt: instant.refine((v) => Number(v.slice(0, 4)) >= 1970, 'must be in 1970 or later').optional(),
   feedback: z
     .object({
@@ -86,6 +88,7 @@ function planMessages(input: ImportInput): ImportedMessage[] {
       );
     }
     previous = createdAt;
+    const replyToId = (m.replyToId && byOriginal.get(m.replyToId)) || null;
     if (m.feedback && m.role !== 'ASSISTANT') {
       throw new AppError('BAD_REQUEST', `messages.${i}.feedback: only assistant replies can be rated.`);
     }
@@ -95,8 +98,11 @@ function planMessages(input: ImportInput): ImportedMessage[] {
       content: m.content,
       status: m.status,
       metadata: m.id === undefined ? m.metadata : { ...m.metadata, importedFrom: { id: m.id } },
-      replyToId: (m.replyToId && byOriginal.get(m.replyToId)) || null,
+      replyToId,
       createdAt,
+      // Only a reply can be a version not in use.
+      supersededAt:
+        m.supersededAt && m.role === 'ASSISTANT' && replyToId ? new Date(m.supersededAt).toISOString() : null,
       feedback: m.feedback
         ? {
             rating: m.feedback.rating,

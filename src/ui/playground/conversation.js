@@ -26,6 +26,8 @@ function renderSession(/** @type {import('./state.js').Session} */ s) {
     if (b instanceof HTMLElement) b.setAttribute('aria-current', String(b.dataset.id === s.id));
   }
   scrollDown();
+  // The last reply's Regenerate and version controls (versions.js).
+  document.dispatchEvent(new CustomEvent('conversation-rendered'));
 }
 
 /**

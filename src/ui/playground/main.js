@@ -9,6 +9,7 @@ import { initPersonas } from './personas.js';
 import { initPicked } from './picked.js';
 import { initSessionActions } from './session-actions.js';
 import { initSessions } from './sessions.js';
+import { initVersions } from './versions.js';
 
 initCredentials();
 initPersonas();
@@ -16,4 +17,5 @@ initSessions();
 initSessionActions();
 initPicked();
 initComposer();
+initVersions();
 startCredentials();

@@ -1,39 +1,18 @@
 // @ts-check
 /** Files picked for the next message: listed with a remove button, read as base64 when sent. */
+import { fileType, readBase64 } from '../files.js';
 import { $, fmtBytes, h, input } from './dom.js';
 import { state } from './state.js';
 
-/** @type {Record<string, string>} */
-const TYPES = {
-  pdf: 'application/pdf',
-  txt: 'text/plain',
-  md: 'text/markdown',
-  csv: 'text/csv',
-  json: 'application/json',
-  html: 'text/html',
-  htm: 'text/html',
-  docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
-};
-
-/** The file's type, from the browser or else its extension; the server checks the content either way. */
-function mimeOf(/** @type {File} */ file) {
-  const ext = file.name.split('.').pop()?.toLowerCase() ?? '';
-  return file.type || TYPES[ext] || 'application/octet-stream';
-}
-
-/** @returns {Promise<string>} the file's bytes in base64 */
-function readFile(/** @type {File} */ file) {
-  return new Promise((resolve, reject) => {
-    const r = new FileReader();
-    r.onload = () => resolve(String(r.result).slice(String(r.result).indexOf(',') + 1));
-    r.onerror = () => reject(r.error);
-    r.readAsDataURL(file);
-  });
-}
-
 /** The picked files as chat.streamMessage attachments. */
 export function pickedAttachments(/** @type {File[]} */ files) {
-  return Promise.all(files.map(async (f) => ({ filename: f.name, mimeType: mimeOf(f), data: await readFile(f) })));
+  return Promise.all(
+    files.map(async (f) => ({
+      filename: f.name,
+      mimeType: fileType(f) || 'application/octet-stream',
+      data: await readBase64(f),
+    })),
+  );
 }
 
 export function renderPicked() {

@@ -19,7 +19,7 @@
  */
 /**
  * @typedef {{ id: string, role: string, content: string, status?: string, createdAt: string,
- *   metadata?: Record<string, any>, attachments?: Attachment[] }} Message
+ *   metadata?: Record<string, any>, attachments?: Attachment[], replyToId?: string | null }} Message
  */
 /** @typedef {SessionSummary & { id: string, messages: Message[] }} Session */
 /** @typedef {{ id: string, text: string, li: HTMLElement }} Reply */

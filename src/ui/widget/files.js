@@ -1,17 +1,9 @@
 // @ts-check
 /** Files a visitor attaches, where the key allows them: checked here first, read as base64. */
 
-/** @typedef {import('./app.js').WidgetApp} WidgetApp */
+import { fileType, readBase64 } from '../files.js';
 
-/** @type {Record<string, string>} */
-const FILE_TYPES = {
-  pdf: 'application/pdf',
-  txt: 'text/plain',
-  md: 'text/markdown',
-  csv: 'text/csv',
-  json: 'application/json',
-  html: 'text/html',
-};
+/** @typedef {import('./app.js').WidgetApp} WidgetApp */
 
 const megabytes = (/** @type {number} */ bytes) => `${Math.round(bytes / 104857.6) / 10} MB`;
 
@@ -40,19 +32,19 @@ export function showFiles(/** @type {WidgetApp} */ app) {
 export function addFile(/** @type {WidgetApp} */ app, /** @type {File} */ file) {
   const policy = app.policy;
   if (!policy) return;
-  const mimeType = file.type || FILE_TYPES[file.name.split('.').pop()?.toLowerCase() ?? ''] || '';
+  const mimeType = fileType(file);
   if (!policy.types.includes(mimeType))
     return app.view.showError(`"${file.name}" cannot be sent here; accepted: ${policy.types.join(', ')}.`);
   if (file.size > policy.maxBytes)
     return app.view.showError(
       `"${file.name}" is too large (${megabytes(file.size)}); the limit is ${megabytes(policy.maxBytes)}.`,
     );
-  const reader = new FileReader();
-  reader.onload = () => {
-    app.files.push({ filename: file.name, mimeType, data: String(reader.result).replace(/^[^,]*,/, '') });
-    app.view.showError('');
-    showFiles(app);
-  };
-  reader.onerror = () => app.view.showError(`"${file.name}" could not be read.`);
-  reader.readAsDataURL(file);
+  readBase64(file).then(
+    (data) => {
+      app.files.push({ filename: file.name, mimeType, data });
+      app.view.showError('');
+      showFiles(app);
+    },
+    () => app.view.showError(`"${file.name}" could not be read.`),
+  );
 }

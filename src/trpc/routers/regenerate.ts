@@ -1,0 +1,58 @@
+import { tracked } from '@trpc/server';
+import { z } from 'zod';
+import { assertModelConfigured } from '../../ai/model';
+import { AppError, type AppErrorCode } from '../../errors';
+import { id } from '../../inputs/common';
+import { chooseReplyVersion, regenerateReply, replyVersions, startRegenerateStream } from '../../services/regenerate';
+import { followReply } from '../../services/session-object';
+import { authedProcedure } from '../init';
+import { eventId, RESUME_ID } from './chat-stream';
+
+/**
+ * Regenerating a reply (issue 16): a new reply to the session's last user message, streamed like a
+ * send; earlier replies stay as versions, one of them in use (the one the history holds).
+ */
+export const regenerateProcedures = {
+  /** A new reply to the message (`messageId`: the user message or its reply), answered when stored. */
+  regenerate: authedProcedure.input(z.object({ messageId: id })).mutation(async ({ ctx, input }) => {
+    assertModelConfigured(ctx.config.model);
+    const { message, reply } = await regenerateReply(ctx, input.messageId);
+    if (reply.status === 'INCOMPLETE') {
+      // The same answer as sendMessage's for a reply that could not be generated.
+      const recorded = reply.metadata.error as { code?: AppErrorCode; message?: string } | undefined;
+      const code = recorded?.code === 'MODEL_TIMEOUT' ? 'MODEL_TIMEOUT' : 'MODEL_ERROR';
+      const text = recorded?.message ?? 'The reply could not be generated.';
+      throw new AppError(code, `${text} The partial reply ${reply.id} to ${message.id} is marked INCOMPLETE.`);
+    }
+    return reply;
+  }),
+
+  /** chat.regenerate, streamed over SSE with streamMessage's events (the message, deltas, the reply). */
+  streamRegenerate: authedProcedure
+    .input(z.object({ messageId: id, lastEventId: z.string().max(200).nullish() }))
+    .subscription(async function* ({ ctx, input }) {
+      const resume = input.lastEventId ? RESUME_ID.exec(input.lastEventId) : null;
+      if (input.lastEventId && !resume) throw new AppError('BAD_REQUEST', 'lastEventId is not one this API sent.');
+      if (resume) {
+        // Reconnecting resumes the reply being generated; it does not regenerate again.
+        const [, replyId = '', position = 'done'] = resume;
+        if (position === 'done') return;
+        for await (const event of followReply(ctx, replyId, Number(position))) yield tracked(eventId(event), event);
+        return;
+      }
+      assertModelConfigured(ctx.config.model);
+      for await (const event of await startRegenerateStream(ctx, input.messageId)) {
+        yield tracked(eventId(event), event);
+      }
+    }),
+
+  /** The versions of the reply to a message, oldest first, and which one is in use. */
+  listReplyVersions: authedProcedure
+    .input(z.object({ messageId: id }))
+    .query(({ ctx, input }) => replyVersions(ctx, input.messageId)),
+
+  /** Puts one version of a reply in use (the others out of use): later turns' history holds it. */
+  selectReplyVersion: authedProcedure
+    .input(z.object({ replyId: id }))
+    .mutation(({ ctx, input }) => chooseReplyVersion(ctx, input.replyId)),
+};
