@@ -767,7 +767,10 @@ function report(
 
   out.push(`\n${sendMemoryReport(results.sendMemory as SendMemoryRow[])}`);
   out.push('\n### Knowledge retrieval\n');
-  for (const p of phases) out.push(`${p.database}: ${retrievalTable(p.retrieval)}\n`);
+  // PGlite loads pgvector (hybrid: full-text + vectors, RRF); PostgreSQL 15 here has no pgvector (full-text).
+  const label = (database: string) =>
+    database === 'PGlite' ? 'hybrid (pgvector, offline embedder via the model server)' : 'full-text (no pgvector)';
+  for (const p of phases) out.push(`${p.database}: ${retrievalTable(p.retrieval, label(p.database))}\n`);
 
   out.push('\n### Targets\n');
   out.push(

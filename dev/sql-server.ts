@@ -111,7 +111,9 @@ async function pgliteBackend(dataDir: string | undefined): Promise<Backend> {
   const { PGlite } = await import('@electric-sql/pglite');
   const { drizzle } = await import('drizzle-orm/pglite');
   const { migrate } = await import('drizzle-orm/pglite/migrator');
-  const db = dataDir ? new PGlite(dataDir) : new PGlite();
+  // pgvector (issue 17): loaded so migration 0010 creates knowledge_embeddings, as on Neon.
+  const { vector } = await import('@electric-sql/pglite-pgvector');
+  const db = new PGlite({ ...(dataDir ? { dataDir } : {}), extensions: { vector } });
   await db.waitReady;
   await migrate(drizzle({ client: db }), { migrationsFolder });
   // Raw text in and out, as Neon's endpoint does: the driver parses values itself.

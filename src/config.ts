@@ -79,6 +79,11 @@ function fromSettings(s: Settings) {
       maxPages: s.SOURCE_MAX_PAGES,
       maxChars: s.SOURCE_MAX_CHARS,
     },
+    embeddings: {
+      enabled: s.EMBEDDINGS,
+      model: s.EMBEDDING_MODEL,
+      maxChunksPerSource: s.EMBEDDING_MAX_CHUNKS,
+    },
   };
 }
 

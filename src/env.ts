@@ -70,6 +70,12 @@ export type Env = {
   SOURCES_MAX_TOTAL_BYTES?: string;
   SOURCE_MAX_PAGES?: string;
   SOURCE_MAX_CHARS?: string;
+  /** "off" keeps retrieval full-text; "on" (default) embeds source chunks where pgvector exists. */
+  EMBEDDINGS?: string;
+  /** Embedding model on the OpenAI-compatible provider (default text-embedding-3-small, asked for 512 numbers). */
+  EMBEDDING_MODEL?: string;
+  /** Chunks of one source embedded at most (default 2000). */
+  EMBEDDING_MAX_CHUNKS?: string;
   /** Tokens of retrieved passages a USER turn may add to the prompt (default: a quarter of CONTEXT_TOKEN_BUDGET). */
   KNOWLEDGE_TOKEN_BUDGET?: string;
   /** Largest request body under /api, bytes (default 14 MiB: 10 MiB of base64 attachments and their JSON). */

@@ -116,6 +116,13 @@ export const settingsSchema = z.object({
   SOURCES_MAX_TOTAL_BYTES: int(200 * 1024 * 1024, 1),
   SOURCE_MAX_PAGES: int(500, 1),
   SOURCE_MAX_CHARS: int(1_000_000, 1),
+  // Embeddings (issue 17): hybrid retrieval where pgvector exists; "off" keeps retrieval full-text.
+  EMBEDDINGS: z
+    .preprocess(unset, z.enum(['on', 'off'], { error: 'expected one of on, off' }).optional())
+    .transform((v) => (v ?? 'on') === 'on'),
+  EMBEDDING_MODEL: z.preprocess(unset, z.string().optional()).transform((v) => v ?? 'text-embedding-3-small'),
+  // Chunks of one source embedded at most (64 per call); the rest are found by full-text only.
+  EMBEDDING_MAX_CHUNKS: int(2_000, 0),
 });
 
 export type SettingName = keyof typeof settingsSchema.shape;

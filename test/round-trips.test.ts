@@ -9,7 +9,7 @@ import { conversation } from './helpers/factories';
  * is one round trip. Requests are made through the app in this isolate (`env` overrides), so the
  * counting wrapper around fetch sees them in order, interleaved with the model call.
  */
-let trace: ('db' | 'model' | 'other')[] = [];
+let trace: ('db' | 'model' | 'embed' | 'other')[] = [];
 const realFetch = globalThis.fetch;
 
 beforeEach(() => {
@@ -17,7 +17,8 @@ beforeEach(() => {
   globalThis.fetch = ((input: RequestInfo | URL, init?: RequestInit) => {
     const url = input instanceof Request ? input.url : String(input);
     const sqlEndpoint = env.LOCAL_SQL_ENDPOINT ?? '';
-    trace.push(url === sqlEndpoint ? 'db' : url.startsWith(env.OPENAI_BASE_URL ?? '-') ? 'model' : 'other');
+    const model = url.startsWith(env.OPENAI_BASE_URL ?? '-');
+    trace.push(url === sqlEndpoint ? 'db' : model && url.endsWith('/embeddings') ? 'embed' : model ? 'model' : 'other');
     return realFetch(input, init);
   }) as typeof fetch;
 });
@@ -86,7 +87,9 @@ describe('database round trips', () => {
     expect(switched.trace).toEqual(['db', 'db']);
   });
 
-  it('sendMessage to a persona with knowledge: 2 before (the retrieval search) and 1 after', async () => {
+  // With pgvector (PGlite here) the persona's source is embedded, so the question is embedded (one
+  // call to the model server) before the hybrid search; without it (PostgreSQL 15) full-text only.
+  it('sendMessage to a persona with knowledge: 2 before (the retrieval search, after the question embedding where pgvector exists) and 1 after', async () => {
     const tenant = await createTenant();
     const { persona, session } = await conversation(tenant);
     const source = data(
@@ -108,7 +111,8 @@ describe('database round trips', () => {
       ),
     );
     expect(metadataOf(data(result)).knowledge.used[0]?.filename).toBe('kb.txt');
-    expect(calls).toEqual(['db', 'db', 'model', 'db']);
+    const hybrid = env.TEST_DATABASE_KIND === 'pglite';
+    expect(calls).toEqual(hybrid ? ['db', 'embed', 'db', 'model', 'db'] : ['db', 'db', 'model', 'db']);
   });
 
   it('sendMessage with an attachment: 2 before (the session is checked before parsing) and 1 after', async () => {

@@ -1,6 +1,8 @@
+import type { Embedder } from '../ai/embedder';
 import type { ContextAttachment, KnowledgePassage } from '../ai/prompt';
 import { estimateTokens } from '../config';
 import type { Db } from '../db/client';
+import { searchKnowledgeHybrid } from '../db/queries/hybrid-retrieval';
 import { type Passage, searchKnowledge } from '../db/queries/retrieval';
 import { type LogScope, log } from '../log';
 
@@ -36,22 +38,68 @@ function pagesOf(p: Passage): number[] | null {
   return out;
 }
 
+export type TurnQuery = {
+  organizationId: string;
+  personaId: string;
+  question: string;
+  tokenBudget: number;
+  chatSessionId?: string;
+  /** The deployment's embedder (src/ai/embedder.ts), null when embeddings are off or unavailable. */
+  embedder?: Embedder | null;
+  /** The embedder of the persona's newest embedded READY source (turn-reads.ts); null: none has vectors. */
+  embeddingModel?: string | null;
+};
+
+/** Which retrieval a turn ran: hybrid only when the persona's sources have vectors of this embedder. */
+export type RetrievalPath = 'hybrid' | 'full-text';
+
 /**
- * The knowledge for one USER turn: full-text search of the persona's READY sources and of the
- * session's chunked attachments (when `chatSessionId` is given) with the user's message, best
- * first, kept while they fit `tokenBudget` (config.context.knowledgeTokenBudget: KNOWLEDGE_TOKEN_BUDGET,
- * by default a quarter of the context budget; the history gets the rest). One indexed query per turn.
+ * The passages for a question. Hybrid (full-text and vector rankings in one statement, fused by
+ * reciprocal rank fusion: src/db/queries/hybrid-retrieval.ts) when the persona has sources embedded
+ * by this deployment's embedder, so the question is embedded (one embedding call per USER turn)
+ * only then; otherwise, and when that call or the hybrid statement fails, full-text only (no pgvector, EMBEDDINGS=off,
+ * sources embedded by another model). The path is logged with the turn (`knowledge_retrieval`).
  */
-export async function retrieveForTurn(
-  db: Db,
-  scope: LogScope,
-  query: { organizationId: string; personaId: string; question: string; tokenBudget: number; chatSessionId?: string },
-): Promise<TurnKnowledge> {
-  const { organizationId, personaId, question, tokenBudget, chatSessionId } = query;
+async function findPassages(db: Db, scope: LogScope, query: TurnQuery): Promise<Passage[]> {
+  const { organizationId, personaId, question, chatSessionId, embedder } = query;
+  let path: RetrievalPath = 'full-text';
+  let found: Passage[] | undefined;
+  if (embedder && query.embeddingModel === embedder.id) {
+    let embedding: number[] | undefined;
+    try {
+      [embedding] = await embedder.embed([question], AbortSignal.timeout(10_000));
+    } catch (error) {
+      log('warn', scope, 'knowledge_query_embedding_failed', { personaId, model: embedder.id }, error);
+    }
+    if (embedding) {
+      const vector = { model: embedder.id, embedding };
+      const owner = { organizationId, personaId, chatSessionId };
+      // A failed hybrid statement falls back to full-text rather than losing the turn's knowledge.
+      found = await searchKnowledgeHybrid(db, owner, question, vector, RETRIEVAL_CANDIDATES).catch((error) => {
+        log('warn', scope, 'knowledge_hybrid_failed', { personaId }, error);
+        return undefined;
+      });
+      if (found) path = 'hybrid';
+    }
+  }
+  found ??= await searchKnowledge(db, organizationId, personaId, question, RETRIEVAL_CANDIDATES, chatSessionId);
+  log('info', scope, 'knowledge_retrieval', { personaId, path, passages: found.length });
+  return found;
+}
+
+/**
+ * The knowledge for one USER turn: the passages of the persona's READY sources and of the
+ * session's chunked attachments (when `chatSessionId` is given) for the user's message, best
+ * first (findPassages: hybrid or full-text), kept while they fit `tokenBudget`
+ * (config.context.knowledgeTokenBudget: KNOWLEDGE_TOKEN_BUDGET, by default a quarter of the context
+ * budget; the history gets the rest). One query per turn (and one embedding call when hybrid).
+ */
+export async function retrieveForTurn(db: Db, scope: LogScope, query: TurnQuery): Promise<TurnKnowledge> {
+  const { personaId, tokenBudget } = query;
   if (tokenBudget <= 0) return { passages: [], used: [], tokenBudget };
   let found: Passage[];
   try {
-    found = await searchKnowledge(db, organizationId, personaId, question, RETRIEVAL_CANDIDATES, chatSessionId);
+    found = await findPassages(db, scope, query);
   } catch (error) {
     log('warn', scope, 'knowledge_retrieval_failed', { personaId }, error);
     return { passages: [], used: [], tokenBudget, error: 'Knowledge retrieval failed for this turn.' };

@@ -1,3 +1,4 @@
+import { resolveEmbedder } from '../ai/embedder';
 import { buildPrompt } from '../ai/prompt';
 import { generateReply, type ReplyOutcome } from '../ai/reply';
 import type { HistoryMessage } from '../db/queries/messages';
@@ -72,6 +73,8 @@ export async function planCall(
         question: input.content,
         tokenBudget: deps.config.context.knowledgeTokenBudget,
         chatSessionId: input.chatSessionId,
+        embedder: session.embeddingModel ? resolveEmbedder(deps.config) : null,
+        embeddingModel: session.embeddingModel,
       })
     : NO_KNOWLEDGE;
   let prompt = buildPrompt(persona, history, limits.budget, { knowledge: knowledge.passages });

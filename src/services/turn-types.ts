@@ -75,6 +75,8 @@ export type TurnConfig = {
   model: Config['model'];
   context: Config['context'];
   limits: Pick<Config['limits'], 'dailyModelCalls'>;
+  /** Hybrid retrieval's query embedding (issue 17). */
+  embeddings: Config['embeddings'];
 };
 
 export function turnConfig(config: Config): TurnConfig {
@@ -82,6 +84,7 @@ export function turnConfig(config: Config): TurnConfig {
     model: config.model,
     context: config.context,
     limits: { dailyModelCalls: config.limits.dailyModelCalls },
+    embeddings: config.embeddings,
   };
 }
 

@@ -1,9 +1,11 @@
+import { resolveEmbedder } from '../ai/embedder';
 import { loadConfig } from '../config';
 import { createDb, type Db } from '../db/client';
 import { claimSourceAttempt, completeSource, failSource } from '../db/queries/sources';
 import type { Env } from '../env';
 import { backgroundRequestId, log } from '../log';
 import { chunkPages } from './chunk';
+import { embedSourceChunks } from './embed';
 import { extractSource } from './extract';
 import { SourceFailure } from './failure';
 import { SOURCE_JOB_MAX_ATTEMPTS, type SourceJob } from './job';
@@ -21,7 +23,8 @@ export const SOURCE_DEAD_LETTER_QUEUE = 'knowledge-ingest-dlq';
 export async function ingestSource(db: Db, env: Env, job: SourceJob): Promise<'READY' | 'FAILED' | 'SKIPPED'> {
   const source = await claimSourceAttempt(db, job.organizationId, job.sourceId);
   if (!source) return 'SKIPPED'; // deleted, or already READY/FAILED by an earlier delivery
-  const limits = loadConfig(env).sources;
+  const config = loadConfig(env);
+  const limits = config.sources;
   const object = await env.SOURCE_BLOBS?.get(source.blobKey);
   if (!object) {
     await failSource(db, job.organizationId, source.id, 'INGESTION_FAILED', 'The stored document is missing.');
@@ -45,7 +48,12 @@ export async function ingestSource(db: Db, env: Env, job: SourceJob): Promise<'R
       pagesIndexed: extracted.paged ? pages.length : null,
       charCount: chars,
     });
-    return done ? 'READY' : 'SKIPPED';
+    if (!done) return 'SKIPPED';
+    // Embeddings (issue 17) after READY, never failing it: full-text retrieval works without them.
+    const scope = { requestId: backgroundRequestId('queue'), env };
+    const owner = { organizationId: job.organizationId, id: source.id };
+    await embedSourceChunks(db, scope, resolveEmbedder(config), owner, chunks, config.embeddings.maxChunksPerSource);
+    return 'READY';
   } catch (error) {
     if (error instanceof SourceFailure) {
       await failSource(db, job.organizationId, source.id, error.code, error.message);

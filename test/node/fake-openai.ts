@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { offlineEmbedding } from '../../src/ai/offline-embedder.ts';
 import { FAKE_MODEL_PREFIX, FAKE_MODELS_PATH, type FakeBehaviour } from '../helpers/fake-behaviour.ts';
 
 export type RecordedRequest = { path: string; body: Record<string, unknown>; at: number };
@@ -17,6 +18,40 @@ export type RecordedRequest = { path: string; body: Record<string, unknown>; at:
 export type FakeModelHandle = { id: string; configure(behaviour: FakeBehaviour): void };
 
 export type FakeOpenAIServer = Awaited<ReturnType<typeof startFakeOpenAI>>;
+
+/** Model names of /v1/embeddings that fail (a test of ingestion surviving a failed embedding call). */
+export const FAILING_EMBEDDING_MODEL = 'fake-embedding-500';
+
+/**
+ * POST /v1/embeddings as OpenAI answers it: `input` is a string or a list of strings, `dimensions`
+ * optional; each vector is the offline embedder's (src/ai/offline-embedder.ts), so tests and the
+ * bench get the same deterministic vectors as `npm run dev` without a key.
+ */
+function embeddings(body: Record<string, unknown>): [number, unknown] {
+  const model = String(body.model ?? '');
+  if (model === FAILING_EMBEDDING_MODEL) {
+    return [500, { error: { message: 'scripted HTTP 500', type: 'server_error', code: null } }];
+  }
+  const input = typeof body.input === 'string' ? [body.input] : (body.input as unknown[] | undefined);
+  if (!Array.isArray(input) || input.some((v) => typeof v !== 'string')) {
+    return [400, { error: { message: 'input must be a string or a list of strings', type: 'invalid_request_error' } }];
+  }
+  const dimensions = typeof body.dimensions === 'number' ? body.dimensions : 1536;
+  const tokens = input.reduce((n: number, v) => n + Math.ceil(String(v).length / 4), 0);
+  return [
+    200,
+    {
+      object: 'list',
+      data: input.map((v, index) => ({
+        object: 'embedding',
+        index,
+        embedding: offlineEmbedding(String(v), dimensions),
+      })),
+      model,
+      usage: { prompt_tokens: tokens, total_tokens: tokens },
+    },
+  ];
+}
 
 function lastUserText(path: string, body: Record<string, unknown>): string {
   const list = (path.endsWith('/responses') ? body.input : body.messages) as
@@ -48,6 +83,8 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
 
 export async function startFakeOpenAI(options: { port?: number } = {}) {
   const recorded: RecordedRequest[] = [];
+  // Kept apart from `recorded`: tests count model calls there, and embedding calls are not turns.
+  const embeddingRequests: RecordedRequest[] = [];
   const behaviours = new Map<string, FakeBehaviour>();
   const attempts = new Map<string, number>();
 
@@ -124,6 +161,19 @@ export async function startFakeOpenAI(options: { port?: number } = {}) {
 
   const server = createServer(async (req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
+    if (req.method === 'POST' && path.endsWith('/embeddings')) {
+      const body = await readJson(req);
+      embeddingRequests.push({ path, body, at: Date.now() });
+      const [status, answer] = embeddings(body);
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(answer));
+      return;
+    }
+    if (req.method === 'GET' && path === '/__embeddings') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(embeddingRequests));
+      return;
+    }
     if (req.method === 'GET' && path === '/__requests') {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(recorded));
@@ -169,6 +219,8 @@ export async function startFakeOpenAI(options: { port?: number } = {}) {
     url: `http://127.0.0.1:${port}/v1`,
     port,
     requests: () => recorded,
+    /** The /v1/embeddings requests so far (kept apart from the model requests). */
+    embeddingRequests: () => embeddingRequests,
     /** For a server in this process (the bench): a model answering with `behaviour` until configured otherwise. */
     fakeModel(behaviour: FakeBehaviour = {}): FakeModelHandle {
       const token = randomUUID();

@@ -87,6 +87,7 @@ export async function insertSourceWithinLimits(
           createdAt: sql<Date>`now()`.as('created_at'),
           updatedAt: sql<Date>`now()`.as('updated_at'),
           readyAt: sql<null>`null::timestamptz`.as('ready_at'),
+          embeddingModel: sql<null>`null::text`.as('embedding_model'),
         })
         .from(personas)
         .where(

@@ -29,6 +29,11 @@ export function readTurnSession(db: Db, organizationId: string, chatSessionId: s
           and k.persona_id = ${personas.id} and k.status = 'READY')
         or exists (select 1 from knowledge_chunks c where c.organization_id = ${organizationId}
           and c.chat_session_id = ${chatSessions.id}))`,
+      // Whether the question is worth embedding (hybrid retrieval): the embedder of the persona's
+      // newest embedded READY source; null when none has vectors (no pgvector, embeddings off).
+      embeddingModel: sql<string | null>`(select k.embedding_model from knowledge_sources k
+        where k.organization_id = ${organizationId} and k.persona_id = ${personas.id} and k.status = 'READY'
+          and k.embedding_model is not null order by k.ready_at desc limit 1)`,
       persona: {
         id: personas.id,
         name: personas.name,

@@ -45,6 +45,12 @@ export const knowledgeSources = pgTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
     readyAt: timestamptz('ready_at'),
+    /**
+     * The embedder whose vectors of this source's chunks are in knowledge_embeddings (created only
+     * where pgvector exists: migration 0010); null when there are none (no pgvector, embeddings
+     * off, or the embedding call failed: full-text retrieval only). Set in the statement that writes them.
+     */
+    embeddingModel: text('embedding_model'),
   },
   (t) => [index('knowledge_sources_persona_idx').on(t.organizationId, t.personaId, t.createdAt)],
 );
