@@ -25,6 +25,7 @@ import PLAYGROUND_CSS from '../ui/playground/playground.css';
 import SESSION_ACTIONS_JS from '../ui/playground/session-actions.js';
 import SESSIONS_JS from '../ui/playground/sessions.js';
 import STATE_JS from '../ui/playground/state.js';
+import TURN_STREAM_JS from '../ui/playground/turn-stream.js';
 import VERSIONS_JS from '../ui/playground/versions.js';
 import PREVIEW_CSS from '../ui/preview.css';
 import SSE_JS from '../ui/sse.js';
@@ -61,6 +62,7 @@ export const UI_FILES: Readonly<Record<string, { body: string; type: string }>> 
   'playground/session-actions.js': { body: SESSION_ACTIONS_JS, type: JS },
   'playground/sessions.js': { body: SESSIONS_JS, type: JS },
   'playground/state.js': { body: STATE_JS, type: JS },
+  'playground/turn-stream.js': { body: TURN_STREAM_JS, type: JS },
   'playground/versions.js': { body: VERSIONS_JS, type: JS },
 };
 

@@ -71,6 +71,10 @@ declare module '*/ui/playground/sessions.js' {
   const text: string;
   export default text;
 }
+declare module '*/ui/playground/turn-stream.js' {
+  const text: string;
+  export default text;
+}
 declare module '*/ui/playground/state.js' {
   const text: string;
   export default text;

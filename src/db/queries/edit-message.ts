@@ -1,9 +1,9 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../client';
 import { batchNamed } from './batch';
-import { type IdempotencyClaim, readKey, recordFromRaw } from './idempotency';
+import { type IdempotencyClaim, recordFromRaw } from './idempotency';
 import { type MessageRow, messageFromRaw, messageFromRow, type RawMessageRow, returning } from './message-rows';
-import { dailyCap, historyFromRows, readHistory, readTurnSession } from './turn-reads';
+import { dailyCap, historyFromRows, turnReads } from './turn-reads';
 import { admission } from './turn-store';
 import type { BeginTurnInput, BeginTurnResult } from './turns';
 import { addUsage } from './usage';
@@ -114,12 +114,9 @@ export async function beginEdit(
   defaultDailyModelCalls: number,
 ): Promise<BeginEditResult> {
   const cap = dailyCap(organizationId, defaultDailyModelCalls);
-  const { chatSessionId, editId, idempotency } = input;
   const results = await batchNamed(db, {
     stored: insertEdit(db, organizationId, input, cap),
-    session: readTurnSession(db, organizationId, chatSessionId, cap),
-    history: readHistory(db, organizationId, { chatSessionId, messageId: editId }, input),
-    key: idempotency ? readKey(db, organizationId, idempotency.key) : undefined,
+    ...turnReads(db, organizationId, { ...input, anchorId: input.editId }, cap),
     target: targetQuery(db, organizationId, input.messageId),
   });
   const stored = results.stored.rows;

@@ -1,10 +1,10 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../client';
 import { batchNamed } from './batch';
-import { type IdempotencyClaim, readKey, recordFromRaw } from './idempotency';
+import { type IdempotencyClaim, recordFromRaw } from './idempotency';
 import { type MessageRow, messageFromRaw, messageFromRow, type RawMessageRow, returning } from './message-rows';
 import { attachmentsJson } from './projections';
-import { dailyCap, historyFromRows, readHistory, readTurnSession } from './turn-reads';
+import { dailyCap, historyFromRows, turnReads } from './turn-reads';
 import { admission } from './turn-store';
 import type { BeginTurnInput, BeginTurnResult } from './turns';
 import { addUsage } from './usage';
@@ -111,13 +111,10 @@ export async function beginRegeneration(
   defaultDailyModelCalls: number,
 ): Promise<BeginRegenerationResult> {
   const cap = dailyCap(organizationId, defaultDailyModelCalls);
-  const { chatSessionId, messageId, idempotency } = input;
   const results = await batchNamed(db, {
     reply: insertRegeneration(db, organizationId, input, cap),
-    session: readTurnSession(db, organizationId, chatSessionId, cap),
-    history: readHistory(db, organizationId, { chatSessionId, messageId }, input),
-    key: idempotency ? readKey(db, organizationId, idempotency.key) : undefined,
-    target: targetQuery(db, organizationId, messageId),
+    ...turnReads(db, organizationId, { ...input, anchorId: input.messageId }, cap),
+    target: targetQuery(db, organizationId, input.messageId),
   });
   const target = targetFromRows(results.target.rows);
   const reply = results.reply.rows[0];

@@ -1,6 +1,7 @@
 import { and, eq, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../client';
 import { chatSessions, personas } from '../schema';
+import { readKey } from './idempotency';
 import type { HistoryAttachment, HistoryMessage, MessageRole, MessageStatus } from './message-rows';
 
 /**
@@ -60,6 +61,8 @@ type HistoryRow = {
   attachments: HistoryAttachment[] | null;
 };
 
+type HistoryLimits = { historyLimit: number; historyChars: number; attachmentChars: number };
+
 /**
  * The history up to and including `messageId`, newest first, sized in SQL (message text plus each
  * attachment's text as far as it can be read), cut where the running size passes `historyChars`:
@@ -70,7 +73,7 @@ export function readHistory(
   db: Db,
   organizationId: string,
   at: { chatSessionId: string; messageId: string },
-  limits: { historyLimit: number; historyChars: number; attachmentChars: number },
+  limits: HistoryLimits,
 ) {
   return db.execute<HistoryRow>(sql`
     with recent as (
@@ -109,4 +112,23 @@ export function readHistory(
 /** The history rows (newest first) as the prompt takes them: oldest first. */
 export function historyFromRows(rows: HistoryRow[]): HistoryMessage[] {
   return rows.reverse().map((r) => ({ ...r, attachments: r.attachments ?? [] }));
+}
+
+/**
+ * The reads every kind of turn (send, regenerate, edit) batches after its store statement, in the
+ * same round trip: the session and persona (with the cap), the history up to `anchorId`, and the
+ * Idempotency-Key's record when a key was sent.
+ */
+export function turnReads(
+  db: Db,
+  organizationId: string,
+  input: { chatSessionId: string; anchorId: string; idempotency: { key: string } | undefined } & HistoryLimits,
+  cap: SQL<number>,
+) {
+  const { chatSessionId, anchorId, idempotency } = input;
+  return {
+    session: readTurnSession(db, organizationId, chatSessionId, cap),
+    history: readHistory(db, organizationId, { chatSessionId, messageId: anchorId }, input),
+    key: idempotency ? readKey(db, organizationId, idempotency.key) : undefined,
+  };
 }

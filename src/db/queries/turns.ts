@@ -4,7 +4,7 @@ import { wellFormed } from '../../text';
 import type { Db } from '../client';
 import { insertAttachmentChunks } from './attachment-chunks';
 import { batchNamed } from './batch';
-import { type IdempotencyClaim, type IdempotencyRecord, readKey, recordFromRaw } from './idempotency';
+import { type IdempotencyClaim, type IdempotencyRecord, recordFromRaw } from './idempotency';
 import {
   type HistoryMessage,
   type MessageRow,
@@ -14,7 +14,7 @@ import {
   type RawMessageRow,
   returning,
 } from './message-rows';
-import { dailyCap, historyFromRows, readHistory, readTurnSession, type TurnSession } from './turn-reads';
+import { dailyCap, historyFromRows, type TurnSession, turnReads } from './turn-reads';
 import { insertAttachments, insertTurn, type TurnMessage } from './turn-store';
 import { addUsage } from './usage';
 import { outboxCte, replyCompletedPayload } from './webhook-outbox';
@@ -51,7 +51,7 @@ export type BeginTurnInput = {
 
 /** The statements of a turn's first round trip, by name, in the order they run. */
 function turnStatements(db: Db, organizationId: string, input: BeginTurnInput) {
-  const { chatSessionId, message, attachments, idempotency } = input;
+  const { message, attachments } = input;
   const cap = dailyCap(organizationId, input.defaultDailyModelCalls);
   const attachmentBytes = attachments.reduce((sum, a) => sum + a.byteSize, 0);
   // Issue 17: chunks of large attachments, for retrieval on this and later turns of the session.
@@ -60,9 +60,7 @@ function turnStatements(db: Db, organizationId: string, input: BeginTurnInput) {
     turn: insertTurn(db, organizationId, { ...input, attachmentBytes, attachmentCount: attachments.length }, cap),
     attachments: attachments.length ? insertAttachments(db, organizationId, message.id, attachments) : undefined,
     chunks: chunked.length ? insertAttachmentChunks(db, organizationId, message.id, chunked) : undefined,
-    session: readTurnSession(db, organizationId, chatSessionId, cap),
-    history: readHistory(db, organizationId, { chatSessionId, messageId: message.id }, input),
-    key: idempotency ? readKey(db, organizationId, idempotency.key) : undefined,
+    ...turnReads(db, organizationId, { ...input, anchorId: message.id }, cap),
   };
 }
 

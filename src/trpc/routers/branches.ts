@@ -1,12 +1,10 @@
-import { tracked } from '@trpc/server';
 import { z } from 'zod';
 import { assertModelConfigured } from '../../ai/model';
 import { AppError, type AppErrorCode } from '../../errors';
 import { id, text } from '../../inputs/common';
 import { branches, chooseBranch, editMessage, startEditStream } from '../../services/branches';
-import { followReply } from '../../services/session-object';
 import { authedProcedure } from '../init';
-import { eventId, RESUME_ID } from './chat-stream';
+import { streamedTurn } from './chat-stream';
 
 const editInput = z.object({
   messageId: id,
@@ -38,21 +36,13 @@ export const branchProcedures = {
   /** chat.editMessage, streamed over SSE with streamMessage's events (the edit, deltas, the reply). */
   streamEditMessage: authedProcedure
     .input(editInput.extend({ lastEventId: z.string().max(200).nullish() }))
-    .subscription(async function* ({ ctx, input }) {
-      const resume = input.lastEventId ? RESUME_ID.exec(input.lastEventId) : null;
-      if (input.lastEventId && !resume) throw new AppError('BAD_REQUEST', 'lastEventId is not one this API sent.');
-      if (resume) {
-        // Reconnecting resumes the reply being generated; it does not edit again.
-        const [, replyId = '', position = 'done'] = resume;
-        if (position === 'done') return;
-        for await (const event of followReply(ctx, replyId, Number(position))) yield tracked(eventId(event), event);
-        return;
-      }
-      assertModelConfigured(ctx.config.model);
-      for await (const event of await startEditStream(ctx, input.messageId, input.content)) {
-        yield tracked(eventId(event), event);
-      }
-    }),
+    .subscription(({ ctx, input }) =>
+      // Reconnecting resumes the reply being generated; it does not edit again.
+      streamedTurn(ctx, input.lastEventId, async () => {
+        assertModelConfigured(ctx.config.model);
+        return startEditStream(ctx, input.messageId, input.content);
+      }),
+    ),
 
   /** The alternatives at each fork (edited user message) of the active branch. */
   listBranches: authedProcedure

@@ -1,6 +1,7 @@
 import { tracked } from '@trpc/server';
 import { z } from 'zod';
 import { assertModelConfigured } from '../../ai/model';
+import type { AuthedContext } from '../../context';
 import { AppError } from '../../errors';
 import { id } from '../../inputs/common';
 import { prepareAttachments } from '../../services/send-message';
@@ -21,6 +22,27 @@ export function eventId(event: TurnEvent): string {
 
 export const RESUME_ID = /^(msg_[0-9A-Z]{26}):(\d+|done)$/;
 
+/**
+ * A turn as a tracked SSE stream, for every streamed procedure (send, regenerate, edit): a
+ * `lastEventId` this API sent resumes the reply it names and never starts the turn again; otherwise
+ * `start` begins the turn. `chatSessionId`, when known, finds the reply's session without a query.
+ */
+export async function* streamedTurn(
+  ctx: AuthedContext,
+  lastEventId: string | null | undefined,
+  start: () => Promise<AsyncIterable<TurnEvent>>,
+  chatSessionId?: string,
+) {
+  const resume = lastEventId ? RESUME_ID.exec(lastEventId) : null;
+  if (lastEventId && !resume) throw new AppError('BAD_REQUEST', 'lastEventId is not one this API sent.');
+  const events = resume
+    ? resume[2] === 'done'
+      ? []
+      : followReply(ctx, resume[1] ?? '', Number(resume[2]), chatSessionId)
+    : await start();
+  for await (const event of events) yield tracked(eventId(event), event);
+}
+
 export const chatStreamProcedures = {
   /**
    * sendMessage, streamed over SSE: the stored user message, text deltas as they are generated,
@@ -28,22 +50,14 @@ export const chatStreamProcedures = {
    */
   streamMessage: authedProcedure
     .input(sendMessageInput.extend({ lastEventId: z.string().max(200).nullish() }))
-    .subscription(async function* ({ ctx, input }) {
-      const resume = input.lastEventId ? RESUME_ID.exec(input.lastEventId) : null;
-      if (input.lastEventId && !resume) throw new AppError('BAD_REQUEST', 'lastEventId is not one this API sent.');
-      if (resume) {
-        const [, replyId = '', position = 'done'] = resume;
-        if (position === 'done') return;
-        for await (const event of followReply(ctx, replyId, Number(position), input.chatSessionId))
-          yield tracked(eventId(event), event);
-        return;
-      }
-      const { lastEventId: _ignored, ...message } = input;
-      if (message.role === 'USER') assertModelConfigured(ctx.config.model);
-      const attachments = await prepareAttachments(ctx, message.chatSessionId, message.attachments);
-      for await (const event of await startTurnStream(ctx, { ...message, attachments })) {
-        yield tracked(eventId(event), event);
-      }
+    .subscription(({ ctx, input }) => {
+      const { lastEventId, ...message } = input;
+      const start = async () => {
+        if (message.role === 'USER') assertModelConfigured(ctx.config.model);
+        const attachments = await prepareAttachments(ctx, message.chatSessionId, message.attachments);
+        return startTurnStream(ctx, { ...message, attachments });
+      };
+      return streamedTurn(ctx, lastEventId, start, message.chatSessionId);
     }),
 
   /** Re-attach to a reply (still generating, or finished) from a character offset. */

@@ -1,12 +1,10 @@
-import { tracked } from '@trpc/server';
 import { z } from 'zod';
 import { assertModelConfigured } from '../../ai/model';
 import { AppError, type AppErrorCode } from '../../errors';
 import { id } from '../../inputs/common';
 import { chooseReplyVersion, regenerateReply, replyVersions, startRegenerateStream } from '../../services/regenerate';
-import { followReply } from '../../services/session-object';
 import { authedProcedure } from '../init';
-import { eventId, RESUME_ID } from './chat-stream';
+import { streamedTurn } from './chat-stream';
 
 /**
  * Regenerating a reply (issue 16): a new reply to the session's last user message, streamed like a
@@ -30,21 +28,13 @@ export const regenerateProcedures = {
   /** chat.regenerate, streamed over SSE with streamMessage's events (the message, deltas, the reply). */
   streamRegenerate: authedProcedure
     .input(z.object({ messageId: id, lastEventId: z.string().max(200).nullish() }))
-    .subscription(async function* ({ ctx, input }) {
-      const resume = input.lastEventId ? RESUME_ID.exec(input.lastEventId) : null;
-      if (input.lastEventId && !resume) throw new AppError('BAD_REQUEST', 'lastEventId is not one this API sent.');
-      if (resume) {
-        // Reconnecting resumes the reply being generated; it does not regenerate again.
-        const [, replyId = '', position = 'done'] = resume;
-        if (position === 'done') return;
-        for await (const event of followReply(ctx, replyId, Number(position))) yield tracked(eventId(event), event);
-        return;
-      }
-      assertModelConfigured(ctx.config.model);
-      for await (const event of await startRegenerateStream(ctx, input.messageId)) {
-        yield tracked(eventId(event), event);
-      }
-    }),
+    .subscription(({ ctx, input }) =>
+      // Reconnecting resumes the reply being generated; it does not regenerate again.
+      streamedTurn(ctx, input.lastEventId, async () => {
+        assertModelConfigured(ctx.config.model);
+        return startRegenerateStream(ctx, input.messageId);
+      }),
+    ),
 
   /** The versions of the reply to a message, oldest first, and which one is in use. */
   listReplyVersions: authedProcedure

@@ -4,68 +4,33 @@
  * streams the reply to the edit with chat.streamEditMessage, on a new branch), and at an edited
  * message a switcher ‹ 1/2 › between the branches (chat.listBranches, chat.switchBranch).
  */
-import { mutate, query, showError, subscribe } from './api.js';
-import { endReply, onTurnEvent, openSession, replyFailure } from './conversation.js';
-import { $, announce, button, h, textarea } from './dom.js';
+import { mutate, query, showError } from './api.js';
+import { onTurnEvent, openSession } from './conversation.js';
+import { $, announce, h, textarea } from './dom.js';
 import { state } from './state.js';
+import { streamInPlace } from './turn-stream.js';
 
 /** @typedef {{ branchId: string, content: string, messageCount: number, active: boolean }} Branch */
 /** @typedef {{ messageId: string, branches: Branch[] }} Fork */
 
 /**
- * The edit's events: its message replaces the edited one and everything after it on screen.
- * @param {string} messageId
- * @param {(failed: boolean) => void} fail
- */
-function editEvents(messageId, fail) {
-  /** @param {any} ev */
-  return (ev) => {
-    if (ev.type === 'message') {
-      const list = $('messages');
-      const edited = list.querySelector(`[data-id="${messageId}"]`);
-      while (edited?.nextSibling) edited.nextSibling.remove();
-      edited?.remove();
-      // The composer's draft is not the edit: it stays.
-      const draft = textarea('message').value;
-      onTurnEvent(ev);
-      textarea('message').value = draft;
-      return;
-    }
-    onTurnEvent(ev);
-    if (ev.type === 'reply' && replyFailure(ev.message)) fail(true);
-  };
-}
-
-/**
- * Streams the reply to an edit of message `messageId`; the session is re-read at the end.
+ * Streams the reply to an edit of message `messageId`: the edit replaces the edited message and
+ * everything after it on screen; the session is re-read at the end.
  * @param {string} messageId
  * @param {string} content
  */
 async function saveEdit(messageId, content) {
-  const s = state.session;
-  if (!s || state.abort) return;
-  showError('chat', null);
-  button('send').disabled = true;
-  const ctl = new AbortController();
-  state.abort = ctl;
-  let failed = false;
-  const onEvent = editEvents(messageId, (f) => {
-    failed = f;
-  });
-  try {
-    await subscribe('POST', 'chat.streamEditMessage', { messageId, content }, onEvent, ctl.signal);
-  } catch (err) {
-    if (!(err instanceof Error && err.name === 'AbortError')) {
-      failed = true;
-      showError('chat', err);
-      announce('The message could not be edited.');
-    }
-  } finally {
-    if (state.abort === ctl) {
-      endReply();
-      if (state.session?.id === s.id) openSession(s.id, true, failed);
-    }
-  }
+  /** @param {any} ev */
+  const replace = (ev) => {
+    const edited = $('messages').querySelector(`[data-id="${messageId}"]`);
+    while (edited?.nextSibling) edited.nextSibling.remove();
+    edited?.remove();
+    // The composer's draft is not the edit: it stays.
+    const draft = textarea('message').value;
+    onTurnEvent(ev);
+    textarea('message').value = draft;
+  };
+  await streamInPlace('chat.streamEditMessage', { messageId, content }, replace, 'The message could not be edited.');
 }
 
 /**

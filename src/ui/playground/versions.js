@@ -4,10 +4,11 @@
  * reply has versions, a switcher ‹ 1/2 › (chat.listReplyVersions, chat.selectReplyVersion). Only the
  * last reply gets them: the API regenerates the last user message's reply only.
  */
-import { mutate, query, showError, subscribe } from './api.js';
-import { endReply, onTurnEvent, openSession, replyFailure } from './conversation.js';
-import { $, announce, button, h } from './dom.js';
+import { mutate, query, showError } from './api.js';
+import { onTurnEvent, openSession } from './conversation.js';
+import { $, announce, h } from './dom.js';
 import { state } from './state.js';
+import { streamInPlace } from './turn-stream.js';
 
 /** @typedef {{ id: string, status: string, content: string, createdAt: string, inUse: boolean }} Version */
 
@@ -16,38 +17,13 @@ import { state } from './state.js';
  * @param {string} replyId
  */
 async function regenerate(replyId) {
-  const s = state.session;
-  if (!s || state.abort) return;
-  showError('chat', null);
-  button('send').disabled = true;
-  const ctl = new AbortController();
-  state.abort = ctl;
-  let failed = false;
   /** @param {any} ev */
-  const onEvent = (ev) => {
-    if (ev.type === 'message') {
-      // The user message is already on screen: only the reply is replaced.
-      $('messages').querySelector(`[data-id="${replyId}"]`)?.remove();
-      onTurnEvent({ type: 'delta', replyId: ev.replyId, offset: 0, text: '' });
-      return;
-    }
-    onTurnEvent(ev);
-    if (ev.type === 'reply' && replyFailure(ev.message)) failed = true;
+  const replace = (ev) => {
+    // The user message is already on screen: only the reply is replaced.
+    $('messages').querySelector(`[data-id="${replyId}"]`)?.remove();
+    onTurnEvent({ type: 'delta', replyId: ev.replyId, offset: 0, text: '' });
   };
-  try {
-    await subscribe('POST', 'chat.streamRegenerate', { messageId: replyId }, onEvent, ctl.signal);
-  } catch (err) {
-    if (!(err instanceof Error && err.name === 'AbortError')) {
-      failed = true;
-      showError('chat', err);
-      announce('The reply could not be regenerated.');
-    }
-  } finally {
-    if (state.abort === ctl) {
-      endReply();
-      if (state.session?.id === s.id) openSession(s.id, true, failed);
-    }
-  }
+  await streamInPlace('chat.streamRegenerate', { messageId: replyId }, replace, 'The reply could not be regenerated.');
 }
 
 /**
