@@ -6,7 +6,7 @@
  * expected to fail (run once each). Prints one JSON line.
  */
 import { readFileSync } from 'node:fs';
-import { registerHooks } from 'node:module';
+import './resolve-src.ts';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -22,18 +22,6 @@ type Extract = (bytes: Buffer, password?: string) => Promise<Extracted>;
 
 const job = JSON.parse(process.argv[2] ?? '{}') as Job;
 const root = join(import.meta.dirname, '..', '..');
-
-// src/ is written for a bundler (extensionless relative imports): resolve those to .ts in Node.
-registerHooks({
-  resolve(specifier, context, nextResolve) {
-    try {
-      return nextResolve(specifier, context);
-    } catch (error) {
-      if (!specifier.startsWith('.') || /\.[cm]?[jt]s$/.test(specifier)) throw error;
-      return nextResolve(`${specifier}.ts`, context);
-    }
-  },
-});
 
 /** Our attachment path, with limits raised so that every page of every file is read. */
 async function ours(): Promise<Extract> {

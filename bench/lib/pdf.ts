@@ -26,7 +26,9 @@ export type PdfRun = {
 };
 
 async function runChild(job: Record<string, unknown>): Promise<PdfRun> {
+  // --js-base-64: Uint8Array.fromBase64, which workerd has and src/attachments/base64.ts uses.
   const run = spawnGroup(`pdf ${job.extractor}`, process.execPath, [
+    '--js-base-64',
     join(import.meta.dirname, 'pdf-child.ts'),
     JSON.stringify(job),
   ]);

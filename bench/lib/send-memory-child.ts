@@ -4,20 +4,9 @@
  * default limits — the same code the Worker runs. argv[2] names the case. Prints one JSON line.
  * Run with --js-base-64 (Uint8Array.fromBase64, which workerd has and Node 24 keeps behind a flag).
  */
-import { registerHooks } from 'node:module';
+import './resolve-src.ts';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-
-registerHooks({
-  resolve(specifier, context, nextResolve) {
-    try {
-      return nextResolve(specifier, context);
-    } catch (error) {
-      if (!specifier.startsWith('.') || /\.[cm]?[jt]s$/.test(specifier)) throw error;
-      return nextResolve(`${specifier}.ts`, context);
-    }
-  },
-});
 
 type Input = { filename: string; mimeType: string; data: string };
 type Output = { charCount: number; truncated: boolean; pageCount: number | null };
