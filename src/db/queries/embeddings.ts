@@ -3,20 +3,15 @@ import type { Db } from '../client';
 
 /**
  * knowledge_embeddings (issue 17) exists only where pgvector could be installed (migration 0010:
- * Neon, PGlite; not Debian's PostgreSQL 15). Whether it does is asked once per isolate, by name
- * (to_regclass never fails), so a database without it costs one cheap query and no error.
+ * Neon, PGlite; not Debian's PostgreSQL 15). Asked by name (to_regclass never fails) once per
+ * ingested source, on the queue: one cheap query, no error where it is absent, and no answer kept at
+ * module scope (an isolate's answer would be wrong for another database).
  */
-let embeddingsTable: Promise<boolean> | undefined;
-
-export function hasEmbeddingsTable(db: Db): Promise<boolean> {
-  embeddingsTable ??= db
-    .execute<{ present: boolean }>(sql`select to_regclass('knowledge_embeddings') is not null as present`)
-    .then((r) => r.rows[0]?.present === true)
-    .catch((error) => {
-      embeddingsTable = undefined; // a failed check (connection) is asked again next time
-      throw error;
-    });
-  return embeddingsTable;
+export async function hasEmbeddingsTable(db: Db): Promise<boolean> {
+  const result = await db.execute<{ present: boolean }>(
+    sql`select to_regclass('knowledge_embeddings') is not null as present`,
+  );
+  return result.rows[0]?.present === true;
 }
 
 /** pgvector's text form, 7 significant digits (a float4 holds no more), so a batch stays small. */
