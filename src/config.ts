@@ -67,6 +67,7 @@ function fromSettings(s: Settings) {
       maxChars: s.ATTACHMENT_MAX_CHARS,
       maxIndexedChars: s.ATTACHMENT_MAX_INDEXED_CHARS,
       chunkMinChars: s.ATTACHMENT_CHUNK_MIN_CHARS,
+      indexWaitMs: s.ATTACHMENT_INDEX_WAIT_MS,
       maxPdfStreamBytes: s.PDF_MAX_STREAM_BYTES,
       maxPdfDecodedBytes: s.PDF_MAX_DECODED_BYTES,
       maxPdfOperations: s.PDF_MAX_OPERATIONS,

@@ -1,4 +1,4 @@
-import type { SourceJob } from './sources/job';
+import type { KnowledgeJob } from './sources/job';
 import type { WebhookJob } from './webhooks/job';
 
 /**
@@ -55,13 +55,14 @@ export type Env = {
   ATTACHMENT_MAX_CHARS?: string;
   ATTACHMENT_MAX_INDEXED_CHARS?: string;
   ATTACHMENT_CHUNK_MIN_CHARS?: string;
+  ATTACHMENT_INDEX_WAIT_MS?: string;
   PDF_MAX_STREAM_BYTES?: string;
   PDF_MAX_DECODED_BYTES?: string;
   PDF_MAX_OPERATIONS?: string;
   PDF_MAX_MS?: string;
   /** Knowledge sources (src/sources): original bytes, and the ingestion queue (wrangler.toml). */
   SOURCE_BLOBS?: R2Bucket;
-  SOURCE_QUEUE?: Queue<SourceJob>;
+  SOURCE_QUEUE?: Queue<KnowledgeJob>;
   /** Webhook deliveries (src/webhooks): one message per delivery attempt series (wrangler.toml). */
   WEBHOOK_QUEUE?: Queue<WebhookJob>;
   /** Knowledge-source limits; defaults and ranges in src/config.ts and the README. */

@@ -1,7 +1,7 @@
 import { createApp } from './app';
 import type { Env } from './env';
 import { scheduled } from './scheduled';
-import { queue as ingestQueue } from './sources/ingest';
+import { knowledgeQueue } from './services/knowledge-queue';
 import { consumeWebhookBatch, WEBHOOK_QUEUE_NAME } from './webhooks/consume';
 
 /** Durable Object classes are exported from the main module (wrangler.toml names them). */
@@ -12,8 +12,8 @@ const app = createApp();
 export default {
   fetch: app.fetch,
   scheduled,
-  // Webhook deliveries (src/webhooks); knowledge-source ingestion (src/sources/ingest.ts) and its
-  // dead-letter queue, off the request path.
+  // Webhook deliveries (src/webhooks); knowledge ingestion (sources and long attachments,
+  // src/services/knowledge-queue.ts) and its dead-letter queue, off the request path.
   queue: (batch, env, ctx) =>
-    batch.queue === WEBHOOK_QUEUE_NAME ? consumeWebhookBatch(batch, env) : ingestQueue(batch, env, ctx),
+    batch.queue === WEBHOOK_QUEUE_NAME ? consumeWebhookBatch(batch, env) : knowledgeQueue(batch, env, ctx),
 } satisfies ExportedHandler<Env>;

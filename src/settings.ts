@@ -106,6 +106,9 @@ export const settingsSchema = z.object({
   // chunking off. Bounds the chunks' share of the turn's statement (Neon takes ≤ 10 MiB of JSON).
   ATTACHMENT_MAX_INDEXED_CHARS: int(300_000, 0),
   ATTACHMENT_CHUNK_MIN_CHARS: int(8_000, 1),
+  // A PDF the request could not read to the end is indexed whole on the ingestion queue; the turn
+  // that sent it waits this long for that before retrieving (0: never waits; later turns still see it).
+  ATTACHMENT_INDEX_WAIT_MS: int(30_000, 0),
   // pdf.js holds a page's decoded content streams at once, at about 2.5× their size (bench section 7).
   PDF_MAX_STREAM_BYTES: int(8 * 1024 * 1024, 1),
   PDF_MAX_DECODED_BYTES: int(24 * 1024 * 1024, 1),

@@ -63,7 +63,14 @@ function checkInputs(inputs: AttachmentInput[], limits: AttachmentLimits): void 
 }
 
 /** Text of one file: page by page for a PDF (the chunks of a large attachment cite their pages). */
-type Extracted = { text: string; pages?: string[]; pageCount: number | null; pagesTruncated: boolean };
+type Extracted = {
+  text: string;
+  pages?: string[];
+  pageCount: number | null;
+  pagesTruncated: boolean;
+  /** Pages were left unread (budget, page or character limit): the queue can index the rest. */
+  unread?: boolean;
+};
 
 async function pdfText(input: AttachmentInput, bytes: Uint8Array, limits: AttachmentLimits): Promise<Extracted> {
   const detected = sniff(bytes);
@@ -90,6 +97,7 @@ async function pdfText(input: AttachmentInput, bytes: Uint8Array, limits: Attach
     pages: pdf.pages.map(cleanText),
     pageCount: pdf.pageCount,
     pagesTruncated: pdf.pagesRead < pdf.pageCount || pdf.budgetReached,
+    unread: pdf.pagesRead < pdf.pageCount,
   };
 }
 
@@ -142,7 +150,7 @@ async function extractOne(input: AttachmentInput, limits: AttachmentLimits): Pro
   // Size and hash first: pdf.js takes the buffer over (no copy) and detaches it.
   const byteSize = bytes.length;
   const sha256 = await sha256Hex(bytes);
-  const { text, pages, pageCount, pagesTruncated } =
+  const { text, pages, pageCount, pagesTruncated, unread } =
     kind === 'pdf'
       ? await pdfText(input, bytes, limits)
       : kind === 'docx'
@@ -165,6 +173,9 @@ async function extractOne(input: AttachmentInput, limits: AttachmentLimits): Pro
     truncated: pagesTruncated || charCount > limits.maxChars,
     hasText: kept.trim().length > 0,
     ...(chunks.length > 0 ? { chunks } : {}),
+    // Read to the end off the request (services/attachment-index.ts); never with a password, which
+    // is not kept.
+    ...(unread && input.password === undefined ? { indexLater: true } : {}),
   };
 }
 

@@ -12,6 +12,8 @@ import type { TurnDeps } from '../services/turn-types';
 import { wireError } from '../services/turn-wire';
 import type { MessageView } from '../views/message';
 import { kickOutbox } from '../webhooks/dispatch';
+import { attachmentIndexPort } from './attachment-index-port';
+import { IndexWaiters } from './index-waiters';
 import { Listener } from './listener';
 import { armRecovery, closeSavedTurn, RECOVERY_ALARM_MS } from './recovery';
 import { type LiveReply, type TurnRequest, TurnRun } from './turn-run';
@@ -42,6 +44,8 @@ export class ChatSession extends DurableObject<Env> {
   private cacheConfig = '';
   /** Bumped by forgetHistory: a turn that started before may not remember its (stale) history. */
   private historyEpoch = 0;
+  /** Turns waiting for their attachments to be indexed on the queue (services/attachment-index.ts). */
+  private indexWaiters = new IndexWaiters();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -107,6 +111,11 @@ export class ChatSession extends DurableObject<Env> {
     this.cache = undefined;
     // A turn running now read its history before the deletion: what it would remember is stale too.
     this.historyEpoch++;
+  }
+
+  /** The ingestion queue is done (READY or FAILED) with an attachment of this session: a turn may be waiting. */
+  async attachmentIndexed(attachmentId: string): Promise<void> {
+    this.indexWaiters.indexed(attachmentId);
   }
 
   /** Whether this object is generating `replyId` now (the cron sweeper asks before closing). */
@@ -176,6 +185,7 @@ export class ChatSession extends DurableObject<Env> {
           env: this.env,
           waitUntil: (p) => this.ctx.waitUntil(p),
         }),
+      attachmentIndex: attachmentIndexPort(this.env, request.organizationId, this.indexWaiters),
       // Settings from the request shape the prompt; a cache made under other settings is not used.
       cache: this.cache && this.cacheConfig === settings ? this.cache : undefined,
       remember: (cache) => {

@@ -133,10 +133,16 @@ export async function retrieveForTurn(db: Db, scope: LogScope, query: TurnQuery)
 /**
  * The knowledge without passages of attachments the prompt already holds whole (a passage would
  * repeat them); null when nothing is to be dropped. An attachment included only in part, or not at
- * all, keeps its passages: that is what they are for.
+ * all, keeps its passages: that is what they are for. So does one whose stored text is itself only
+ * the document's beginning (`truncated`: a long PDF read in the request up to its budget).
  */
-export function withoutWholeAttachments(knowledge: TurnKnowledge, included: ContextAttachment[]): TurnKnowledge | null {
-  const whole = new Set(included.filter((a) => !a.partial).map((a) => a.id));
+export function withoutWholeAttachments(
+  knowledge: TurnKnowledge,
+  included: ContextAttachment[],
+  history: { attachments: { id: string; truncated: boolean }[] }[],
+): TurnKnowledge | null {
+  const cut = new Set(history.flatMap((m) => m.attachments.filter((a) => a.truncated).map((a) => a.id)));
+  const whole = new Set(included.filter((a) => !a.partial && !cut.has(a.id)).map((a) => a.id));
   const drop = knowledge.passages.map((p) => typeof p.attachmentId === 'string' && whole.has(p.attachmentId));
   if (!drop.includes(true)) return null;
   return {

@@ -5,6 +5,7 @@ import type { NewAttachment } from '../db/queries/messages';
 import { getSessionState } from '../db/queries/sessions';
 import { AppError } from '../errors';
 import type { MessageView } from '../views/message';
+import { awaitIndexing, queueIndexing, stashUnread } from './attachment-index';
 import { callEarly, type EarlyCall } from './early-call';
 import { earlierResult, replayTurn } from './idempotency';
 import { sessionRefusal } from './turn-refusals';
@@ -33,7 +34,8 @@ export async function prepareAttachments(
   if (!state) throw new AppError('NOT_FOUND', `Chat session ${chatSessionId} not found.`);
   const refusal = sessionRefusal(state);
   if (refusal) throw refusal;
-  return extractAttachments(inputs, ctx.config.attachments);
+  const extracted = await extractAttachments(inputs, ctx.config.attachments);
+  return stashUnread(ctx.env, ctx, ctx.auth.organizationId, inputs, extracted);
 }
 
 /**
@@ -66,6 +68,7 @@ async function runTurnSteps(
   early: EarlyCall | undefined,
 ): Promise<TurnResult> {
   const begun = await storeTurn(deps, turn, limits);
+  const indexing = await queueIndexing(deps, turn.input, begun.message !== undefined);
   const earlier = earlierResult(turn.claim, begun.idempotency);
   if (earlier) return replayTurn(deps.db, deps.organizationId, earlier, hooks);
   const message = storedMessage(begun, turn.input);
@@ -74,7 +77,9 @@ async function runTurnSteps(
   hooks.onReplyStarted?.(replyId);
   hooks.onStored?.(message, replyId);
 
-  const call = await planCall(deps, begun, turn.input, limits, early);
+  // A long attachment is being read whole on the queue: its passages are worth the wait.
+  const report = indexing && (await awaitIndexing(indexing, deps.config.attachments.indexWaitMs, hooks.stopSignal));
+  const call = await planCall(deps, begun, turn.input, limits, early, report);
   const outcome = await generate(deps, begun.session.persona, call, hooks);
   const reply = await saveReply(deps, begun, replyId, call, outcome);
   rememberTurn(deps, begun, reply, outcome, limits);

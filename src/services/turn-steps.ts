@@ -9,7 +9,15 @@ import type { EarlyCall } from './early-call';
 import { NO_KNOWLEDGE, retrieveForTurn, withoutWholeAttachments } from './retrieval';
 import { promptKey, windowHistory } from './turn-cache';
 import { notStored } from './turn-refusals';
-import type { PlannedCall, SendMessageInput, TurnDeps, TurnHooks, TurnInput, TurnLimits } from './turn-types';
+import type {
+  IndexingReport,
+  PlannedCall,
+  SendMessageInput,
+  TurnDeps,
+  TurnHooks,
+  TurnInput,
+  TurnLimits,
+} from './turn-types';
 
 /** The steps of a turn (send-message.ts runs them in order): store, prompt, generate, save, finish. */
 
@@ -58,15 +66,18 @@ export async function planCall(
   input: SendMessageInput,
   limits: TurnLimits,
   early: EarlyCall | undefined,
+  indexing?: IndexingReport,
 ): Promise<PlannedCall & { early?: EarlyCall }> {
   const { session, history } = begun;
   const persona = session.persona;
-  if (early && !session.hasKnowledge && early.key === promptKey(persona, history)) {
+  // An attachment indexed on the queue since the round trip read `hasKnowledge` has chunks now.
+  const hasKnowledge = session.hasKnowledge || indexing !== undefined;
+  if (early && !hasKnowledge && early.key === promptKey(persona, history)) {
     return { prompt: early.prompt, model: early.model, knowledge: NO_KNOWLEDGE, early };
   }
   early?.cancel();
   // Knowledge (issue 17): passages of the persona's sources and of the session's chunked attachments.
-  let knowledge = session.hasKnowledge
+  let knowledge = hasKnowledge
     ? await retrieveForTurn(deps.db, deps.log, {
         organizationId: deps.organizationId,
         personaId: persona.id,
@@ -79,12 +90,12 @@ export async function planCall(
     : NO_KNOWLEDGE;
   let prompt = buildPrompt(persona, history, limits.budget, { knowledge: knowledge.passages });
   // Passages of an attachment the prompt holds whole are dropped (the build is pure and cheap).
-  const trimmed = withoutWholeAttachments(knowledge, prompt.context.attachmentsIncluded);
+  const trimmed = withoutWholeAttachments(knowledge, prompt.context.attachmentsIncluded, history);
   if (trimmed) {
     knowledge = trimmed;
     prompt = buildPrompt(persona, history, limits.budget, { knowledge: knowledge.passages });
   }
-  return { prompt, model: deps.resolveModel(persona), knowledge };
+  return { prompt, model: deps.resolveModel(persona), knowledge, ...(indexing ? { indexing } : {}) };
 }
 
 /** Generate: the early call's text is released only now, after the message committed. */
@@ -126,7 +137,11 @@ function replyMetadata(begun: BegunTurn, call: PlannedCall, outcome: ReplyOutcom
     timeToFirstTokenMs: outcome.timeToFirstTokenMs,
     context: { ...prompt.context, messagesOmitted: omitted },
     // Knowledge (issue 17): the passages the model got, for citations.
-    knowledge: { used: knowledge.used, ...(knowledge.error ? { error: knowledge.error } : {}) },
+    knowledge: {
+      used: knowledge.used,
+      ...(knowledge.error ? { error: knowledge.error } : {}),
+      ...(call.indexing ? { indexing: call.indexing } : {}),
+    },
     ...(outcome.error ? { error: { code: outcome.error.appCode, message: outcome.error.message } } : {}),
   };
 }

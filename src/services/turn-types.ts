@@ -6,6 +6,7 @@ import type { Db } from '../db/client';
 import type { IdempotencyClaim } from '../db/queries/idempotency';
 import type { MessageRole, NewAttachment } from '../db/queries/messages';
 import type { LogScope } from '../log';
+import type { AttachmentJob } from '../sources/job';
 import type { MessageView } from '../views/message';
 import type { Services } from '.';
 import type { TurnKnowledge } from './retrieval';
@@ -77,6 +78,8 @@ export type TurnConfig = {
   limits: Pick<Config['limits'], 'dailyModelCalls'>;
   /** Hybrid retrieval's query embedding (issue 17). */
   embeddings: Config['embeddings'];
+  /** How long a turn waits for its attachments to be indexed whole (attachment-index.ts). */
+  attachments: Pick<Config['attachments'], 'indexWaitMs'>;
 };
 
 export function turnConfig(config: Config): TurnConfig {
@@ -85,6 +88,7 @@ export function turnConfig(config: Config): TurnConfig {
     context: config.context,
     limits: { dailyModelCalls: config.limits.dailyModelCalls },
     embeddings: config.embeddings,
+    attachments: { indexWaitMs: config.attachments.indexWaitMs },
   };
 }
 
@@ -101,6 +105,8 @@ export type TurnDeps = {
   remember?: (cache: TurnCache | undefined) => void;
   /** Called when a statement of the turn wrote webhook events: drain them now (src/webhooks/dispatch.ts). */
   onWebhookEvents?: () => void;
+  /** Hands attachments left unread by the request to the ingestion queue (attachment-index.ts). */
+  attachmentIndex?: AttachmentIndexPort;
 };
 
 /** Messages of history a turn reads at most. */
@@ -127,4 +133,25 @@ export function turnLimits(config: TurnConfig): TurnLimits {
 }
 
 /** The model call a turn makes: its prompt, its model, and the knowledge the prompt holds. */
-export type PlannedCall = { prompt: BuiltPrompt; model: ResolvedModel; knowledge: TurnKnowledge };
+export type PlannedCall = {
+  prompt: BuiltPrompt;
+  model: ResolvedModel;
+  knowledge: TurnKnowledge;
+  /** Attachments of this message indexed off the request, and how long the turn waited for them. */
+  indexing?: IndexingReport;
+};
+
+/** What a turn needs from its session's object to hand attachments to the queue and hear back. */
+export type AttachmentIndexPort = {
+  /** Starts listening for the attachments' "indexed" notices (before their jobs are queued: none is missed). */
+  expect(ids: string[]): IndexWait;
+  queue(jobs: AttachmentJob[]): Promise<void>;
+  /** Deletes the bytes of attachments whose message was not stored. */
+  discard(ids: string[]): Promise<void>;
+};
+
+/** Resolves with the ids still not indexed when `timeoutMs` passed or `signal` aborted. */
+export type IndexWait = (timeoutMs: number, signal?: AbortSignal) => Promise<string[]>;
+
+/** What the reply's metadata says about attachments indexed off the request. */
+export type IndexingReport = { attachments: string[]; pending: string[]; waitedMs: number };

@@ -24,7 +24,11 @@ export type KnowledgeUsed = {
 export type ReplyMetadata = {
   usage: { inputTokens: number | null; outputTokens: number | null; totalTokens: number | null };
   context: ContextReport;
-  knowledge: { used: KnowledgeUsed[]; error?: string };
+  knowledge: {
+    used: KnowledgeUsed[];
+    error?: string;
+    indexing?: { attachments: string[]; pending: string[]; waitedMs: number };
+  };
 };
 
 /** The metadata of a reply (the shape send-message stores), typed for reading. */

@@ -3,6 +3,17 @@ import { wellFormed } from '../../text';
 import type { Db } from '../client';
 import type { AttachmentChunk } from './message-rows';
 
+/** Chunks as the JSON rows the statements below read with jsonb_to_recordset. */
+export function chunkRows(chunks: AttachmentChunk[]) {
+  return chunks.map((c) => ({
+    ordinal: c.ordinal,
+    page_start: c.pageStart,
+    page_end: c.pageEnd,
+    heading: c.heading === null ? null : wellFormed(c.heading),
+    text: wellFormed(c.text),
+  }));
+}
+
 /**
  * Stores the chunks of a message's large attachments (issue 17) in knowledge_chunks, tagged with
  * the attachment and the message's session (never a persona: they belong to that session only).
@@ -16,16 +27,7 @@ export function insertAttachmentChunks(
   messageId: string,
   attachments: { id: string; chunks?: AttachmentChunk[] | undefined }[],
 ) {
-  const rows = attachments.flatMap((a) =>
-    (a.chunks ?? []).map((c) => ({
-      attachment_id: a.id,
-      ordinal: c.ordinal,
-      page_start: c.pageStart,
-      page_end: c.pageEnd,
-      heading: c.heading === null ? null : wellFormed(c.heading),
-      text: wellFormed(c.text),
-    })),
-  );
+  const rows = attachments.flatMap((a) => chunkRows(a.chunks ?? []).map((r) => ({ attachment_id: a.id, ...r })));
   return db.execute(sql`
     insert into knowledge_chunks (id, organization_id, attachment_id, chat_session_id, ordinal, page_start,
       page_end, heading, text)

@@ -86,6 +86,8 @@ export type NewAttachment = {
   hasText: boolean;
   /** Chunks of a large attachment, stored for retrieval (issue 17); absent for small ones. */
   chunks?: AttachmentChunk[];
+  /** The request left pages unread: the bytes wait in R2 and the queue indexes the whole file. */
+  indexLater?: boolean;
 };
 
 /** An attachment of the history a turn reads, as far as the prompt can use it. */

@@ -131,17 +131,18 @@ export function insertAttachments(db: Db, organizationId: string, messageId: str
     text: wellFormed(a.text),
     truncated: a.truncated,
     has_text: a.hasText,
+    index_status: a.indexLater ? 'PENDING' : null,
   }));
   return db.execute(sql`
     insert into attachments (id, organization_id, message_id, filename, declared_type, detected_type,
-      byte_size, sha256, page_count, char_count, text, truncated, has_text, created_at)
+      byte_size, sha256, page_count, char_count, text, truncated, has_text, index_status, created_at)
     select x.id, ${organizationId}, ${messageId}, x.filename, x.declared_type, x.detected_type,
-      x.byte_size, x.sha256, x.page_count, x.char_count, x.text, x.truncated, x.has_text,
+      x.byte_size, x.sha256, x.page_count, x.char_count, x.text, x.truncated, x.has_text, x.index_status,
       -- Ids made in one millisecond are in random order, and created_at has millisecond precision:
       -- the attachments' order is carried by created_at, one millisecond apart.
       now() + x.position * interval '1 millisecond'
     from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(id text, filename text, declared_type text,
       detected_type text, byte_size int, sha256 text, page_count int, char_count int, text text, truncated boolean,
-      has_text boolean, position int)
+      has_text boolean, index_status text, position int)
     where exists (select 1 from messages m where m.id = ${messageId} and m.organization_id = ${organizationId})`);
 }

@@ -25,6 +25,12 @@ export const attachments = pgTable(
     truncated: boolean('truncated').notNull().default(false),
     /** False for a scan or an empty file: the model is told there was no text. */
     hasText: boolean('has_text').notNull(),
+    /**
+     * Null when the request read the whole file. PENDING when it could not (a PDF past the request's
+     * reading budget): its bytes wait in R2 and the ingestion queue indexes all of it like a knowledge
+     * source, then READY (or FAILED, keeping the chunks the request made).
+     */
+    indexStatus: text('index_status'),
     createdAt: createdAt(),
   },
   (t) => [index('attachments_message_idx').on(t.messageId)],
