@@ -79,6 +79,11 @@ function fromSettings(s: Settings) {
       maxTotalBytes: s.SOURCES_MAX_TOTAL_BYTES,
       maxPages: s.SOURCE_MAX_PAGES,
       maxChars: s.SOURCE_MAX_CHARS,
+      maxPdfOperations: s.SOURCE_PDF_MAX_OPERATIONS,
+      maxPdfMs: s.SOURCE_PDF_MAX_MS,
+      // Memory, not time: the same stream limits as inside a request (the isolate is as small).
+      maxPdfStreamBytes: s.PDF_MAX_STREAM_BYTES,
+      maxPdfDecodedBytes: s.PDF_MAX_DECODED_BYTES,
     },
     embeddings: {
       enabled: s.EMBEDDINGS,

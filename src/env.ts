@@ -56,6 +56,8 @@ export type Env = {
   ATTACHMENT_MAX_INDEXED_CHARS?: string;
   ATTACHMENT_CHUNK_MIN_CHARS?: string;
   ATTACHMENT_INDEX_WAIT_MS?: string;
+  SOURCE_PDF_MAX_OPERATIONS?: string;
+  SOURCE_PDF_MAX_MS?: string;
   PDF_MAX_STREAM_BYTES?: string;
   PDF_MAX_DECODED_BYTES?: string;
   PDF_MAX_OPERATIONS?: string;

@@ -119,6 +119,12 @@ export const settingsSchema = z.object({
   SOURCES_MAX_TOTAL_BYTES: int(200 * 1024 * 1024, 1),
   SOURCE_MAX_PAGES: int(500, 1),
   SOURCE_MAX_CHARS: int(1_000_000, 1),
+  // The ingestion queue's PDF budget (sources, and attachments read whole): the same meters as
+  // PDF_MAX_OPERATIONS / PDF_MAX_MS, larger because no request waits on it. Measured: the 117-page
+  // fixture needs 25–30 million (3.4 s); nested forms spend 40 million in about 12 s, inside a
+  // queue invocation's 30 s of CPU (one document per invocation: wrangler.toml max_batch_size).
+  SOURCE_PDF_MAX_OPERATIONS: int(40_000_000, 1),
+  SOURCE_PDF_MAX_MS: int(20_000, 1),
   // Embeddings (issue 17): hybrid retrieval where pgvector exists; "off" keeps retrieval full-text.
   EMBEDDINGS: z
     .preprocess(unset, z.enum(['on', 'off'], { error: 'expected one of on, off' }).optional())

@@ -16,6 +16,7 @@ import { metadataOf } from './helpers/chat';
 import { docxFixture } from './helpers/docx-fixtures';
 import { base64, zipWith } from './helpers/docx-zip';
 import { createPersona, createSession, marker, modelRequests } from './helpers/factories';
+import { flateBombPdf, nestedFormsPdf, textThenFormsPdf, toBase64 } from './helpers/hostile-pdf';
 import { type PdfFixtureEntry, pdfFixture, pdfFixtures } from './helpers/pdf-fixtures';
 
 const LARGE = 'large-117-pages_GeoTopo-komprimiert.pdf';
@@ -356,5 +357,41 @@ describe('chunking and query terms', () => {
     expect(queryTerms('a | b & c')).toBeNull();
     const many = Array.from({ length: 200 }, (_, i) => `word${i}`).join(' ');
     expect(queryTerms(many)?.split(' | ').length).toBe(32);
+  });
+});
+
+describe('hostile PDFs as sources: the queue reads with a budget too', () => {
+  // Ingestion has its own, larger budget (SOURCE_PDF_MAX_OPERATIONS / SOURCE_PDF_MAX_MS), and the
+  // same stream limits as a request: a file built to burn CPU or memory costs the queue no more.
+  it('keeps the pages read before the budget ran out (READY, pagesIndexed short), refuses files spent on page 1 or past the stream limits (TOO_LARGE)', {
+    timeout: 180_000,
+  }, async () => {
+    const org = await createTenant('Hostile sources org');
+    const persona = (await createPersona(org, { name: 'Hostile sources' })).id;
+    const pdf = 'application/pdf';
+    const textFirst = textThenFormsPdf({ textPages: 3, depth: 6, fanOut: 10 });
+    const ids = {
+      textFirst: data<Source>(await add(org, persona, 'text-then-forms.pdf', pdf, toBase64(textFirst))).id,
+      forms: data<Source>(await add(org, persona, 'forms.pdf', pdf, toBase64(nestedFormsPdf({ depth: 6, fanOut: 10 }))))
+        .id,
+      bomb: data<Source>(await add(org, persona, 'bomb.pdf', pdf, toBase64(await flateBombPdf(256 * 1024 * 1024)))).id,
+    };
+    const partial = await settled(org, ids.textFirst);
+    expect(partial).toMatchObject({ status: 'READY', pageCount: 4 });
+    const withChunks = data<Source>(
+      await query('source.get', { id: ids.textFirst, includeChunks: true }, { tenant: org }),
+    );
+    const text = (withChunks.chunks ?? []).map((c) => c.text).join('\n');
+    expect(text).toMatch(/Page 1[\s\S]*Page 2[\s\S]*Page 3/);
+    // Unbounded, the forms page would be a million x's; the budget stopped it.
+    expect(text.length).toBeLessThan(200_000);
+    const forms = await settled(org, ids.forms);
+    expect(forms).toMatchObject({ status: 'FAILED', error: { code: 'TOO_LARGE' }, chunkCount: 0 });
+    expect(forms.error?.message).toMatch(
+      /forms\.pdf" is refused: its first page (needs more than \d+ drawing operations|took longer)/,
+    );
+    const bomb = await settled(org, ids.bomb);
+    expect(bomb).toMatchObject({ status: 'FAILED', error: { code: 'TOO_LARGE' }, chunkCount: 0 });
+    expect(bomb.error?.message).toMatch(/decompresses to more than 8 MiB/);
   });
 });

@@ -1,4 +1,6 @@
 import { extractAttachments } from '../attachments/extract';
+import { looksLikePdf } from '../attachments/mime';
+import { extractPdfText } from '../attachments/pdf';
 import { DEFAULT_CONFIG, type SourceLimits } from '../config';
 import { AppError } from '../errors';
 import { docxXmlBudget, extractDocx } from './docx';
@@ -20,57 +22,43 @@ function toBase64(bytes: Uint8Array): string {
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g;
 
 /**
- * Page-by-page text of a PDF. src/attachments/pdf.ts joins pages into one text, but a source needs
- * each page's text to cite it, so pages are read here with the same library and the same error
- * classes. One page at a time (memory stays flat); reading stops at `maxPages` or `maxChars`.
+ * Page-by-page text of a PDF, with the attachments' bounded reader (src/attachments/pdf.ts: stream
+ * sizes checked first, every content-stream operator and millisecond metered) under the queue's
+ * own, larger budget (SOURCE_PDF_MAX_OPERATIONS / SOURCE_PDF_MAX_MS). A budget spent after the first
+ * page keeps the pages read (the source is READY with `pagesIndexed` short of `pageCount`); spent
+ * on the first page, or a file past the stream limits, it is FAILED (TOO_LARGE).
  */
 async function pdfPages(filename: string, bytes: Uint8Array, limits: SourceLimits): Promise<SourcePages> {
-  const head = new TextDecoder('latin1').decode(bytes.subarray(0, 1024));
-  if (!head.includes('%PDF-')) {
+  if (!looksLikePdf(bytes)) {
     throw new SourceFailure('UNREADABLE', `"${filename}" is declared application/pdf but its content is not a PDF.`);
   }
-  const { getDocumentProxy } = await import('unpdf');
-  let pdf: Awaited<ReturnType<typeof getDocumentProxy>>;
   try {
-    pdf = await getDocumentProxy(bytes.slice(), { verbosity: 0 });
+    const pdf = await extractPdfText(filename, bytes.slice(), {
+      maxPages: limits.maxPages,
+      stopAfterChars: limits.maxChars,
+      maxStreamBytes: limits.maxPdfStreamBytes,
+      maxDecodedBytes: limits.maxPdfDecodedBytes,
+      maxOperations: limits.maxPdfOperations,
+      maxMs: limits.maxPdfMs,
+    });
+    const pages = pdf.pages.map((page) => page.replace(CONTROL, '').toWellFormed());
+    return { pages, paged: true, pageCount: pdf.pageCount };
   } catch (error) {
     throw pdfFailure(filename, error);
-  }
-  try {
-    const last = Math.min(pdf.numPages, limits.maxPages);
-    const pages: string[] = [];
-    let chars = 0;
-    for (let n = 1; n <= last && chars <= limits.maxChars; n++) {
-      const page = await pdf.getPage(n);
-      const content = await page.getTextContent();
-      const text = content.items
-        .map((item) => ('str' in item && item.str != null ? item.str + (item.hasEOL ? '\n' : '') : ''))
-        .join('')
-        .replace(CONTROL, '')
-        .replace(/[^\S\n]+/g, ' ')
-        .replace(/ ?\n ?/g, '\n')
-        .replace(/\n{3,}/g, '\n\n')
-        .trim()
-        .toWellFormed();
-      page.cleanup();
-      pages.push(text);
-      chars += text.length;
-    }
-    return { pages, paged: true, pageCount: pdf.numPages };
-  } catch (error) {
-    throw pdfFailure(filename, error);
-  } finally {
-    await pdf.loadingTask.destroy();
   }
 }
 
-function pdfFailure(filename: string, error: unknown): SourceFailure {
-  if ((error as { name?: string } | null)?.name === 'PasswordException') {
+/** The reader's refusals, as a source's failure codes. */
+function pdfFailure(filename: string, error: unknown): unknown {
+  if (!(error instanceof AppError) || error.status >= 500) return error;
+  if ((error.cause as { name?: string } | undefined)?.name === 'PasswordException') {
     return new SourceFailure(
       'PASSWORD_PROTECTED',
       `"${filename}" is password-protected; knowledge sources must be readable without a password.`,
     );
   }
+  if (/ is refused: /.test(error.message))
+    return new SourceFailure('TOO_LARGE', error.message.replace(/^Attachment /, ''));
   return new SourceFailure('UNREADABLE', `"${filename}" is a damaged or invalid PDF and its text cannot be extracted.`);
 }
 

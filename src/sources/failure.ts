@@ -1,4 +1,4 @@
-type FailureCode = 'NO_TEXT' | 'PASSWORD_PROTECTED' | 'UNREADABLE' | 'UNSUPPORTED';
+type FailureCode = 'NO_TEXT' | 'PASSWORD_PROTECTED' | 'UNREADABLE' | 'UNSUPPORTED' | 'TOO_LARGE';
 
 /** Why a source cannot be indexed; stored on the source as FAILED with this code and message. */
 export class SourceFailure extends Error {
