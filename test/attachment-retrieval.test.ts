@@ -70,7 +70,6 @@ describe('large message attachments are retrieved, not only truncated', () => {
     );
     expect(reply.status).toBe('COMPLETE');
     const [request] = await modelRequests(mark);
-    console.log('DEBUGM', JSON.stringify(metadataOf(reply).knowledge), JSON.stringify(await attachmentRow(session.id)));
     expect(request, 'the model was called').toBeDefined();
     const prompt = JSON.stringify(request?.body);
     expect(prompt).toContain(PASSAGE);
