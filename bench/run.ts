@@ -38,7 +38,14 @@ import type { LoadJob } from './lib/load-child.ts';
 import { machine } from './lib/machine.ts';
 import { measurePdf } from './lib/pdf.ts';
 import { createThrowawayDatabase, postgresVersion } from './lib/postgres.ts';
-import { measureRetrieval, type RetrievalResult, retrievalTable } from './lib/retrieval.ts';
+import {
+  type AttachmentRetrieval,
+  attachmentRetrievalLine,
+  measureAttachmentRetrieval,
+  measureRetrieval,
+  type RetrievalResult,
+  retrievalTable,
+} from './lib/retrieval.ts';
 import { measureRoundTrips, type RoundTripRow } from './lib/round-trips.ts';
 import { addApiKeys, type SqlEndpoint, seedSessions, sqlBatch } from './lib/seed.ts';
 import { measureSendMemory, type SendMemoryRow } from './lib/send-memory.ts';
@@ -131,6 +138,7 @@ type Phase = {
   load: LoadRow[];
   scaling: (LoadRow & { size: number; unit: string })[];
   retrieval: RetrievalResult;
+  attachmentRetrieval: AttachmentRetrieval;
 };
 
 async function databasePhase(database: Db, model: FakeOpenAIServer, floor: DevServer): Promise<Phase> {
@@ -211,6 +219,8 @@ async function databasePhase(database: Db, model: FakeOpenAIServer, floor: DevSe
   }
   log(`${database}: knowledge retrieval (fixture PDFs as sources, recall@5)`);
   const retrieval = await measureRetrieval(app.url);
+  log(`${database}: the same questions with the 117-page PDF as a message attachment`);
+  const attachmentRetrieval = await measureAttachmentRetrieval(app.url);
 
   let ttfb: Phase['ttfb'];
   if (ttfbTenant) {
@@ -342,6 +352,7 @@ async function databasePhase(database: Db, model: FakeOpenAIServer, floor: DevSe
     load,
     scaling,
     retrieval,
+    attachmentRetrieval,
   };
 }
 
@@ -430,6 +441,7 @@ async function main() {
     load: { floor: floorLoad, ...Object.fromEntries(phases.map((p) => [p.database, p.load])) },
     scaling: Object.fromEntries(phases.map((p) => [p.database, p.scaling])),
     retrieval: Object.fromEntries(phases.map((p) => [p.database, p.retrieval])),
+    attachmentRetrieval: Object.fromEntries(phases.map((p) => [p.database, p.attachmentRetrieval])),
     targets,
     pdf,
     sendMemory,
@@ -770,7 +782,10 @@ function report(
   // PGlite loads pgvector (hybrid: full-text + vectors, RRF); PostgreSQL 15 here has no pgvector (full-text).
   const label = (database: string) =>
     database === 'PGlite' ? 'hybrid (pgvector, offline embedder via the model server)' : 'full-text (no pgvector)';
-  for (const p of phases) out.push(`${p.database}: ${retrievalTable(p.retrieval, label(p.database))}\n`);
+  for (const p of phases) {
+    out.push(`${p.database}: ${retrievalTable(p.retrieval, label(p.database))}\n`);
+    out.push(`${p.database}: ${attachmentRetrievalLine(p.attachmentRetrieval)}\n`);
+  }
 
   out.push('\n### Targets\n');
   out.push(

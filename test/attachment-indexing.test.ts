@@ -54,6 +54,21 @@ describe('attachments indexed whole on the queue', () => {
   let tenant: Tenant;
   let personaId: string;
 
+  /** Sends the large PDF without waiting for its indexing, then waits for the queue to finish it. */
+  async function sentAndIndexed(chatSessionId: string, label: string) {
+    data(
+      await sendWithAttachments(tenant, chatSessionId, `${QUESTION} ${marker(label)}`, pdf(), {
+        ATTACHMENT_INDEX_WAIT_MS: '0',
+      }),
+    );
+    const rows = await waitFor(
+      () => attachmentOf(chatSessionId),
+      (found) => found[0]?.indexStatus === 'READY',
+      600,
+    );
+    return rows[0];
+  }
+
   beforeAll(async () => {
     tenant = await createTenant('Attachment indexing org');
     personaId = (await createPersona(tenant, { name: 'Index tutor' })).id;
@@ -117,17 +132,8 @@ describe('attachments indexed whole on the queue', () => {
   }, async () => {
     const db = createDb(env);
     const session = await createSession(tenant, personaId);
-    // Indexing is not waited for and the queue job is raced below: mark it PENDING again by hand.
-    data(
-      await sendWithAttachments(tenant, session.id, `${QUESTION} ${marker('fail')}`, pdf(), {
-        ATTACHMENT_INDEX_WAIT_MS: '0',
-      }),
-    );
-    const [row] = await waitFor(
-      () => attachmentOf(session.id),
-      (rows) => rows[0]?.indexStatus === 'READY',
-      600,
-    );
+    // Indexed once for real, then marked PENDING again by hand for each failure below.
+    const row = await sentAndIndexed(session.id, 'fail');
     const attachmentId = row?.id ?? '';
     await db.execute(sql`update attachments set index_status = 'PENDING' where id = ${attachmentId}`);
     const job = { organizationId: tenant.organizationId, attachmentId, chatSessionId: session.id };
@@ -145,14 +151,7 @@ describe('attachments indexed whole on the queue', () => {
     const db = createDb(env);
     const attacker = await createTenant('Attachment indexing attacker');
     const session = await createSession(tenant, personaId);
-    await sendWithAttachments(tenant, session.id, `${QUESTION} ${marker('victim')}`, pdf(), {
-      ATTACHMENT_INDEX_WAIT_MS: '0',
-    });
-    const [row] = await waitFor(
-      () => attachmentOf(session.id),
-      (rows) => rows[0]?.indexStatus === 'READY',
-      600,
-    );
+    const row = await sentAndIndexed(session.id, 'victim');
     await db.execute(sql`update attachments set index_status = 'PENDING' where id = ${row?.id}`);
     const job = { organizationId: attacker.organizationId, attachmentId: row?.id, chatSessionId: session.id };
     expect((await runQueue('knowledge-ingest', job)).explicitAcks).toEqual(['m1']);

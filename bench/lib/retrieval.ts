@@ -123,6 +123,43 @@ export async function measureRetrieval(base: string): Promise<RetrievalResult> {
   return { rows, overall: { file: 'all', questions, hits, recallAt5: hits / questions }, reworded, ingestMs, misses };
 }
 
+export type AttachmentRetrieval = { questions: number; hits: number; firstTurnWaitMs: number; firstTurnHit: boolean };
+
+/**
+ * The same questions about the 117-page PDF, with the PDF sent as a message attachment instead of
+ * a source (a persona without sources): the request reads it only up to its PDF budget (page 19 at
+ * the defaults), the queue reads it whole while the first turn waits (metadata.knowledge.indexing),
+ * and every later turn of the session retrieves from the whole file.
+ */
+export async function measureAttachmentRetrieval(base: string): Promise<AttachmentRetrieval> {
+  const tenant = await createTenant(base, 'bench: attachment retrieval');
+  const headers = authHeaders(tenant, tenant.apiKey);
+  const session = await trpcMutation(base, headers, 'chat.createSession', { personaId: tenant.personaId });
+  const data = readFileSync(join(fixturesDir, GEO)).toString('base64');
+  const questions = QUESTIONS.filter((q) => q.file === GEO);
+  const result: AttachmentRetrieval = { questions: 0, hits: 0, firstTurnWaitMs: 0, firstTurnHit: false };
+  for (const [i, q] of questions.entries()) {
+    const reply = await trpcMutation(base, headers, 'chat.sendMessage', {
+      chatSessionId: session.id,
+      content: q.question,
+      ...(i === 0 ? { attachments: [{ filename: GEO, mimeType: 'application/pdf', data }] } : {}),
+    });
+    const used = ((reply.metadata?.knowledge?.used ?? []) as Used[]).slice(0, 5);
+    const hit = used.some((u) => u.filename === GEO && (u.pages ?? []).includes(q.page));
+    result.questions++;
+    if (hit) result.hits++;
+    if (i === 0) {
+      result.firstTurnWaitMs = Number(reply.metadata?.knowledge?.indexing?.waitedMs ?? 0);
+      result.firstTurnHit = hit;
+    }
+  }
+  return result;
+}
+
+export function attachmentRetrievalLine(r: AttachmentRetrieval): string {
+  return `The 117-page PDF as a message attachment instead (${GEO}): recall@5 ${r.hits}/${r.questions} = ${(r.hits / r.questions).toFixed(2)}; the first turn (page ${QUESTIONS.find((q) => q.file === GEO)?.page}) waited ${(r.firstTurnWaitMs / 1000).toFixed(1)} s for the queue to read the file whole and ${r.firstTurnHit ? 'found' : 'missed'} its page.`;
+}
+
 /** The Markdown table `npm run bench` prints; `label` says which retrieval the deployment ran. */
 export function retrievalTable(result: RetrievalResult, label = 'full-text or hybrid (see the database)'): string {
   const line = (r: RetrievalRow) => `| ${r.file} | ${r.questions} | ${r.hits} | ${r.recallAt5.toFixed(2)} |`;
