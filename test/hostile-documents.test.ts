@@ -12,7 +12,7 @@ import { scanPdfStreams } from '../src/attachments/pdf-streams';
 import { loadConfig } from '../src/config';
 import type { Env } from '../src/env';
 import { type ApiResponse, createTenant, mutate, request, type Tenant } from './helpers/api';
-import { officeZip, repeated, zipOf } from './helpers/docx-zip';
+import { officeEntries, officeZip, repeated, zipOf } from './helpers/docx-zip';
 import { conversation as newConversation } from './helpers/factories';
 import {
   buildPdf,
@@ -332,7 +332,16 @@ describe('Excel and PowerPoint archives (extractAttachments, default limits)', (
       refused('it has more than 10000 parts'),
     );
     // One that states a small count but has more is read up to that count only.
-    const lying = await zipOf([...officeEntriesOfOneCell(), ...entries.slice(0, 20_000)], false, 3);
+    const lying = await zipOf(
+      [
+        ...officeEntries('xlsx', [
+          new TextEncoder().encode('<worksheet><sheetData><row><c t="b"><v>1</v></c></row></sheetData></worksheet>'),
+        ]),
+        ...entries.slice(0, 20_000),
+      ],
+      false,
+      3,
+    );
     const [out] = await read('lying.xlsx', XLSX, lying);
     expect(out?.text).toBe('# S1\nTRUE');
     console.log(`100,000-entry archives answered in ${(performance.now() - started).toFixed(0)} ms`);
@@ -376,19 +385,3 @@ describe('Excel and PowerPoint archives (extractAttachments, default limits)', (
     );
   });
 });
-
-/** The three parts of a workbook of one sheet holding TRUE. */
-function officeEntriesOfOneCell(): { name: string; data: Uint8Array }[] {
-  const utf8 = (text: string) => new TextEncoder().encode(text);
-  return [
-    { name: 'xl/workbook.xml', data: utf8('<workbook><sheets><sheet name="S1" r:id="rId1"/></sheets></workbook>') },
-    {
-      name: 'xl/_rels/workbook.xml.rels',
-      data: utf8('<Relationships><Relationship Id="rId1" Target="worksheets/sheet1.xml"/></Relationships>'),
-    },
-    {
-      name: 'xl/worksheets/sheet1.xml',
-      data: utf8('<worksheet><sheetData><row><c t="b"><v>1</v></c></row></sheetData></worksheet>'),
-    },
-  ];
-}

@@ -145,7 +145,8 @@ function orderedParts(
 
 /**
  * The parts (sheets, slides) a main part lists, in its order, at most `max`: `mainXml`'s `listTag`
- * elements resolved through its relationships part. Without that part (some writers omit it) the
+ * elements resolved through its relationships part. Without that part (some writers omit it), or
+ * when nothing resolves through it (a writer with its own prefix for r:id), the
  * parts named `fallbackPrefix` + a number + ".xml" are taken in the order of that number (sheet10
  * after sheet9).
  */
@@ -159,7 +160,8 @@ export async function listedParts(
 ): Promise<{ name: string; label: string | undefined }[]> {
   const dir = mainPart.slice(0, mainPart.lastIndexOf('/') + 1);
   const relsXml = await readXml(zip, `${dir}_rels/${mainPart.slice(dir.length)}.rels`);
-  if (relsXml !== undefined) return orderedParts(mainXml, relsXml, listTag, dir, max);
+  const ordered = relsXml === undefined ? [] : orderedParts(mainXml, relsXml, listTag, dir, max);
+  if (ordered.length > 0) return ordered;
   const number = (name: string) => Number(name.slice(fallbackPrefix.length, -'.xml'.length));
   return entriesUnder(zip, fallbackPrefix, max)
     .filter((name) => /^\d+\.xml$/.test(name.slice(fallbackPrefix.length)))

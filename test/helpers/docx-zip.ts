@@ -66,7 +66,7 @@ const utf8 = (text: string) => new TextEncoder().encode(text);
  * A minimal workbook or presentation: the main part listing `parts` (worksheets or slides, given as
  * their XML) through its relationships, as Excel and PowerPoint write them.
  */
-function officeEntries(kind: 'xlsx' | 'pptx', parts: Uint8Array[]): { name: string; data: Uint8Array }[] {
+export function officeEntries(kind: 'xlsx' | 'pptx', parts: Uint8Array[]): { name: string; data: Uint8Array }[] {
   const [dir, main, folder, item, list] =
     kind === 'xlsx'
       ? [
