@@ -1,7 +1,8 @@
 /**
  * Issue 17: a session's own large attachments are chunked when sent and retrieved on every USER
  * turn with the persona's sources, so a passage past what fits the prompt still reaches the model.
- * And Word (.docx) files are taken as message attachments, read with the sources' bounded reader.
+ * And Word (.docx), Excel (.xlsx) and PowerPoint (.pptx) files are taken as message attachments, read
+ * with the sources' bounded readers.
  */
 import { env } from 'cloudflare:workers';
 import { sql } from 'drizzle-orm';
@@ -9,8 +10,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createDb } from '../src/db/client';
 import { createTenant, data, mutate, type Tenant } from './helpers/api';
 import { metadataOf, sendWithAttachments } from './helpers/chat';
-import { docxFixture } from './helpers/docx-fixtures';
-import { base64, zipWith } from './helpers/docx-zip';
+import { docxFixture, officeFixture } from './helpers/docx-fixtures';
+import { base64, officeZip, repeated, zipWith } from './helpers/docx-zip';
 import { createPersona, createSession, marker, modelRequests } from './helpers/factories';
 import { pdfFixture } from './helpers/pdf-fixtures';
 
@@ -259,5 +260,60 @@ describe('Word documents as message attachments', () => {
       sql`select count(*)::integer as n from messages where chat_session_id = ${session.id}`,
     );
     expect(Number(count.rows[0]?.n)).toBe(0);
+  });
+});
+
+describe('Excel and PowerPoint files as message attachments', () => {
+  const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+  const PPTX = 'application/vnd.openxmlformats-officedocument.presentationml.presentation';
+  const messages = async (sessionId: string) =>
+    Number(
+      (
+        await createDb(env).execute(
+          sql`select count(*)::integer as n from messages where chat_session_id = ${sessionId}`,
+        )
+      ).rows[0]?.n,
+    );
+
+  it('an .xlsx and a .pptx reach the model prompt as text (real files: exceljs, unstructured)', {
+    timeout: 60_000,
+  }, async () => {
+    const tenant = await createTenant('Office attachment org');
+    const session = await createSession(tenant, (await createPersona(tenant)).id);
+    const mark = marker('office-att');
+    const reply = await send(tenant, session.id, `What do these say? ${mark}`, [
+      { filename: 'gold.xlsx', mimeType: XLSX, data: officeFixture('gold.xlsx') },
+      { filename: 'sample-presentation.pptx', mimeType: PPTX, data: officeFixture('sample-presentation.pptx') },
+    ]);
+    expect(reply.status).toBe(200);
+    const prompt = JSON.stringify((await modelRequests(mark))[0]?.body);
+    expect(prompt).toContain('# Values\\nText\\tI am Text\\nNumber\\t3.14\\nInteger\\t5');
+    expect(prompt).toContain('# Slide 4\\nThis is kinda backwards, huh?\\nTable\\nA\\nB\\nC');
+    expect(prompt).toMatch(/filename=\\"gold.xlsx\\"/);
+    expect(prompt).toMatch(/filename=\\"sample-presentation.pptx\\"/);
+  });
+
+  it('refuses a ZIP bomb, a Word file declared as a presentation and a file that is not a ZIP (422), storing nothing', {
+    timeout: 60_000,
+  }, async () => {
+    const tenant = await createTenant('Office refusal org');
+    const session = await createSession(tenant, (await createPersona(tenant)).id);
+    const slide = repeated('<p:sld>', '<a:p><a:r><a:t>boom</a:t></a:r></a:p>', 64 * 1024 * 1024, '</p:sld>');
+    const refusals: [string, string, string, string][] = [
+      ['bomb.pptx', PPTX, base64(await officeZip('pptx', [slide], true)), 'expands to more than 4800000 bytes'],
+      ['word.pptx', PPTX, docxFixture('tables.docx'), 'it has no ppt/presentation.xml'],
+      [
+        'fake.xlsx',
+        XLSX,
+        btoa('just some text, not a zip'),
+        'is not a readable Excel workbook: it is not a ZIP archive',
+      ],
+    ];
+    for (const [filename, mimeType, data, why] of refusals) {
+      const res = await send(tenant, session.id, 'here', [{ filename, mimeType, data }]);
+      expect(res.status, filename).toBe(422);
+      expect(JSON.stringify(res.body), filename).toContain(why);
+    }
+    expect(await messages(session.id)).toBe(0);
   });
 });

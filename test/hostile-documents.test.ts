@@ -12,6 +12,7 @@ import { scanPdfStreams } from '../src/attachments/pdf-streams';
 import { loadConfig } from '../src/config';
 import type { Env } from '../src/env';
 import { type ApiResponse, createTenant, mutate, request, type Tenant } from './helpers/api';
+import { officeEntries, officeZip, repeated, zipOf } from './helpers/docx-zip';
 import { conversation as newConversation } from './helpers/factories';
 import {
   buildPdf,
@@ -275,5 +276,112 @@ describe('PDF stream measurement (every filter the scan decodes)', () => {
         decodedBytes: 2 * 1024 * 1024,
       });
     }
+  });
+});
+
+describe('Excel and PowerPoint archives (extractAttachments, default limits)', () => {
+  const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+  const PPTX = 'application/vnd.openxmlformats-officedocument.presentationml.presentation';
+  const read = (filename: string, mimeType: string, bytes: Uint8Array) =>
+    extractAttachments([{ filename, mimeType, data: toBase64(bytes) }], loadConfig(env as unknown as Env).attachments);
+  // The attachment limits keep 300,000 characters (ATTACHMENT_MAX_INDEXED_CHARS): 16 bytes of XML each.
+  const bound = 'expands to more than 4800000 bytes';
+  const refused = (what: RegExp | string) => ({
+    appCode: 'UNPROCESSABLE',
+    message: typeof what === 'string' ? expect.stringContaining(what) : expect.stringMatching(what),
+  });
+
+  it('refuses a workbook and a presentation that are ZIP bombs, one part or many, at one shared bound', async () => {
+    // 64 MiB of cells (or paragraphs) deflates to well under 1 MiB; the archive claims 1 KiB.
+    const cells = repeated(
+      '<worksheet><sheetData><row>',
+      '<c t="b"><v>1</v></c>',
+      64 * 1024 * 1024,
+      '</row></sheetData></worksheet>',
+    );
+    const sheetBomb = await officeZip('xlsx', [cells], true);
+    expect(sheetBomb.length).toBeLessThan(1024 * 1024);
+    await expect(read('bomb.xlsx', XLSX, sheetBomb)).rejects.toMatchObject(refused(bound));
+    const paragraphs = repeated('<p:sld>', '<a:p><a:r><a:t>boom</a:t></a:r></a:p>', 64 * 1024 * 1024, '</p:sld>');
+    await expect(read('bomb.pptx', PPTX, await officeZip('pptx', [paragraphs], true))).rejects.toMatchObject(
+      refused(bound),
+    );
+    // Ten slides of 1 MiB of XML with one word each (the text stays short, so reading goes on):
+    // every one under the bound, together over it.
+    const slide = repeated(
+      '<p:sld>',
+      '<a:p><a:r><a:rPr lang="en"/></a:r></a:p>',
+      1024 * 1024,
+      '<a:p><a:t>boom</a:t></a:p></p:sld>',
+    );
+    const many = await officeZip(
+      'pptx',
+      Array.from({ length: 10 }, () => slide),
+      true,
+    );
+    await expect(read('many.pptx', PPTX, many)).rejects.toMatchObject(refused(bound));
+    // Two of them are read.
+    const [two] = await read('two.pptx', PPTX, await officeZip('pptx', [slide, slide], true));
+    expect(two).toMatchObject({ text: '# Slide 1\nboom\n# Slide 2\nboom', truncated: false });
+  });
+
+  it('refuses an archive of 100,000 entries from its directory, before reading any', async () => {
+    const entries = Array.from({ length: 100_000 }, (_, i) => ({ name: `x${i}`, data: new Uint8Array(1) }));
+    const started = performance.now();
+    await expect(read('entries.xlsx', XLSX, await zipOf(entries, false))).rejects.toMatchObject(
+      refused('it has more than 10000 parts'),
+    );
+    // One that states a small count but has more is read up to that count only.
+    const lying = await zipOf(
+      [
+        ...officeEntries('xlsx', [
+          new TextEncoder().encode('<worksheet><sheetData><row><c t="b"><v>1</v></c></row></sheetData></worksheet>'),
+        ]),
+        ...entries.slice(0, 20_000),
+      ],
+      false,
+      3,
+    );
+    const [out] = await read('lying.xlsx', XLSX, lying);
+    expect(out?.text).toBe('# S1\nTRUE');
+    console.log(`100,000-entry archives answered in ${(performance.now() - started).toFixed(0)} ms`);
+  });
+
+  it('reads a sheet of 250,000 tiny cells within the budget (truncated), and refuses 1,000,000', async () => {
+    const row = `<row>${'<c><v>7</v></c>'.repeat(100)}</row>`;
+    const sheet = (rows: number) =>
+      repeated('<worksheet><sheetData>', row, rows * row.length, '</sheetData></worksheet>');
+    const started = performance.now();
+    const [out] = await read('cells.xlsx', XLSX, await officeZip('xlsx', [sheet(2_500)], true));
+    expect(out?.truncated).toBe(true);
+    expect(out?.charCount).toBe('# S1\n'.length + 2_500 * (100 * 2) - 1);
+    expect(out?.text.slice(0, 30)).toBe(`# S1\n${'7\t'.repeat(12)}7`);
+    await expect(read('cells.xlsx', XLSX, await officeZip('xlsx', [sheet(10_000)], true))).rejects.toMatchObject(
+      refused(bound),
+    );
+    console.log(`250,000 and 1,000,000 cells answered in ${(performance.now() - started).toFixed(0)} ms`);
+  });
+
+  it('reads at most 200 sheets of a workbook that lists 300', async () => {
+    const sheets = Array.from({ length: 300 }, (_, i) =>
+      new TextEncoder().encode(
+        `<worksheet><sheetData><row><c t="inlineStr"><is><t>cell ${i + 1}</t></is></c></row></sheetData></worksheet>`,
+      ),
+    );
+    const [out] = await read('wide.xlsx', XLSX, await officeZip('xlsx', sheets, false));
+    expect(out?.text).toContain('# S200\ncell 200');
+    expect(out?.text).not.toContain('cell 201');
+  });
+
+  it('refuses a Word file declared as a workbook or a presentation, naming the missing part', async () => {
+    const word = await zipOf(
+      [{ name: 'word/document.xml', data: new TextEncoder().encode('<w:p><w:t>hi</w:t></w:p>') }],
+      true,
+    );
+    await expect(read('word.xlsx', XLSX, word)).rejects.toMatchObject(refused('it has no xl/workbook.xml'));
+    await expect(read('word.pptx', PPTX, word)).rejects.toMatchObject(refused('it has no ppt/presentation.xml'));
+    await expect(read('text.pptx', PPTX, new TextEncoder().encode('not a zip'))).rejects.toMatchObject(
+      refused('is not a readable PowerPoint presentation: it is not a ZIP archive'),
+    );
   });
 });

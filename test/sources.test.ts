@@ -13,8 +13,8 @@ import { chunkPages } from '../src/sources/chunk';
 import { ingestSource } from '../src/sources/ingest';
 import { createTenant, data, mutate, query, type Tenant } from './helpers/api';
 import { metadataOf } from './helpers/chat';
-import { docxFixture } from './helpers/docx-fixtures';
-import { base64, zipWith } from './helpers/docx-zip';
+import { docxFixture, officeFixture } from './helpers/docx-fixtures';
+import { base64, officeZip, repeated, zipWith } from './helpers/docx-zip';
 import { createPersona, createSession, marker, modelRequests } from './helpers/factories';
 import { flateBombPdf, nestedFormsPdf, textThenFormsPdf, toBase64 } from './helpers/hostile-pdf';
 import { type PdfFixtureEntry, pdfFixture, pdfFixtures } from './helpers/pdf-fixtures';
@@ -336,6 +336,101 @@ describe('Word documents as sources', () => {
       await query('source.get', { id: (await settled(org, storedId)).id, includeChunks: true }, { tenant: org }),
     );
     expect(stored.chunks?.[0]?.text).toBe('Stored & fine');
+  });
+});
+
+describe('Excel and PowerPoint files as sources', () => {
+  const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+  const PPTX = 'application/vnd.openxmlformats-officedocument.presentationml.presentation';
+  /** Each fixture's text as read (checked by hand against the files: test/fixtures/office/README.md). */
+  const EXPECTED: Record<string, string> = {
+    'gold.xlsx':
+      '# Values\nText\tI am Text\nNumber\t3.14\nInteger\t5\nDate\t42507\nFormula\tI am Text\nHyperlink\texceljs',
+    // The chart sheet listed first has no cells; the worksheet after it is named from the workbook.
+    'chart-sheet.xlsx':
+      '# Sheet1\nMonth\tBears\tDolphins\tWhales\nJan\t8\t150\t80\nFeb\t54\t77\t54\nMar\t93\t32\t100\nApr\t116\t11\t76\nMay\t137\t6\t93\nJun\t184\t1\t72',
+    'test-issue-1575.xlsx': '# Sheet1\nA\tB\tC\n1.0\t2.0\t3.0\n4.0\t5.0\t6.0',
+    'simple.pptx':
+      '# Slide 1\nTitle Slide\nWith a subtitle\n# Slide 2\nThings to think about\nHow much is enough?\nIf not now when?\nWhere have all the flowers gone?\nWho do you think you are?\nWhat were you thinking?',
+    'txt-text.pptx': '# Slide 1\nFoo Bar\nBaz Zoo\n1\nyahoo.com\nabc\na\nb\nc\n# Slide 2\nText run in table cell',
+  };
+
+  it('reads real .xlsx and .pptx files (exceljs, python-pptx, unstructured test data) and retrieves from them', {
+    timeout: 120_000,
+  }, async () => {
+    const org = await createTenant('Office org');
+    const persona = (await createPersona(org)).id;
+    const ids: Record<string, string> = {};
+    for (const name of [...Object.keys(EXPECTED), 'sample-presentation.pptx']) {
+      ids[name] = data<Source>(
+        await add(org, persona, name, name.endsWith('.xlsx') ? XLSX : PPTX, officeFixture(name)),
+      ).id;
+    }
+    const text = async (name: string) => {
+      const s = await settled(org, ids[name] ?? '');
+      expect(s.error, name).toBeNull();
+      expect(s.status, name).toBe('READY');
+      const got = data<Source>(await query('source.get', { id: s.id, includeChunks: true }, { tenant: org }));
+      return got.chunks?.map((c) => c.text).join('\n');
+    };
+    for (const [name, expected] of Object.entries(EXPECTED)) expect(await text(name), name).toBe(expected);
+    // Longer: chunked at its slide headings (with overlap), so read piece by piece.
+    const sample = await text('sample-presentation.pptx');
+    for (const piece of [
+      '# Slide 1\nTitle Slide\nWith a subtitle',
+      'This is the first content slide\nThere’s text here\nAnd a list of bulleted information\nWith a sub-bullet',
+      '# Slide 4\nThis is kinda backwards, huh?\nTable\nA\nB\nC\n1\nA1\nB1\nC1\n2\nA2\nB2\nC2',
+    ]) {
+      expect(sample).toContain(piece);
+    }
+
+    const session = await createSession(org, persona);
+    const ask = async (question: string) => {
+      const mark = marker('office');
+      const reply = data(
+        await mutate(
+          'chat.sendMessage',
+          { chatSessionId: session.id, content: `${question} ${mark}` },
+          { tenant: org },
+        ),
+      );
+      return { prompt: JSON.stringify((await modelRequests(mark))[0]?.body), used: metadataOf(reply).knowledge.used };
+    };
+    const whales = await ask('How many Dolphins and Whales were counted in March?');
+    expect(whales.prompt).toContain('Mar\\t93\\t32\\t100');
+    expect(whales.used[0]).toMatchObject({ filename: 'chart-sheet.xlsx', pages: null });
+    const flowers = await ask('Where have all the flowers gone?');
+    expect(flowers.prompt).toContain('Where have all the flowers gone?');
+    expect(flowers.used[0]).toMatchObject({ filename: 'simple.pptx', pages: null });
+  });
+
+  it('stops inflating a ZIP bomb at the limit, and refuses what is not a workbook or a presentation', {
+    timeout: 60_000,
+  }, async () => {
+    const org = await createTenant('Office bomb org');
+    const persona = (await createPersona(org)).id;
+    // 64 MiB of cells deflates to well under 1 MiB; the archive claims 1 KiB.
+    const cells = repeated(
+      '<worksheet><sheetData><row>',
+      '<c><v>1</v></c>',
+      64 * 1024 * 1024,
+      '</row></sheetData></worksheet>',
+    );
+    const bomb = data<Source>(
+      await add(org, persona, 'bomb.xlsx', XLSX, base64(await officeZip('xlsx', [cells], true))),
+    ).id;
+    const word = data<Source>(await add(org, persona, 'word.pptx', PPTX, docxFixture('tables.docx'))).id;
+    const notZip = data<Source>(await add(org, persona, 'fake.xlsx', XLSX, b64('just text'))).id;
+    const empty = await officeZip('xlsx', [new TextEncoder().encode('<worksheet><sheetData/></worksheet>')], false);
+    const emptyId = data<Source>(await add(org, persona, 'empty.xlsx', XLSX, base64(empty))).id;
+    const b = await settled(org, bomb);
+    expect(b).toMatchObject({ status: 'FAILED', error: { code: 'UNREADABLE' } });
+    expect(b.error?.message).toContain('expands to more than 16000000 bytes');
+    const w = await settled(org, word);
+    expect(w).toMatchObject({ status: 'FAILED', error: { code: 'UNREADABLE' } });
+    expect(w.error?.message).toContain('it has no ppt/presentation.xml');
+    expect(await settled(org, notZip)).toMatchObject({ status: 'FAILED', error: { code: 'UNREADABLE' } });
+    expect(await settled(org, emptyId)).toMatchObject({ status: 'FAILED', error: { code: 'NO_TEXT' } });
   });
 });
 

@@ -4,8 +4,8 @@ import type { NewAttachment } from '../db/queries/messages';
 import { AppError } from '../errors';
 import { newId } from '../ids';
 import { type Chunk, chunkPages } from '../sources/chunk';
-import { docxXmlBudget, extractDocx } from '../sources/docx';
 import { SourceFailure } from '../sources/failure';
+import { extractOffice, isOfficeKind, type OfficeKind } from '../sources/office';
 import { decodeBase64 } from './base64';
 import { htmlToText } from './html';
 import type { AttachmentInput } from './input';
@@ -102,13 +102,19 @@ async function pdfText(input: AttachmentInput, bytes: Uint8Array, limits: Attach
 }
 
 /**
- * The bounded reader the knowledge sources use: only word/document.xml is inflated, and inflation
- * stops at a size tied to the characters we keep (a zip bomb costs no more).
+ * The bounded readers the knowledge sources use (Word, Excel, PowerPoint): only the XML parts with
+ * text are inflated, and inflation stops at a size tied to the characters we keep (a zip bomb costs
+ * no more).
  */
-async function docxText(input: AttachmentInput, bytes: Uint8Array, limits: AttachmentLimits): Promise<Extracted> {
+async function officeText(
+  kind: OfficeKind,
+  input: AttachmentInput,
+  bytes: Uint8Array,
+  limits: AttachmentLimits,
+): Promise<Extracted> {
   const keep = Math.max(limits.maxChars, limits.maxIndexedChars);
   try {
-    const text = cleanText(await extractDocx(input.filename, bytes, docxXmlBudget(keep)));
+    const text = cleanText(await extractOffice(kind, input.filename, bytes, keep));
     return { text, pageCount: null, pagesTruncated: false };
   } catch (error) {
     if (error instanceof SourceFailure) {
@@ -153,8 +159,8 @@ async function extractOne(input: AttachmentInput, limits: AttachmentLimits): Pro
   const { text, pages, pageCount, pagesTruncated, unread } =
     kind === 'pdf'
       ? await pdfText(input, bytes, limits)
-      : kind === 'docx'
-        ? await docxText(input, bytes, limits)
+      : isOfficeKind(kind)
+        ? await officeText(kind, input, bytes, limits)
         : plainText(input, bytes, kind);
   const charCount = text.length;
   // Never cut a surrogate pair in half.

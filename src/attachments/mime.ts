@@ -1,7 +1,7 @@
 import { AppError } from '../errors';
 import { base64DecodedLength, base64Payload } from './base64';
 
-export type Kind = 'pdf' | 'docx' | 'text' | 'markdown' | 'csv' | 'json' | 'html';
+export type Kind = 'pdf' | 'docx' | 'xlsx' | 'pptx' | 'text' | 'markdown' | 'csv' | 'json' | 'html';
 
 /** Declared MIME types we accept, and the kind of content each must be. */
 const SUPPORTED: Record<string, Kind> = {
@@ -13,6 +13,8 @@ const SUPPORTED: Record<string, Kind> = {
   'application/json': 'json',
   'text/html': 'html',
   'application/vnd.openxmlformats-officedocument.wordprocessingml.document': 'docx',
+  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': 'xlsx',
+  'application/vnd.openxmlformats-officedocument.presentationml.presentation': 'pptx',
 };
 
 export const SUPPORTED_TYPES = Object.keys(SUPPORTED);

@@ -1,12 +1,12 @@
 import { extractAttachments } from '../attachments/extract';
-import { looksLikePdf } from '../attachments/mime';
+import { kindOf, looksLikePdf } from '../attachments/mime';
 import { extractPdfText } from '../attachments/pdf';
 import { DEFAULT_CONFIG, type SourceLimits } from '../config';
 import { AppError } from '../errors';
-import { docxXmlBudget, extractDocx } from './docx';
 import { SourceFailure } from './failure';
+import { extractOffice, isOfficeKind } from './office';
 
-/** Word documents, for sources and message attachments alike (both read with src/sources/docx.ts). */
+/** Word documents, for sources and message attachments alike (both read with src/sources/office.ts). */
 export const DOCX_TYPE = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
 
 /** Text of a source, page by page (one "page" for documents without pages). */
@@ -71,10 +71,11 @@ export async function extractSource(
   limits: SourceLimits,
 ): Promise<SourcePages> {
   const type = input.mimeType.split(';')[0]?.trim().toLowerCase();
+  const kind = kindOf(type ?? '');
   let result: SourcePages;
   if (type === 'application/pdf') result = await pdfPages(input.filename, input.bytes, limits);
-  else if (type === DOCX_TYPE) {
-    const text = await extractDocx(input.filename, input.bytes, docxXmlBudget(limits.maxChars));
+  else if (isOfficeKind(kind)) {
+    const text = await extractOffice(kind, input.filename, input.bytes, limits.maxChars);
     result = { pages: [text], paged: false, pageCount: null };
   } else result = await textPages(input, limits);
   if (!result.pages.some((p) => p.trim() !== '')) {

@@ -11,6 +11,8 @@ export const FILE_TYPES = {
   html: 'text/html',
   htm: 'text/html',
   docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  pptx: 'application/vnd.openxmlformats-officedocument.presentationml.presentation',
 };
 
 /** The file's type from the browser, else from its extension, else ''; the server checks the content either way. */

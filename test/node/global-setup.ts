@@ -23,7 +23,19 @@ declare module 'vitest' {
     pdfFixtures: PdfFixtures;
     /** test/fixtures/docx/*.docx as base64, by file name (knowledge sources, issue 17). */
     docxFixtures: Record<string, string>;
+    /** test/fixtures/office/*.xlsx and *.pptx as base64, by file name. */
+    officeFixtures: Record<string, string>;
   }
+}
+
+/** The files of a fixtures folder whose names end with one of `extensions`, as base64 by file name. */
+async function loadFolder(root: string, folder: string, extensions: string[]): Promise<Record<string, string>> {
+  const dir = resolve(root, folder);
+  const files: Record<string, string> = {};
+  for (const name of (await readdir(dir)).filter((n) => extensions.some((e) => n.endsWith(e)))) {
+    files[name] = (await readFile(resolve(dir, name))).toString('base64');
+  }
+  return files;
 }
 
 /**
@@ -82,12 +94,8 @@ export default async function setup(project: TestProject) {
   project.provide('openaiUrl', openai.url);
   project.provide('databaseKind', database ? 'postgresql' : 'pglite');
   project.provide('pdfFixtures', await loadPdfFixtures(project.config.root));
-  const docxDir = resolve(project.config.root, 'test/fixtures/docx');
-  const docx: Record<string, string> = {};
-  for (const name of (await readdir(docxDir)).filter((n) => n.endsWith('.docx'))) {
-    docx[name] = (await readFile(resolve(docxDir, name))).toString('base64');
-  }
-  project.provide('docxFixtures', docx);
+  project.provide('docxFixtures', await loadFolder(project.config.root, 'test/fixtures/docx', ['.docx']));
+  project.provide('officeFixtures', await loadFolder(project.config.root, 'test/fixtures/office', ['.xlsx', '.pptx']));
   console.log(`tests use ${database ? `PostgreSQL (${database.url})` : 'embedded PGlite'}`);
   return async () => {
     await openai.close();
