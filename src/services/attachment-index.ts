@@ -75,8 +75,13 @@ export async function queueIndexing(
     await port.queue(ids.map((attachmentId) => ({ organizationId, attachmentId, chatSessionId: input.chatSessionId })));
   } catch (error) {
     log('warn', deps.log, 'attachment_index_queue_failed', { ids }, error);
-    // Not queued: FAILED now, rather than PENDING for ever (the request's chunks stay).
-    for (const id of ids) await failAttachmentIndex(deps.db, organizationId, id);
+    // Not queued: FAILED now, rather than PENDING for ever (the request's chunks stay). The reply
+    // goes on either way: a failed mark is only logged.
+    for (const id of ids) {
+      await failAttachmentIndex(deps.db, organizationId, id).catch((failure) =>
+        log('warn', deps.log, 'attachment_index_mark_failed', { id }, failure),
+      );
+    }
     return undefined;
   }
   return { ids, wait };
