@@ -106,6 +106,40 @@ describe('attachments indexed whole on the queue', () => {
     ).toBe(true);
   });
 
+  it('stopping the reply while it waits for the queue ends the wait at once (STOPPED, the file still pending)', {
+    timeout: 120_000,
+  }, async () => {
+    const db = createDb(env);
+    const session = await createSession(tenant, personaId);
+    const sending = sendWithAttachments(tenant, session.id, `${QUESTION} ${marker('stop')}`, pdf());
+    // The placeholder exists once the message is stored, which is when the wait (about 4 s here) starts.
+    const [placeholder] = await waitFor(
+      async () =>
+        (
+          await db.execute(
+            sql`select id from messages where chat_session_id = ${session.id} and role = 'ASSISTANT' and status = 'STREAMING'`,
+          )
+        ).rows,
+      (rows) => rows.length > 0,
+      600,
+    );
+    expect((await mutate('chat.stopReply', { messageId: placeholder?.id }, { tenant })).status).toBe(200);
+    await sending;
+    const stopped = await db.execute(sql`select status, metadata from messages where id = ${placeholder?.id}`);
+    expect(stopped.rows[0]?.status).toBe('STOPPED');
+    const [attachment] = await attachmentOf(session.id);
+    const indexing = (stopped.rows[0]?.metadata as { knowledge?: { indexing?: { pending: string[] } } }).knowledge
+      ?.indexing;
+    expect(indexing?.pending).toEqual([attachment?.id]);
+    // The queue finishes the file regardless, for the session's later turns.
+    const done = await waitFor(
+      () => attachmentOf(session.id),
+      (rows) => rows[0]?.indexStatus === 'READY',
+      600,
+    );
+    expect(done[0]?.lastPage).toBeGreaterThanOrEqual(100);
+  });
+
   it('a replayed send (same Idempotency-Key) stores nothing new and leaves no bytes behind', {
     timeout: 120_000,
   }, async () => {
