@@ -28,11 +28,13 @@ type Options = {
 
 const options = JSON.parse(process.argv[2] ?? '{}') as Options;
 const { workerOptions } = unstable_getMiniflareWorkerOptions(options.config);
-// The entry is named after the config's `main` (src/index.ts → index.js); the other .js files are the
-// modules it imports as text (wrangler's [[rules]]).
+// The entry is named after the config's `main` (src/index.ts → index.js); the other files wrangler
+// wrote (its [[rules]]: the playground's .js, .css and .html) are modules the entry imports as text.
 const main = /^main\s*=\s*"([^"]+)"/m.exec(readFileSync(options.config, 'utf8'))?.[1] ?? 'index.ts';
 const entry = basename(main).replace(/\.[cm]?[jt]s$/, '.js');
-const extra = readdirSync(options.dist).filter((f) => f !== entry && f.endsWith('.js'));
+const extra = readdirSync(options.dist, { withFileTypes: true })
+  .filter((f) => f.isFile() && f.name !== entry && !f.name.endsWith('.map') && !/^readme/i.test(f.name))
+  .map((f) => f.name);
 // Miniflare 5 takes a new option shape; wrangler's translation still returns the v4 one.
 const mf = new Miniflare(
   convertV4MiniflareOptions({

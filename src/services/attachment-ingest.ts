@@ -16,7 +16,12 @@ import { sessionObject } from './session-object';
  * What the document makes impossible marks it FAILED (the request's chunks stay); anything else
  * throws, and the queue retries.
  */
-export async function indexAttachment(db: Db, env: Env, scope: LogScope, job: AttachmentJob): Promise<string> {
+export async function indexAttachment(
+  db: Db,
+  env: Env,
+  scope: LogScope,
+  job: AttachmentJob,
+): Promise<'READY' | 'FAILED' | 'SKIPPED'> {
   const { organizationId, attachmentId } = job;
   const key = attachmentBlobKey(organizationId, attachmentId);
   const attachment = await pendingAttachment(db, organizationId, attachmentId);
@@ -25,7 +30,7 @@ export async function indexAttachment(db: Db, env: Env, scope: LogScope, job: At
     return 'SKIPPED';
   }
   const object = await env.SOURCE_BLOBS?.get(key);
-  let outcome = 'FAILED';
+  let outcome: 'READY' | 'FAILED' = 'FAILED';
   if (object) {
     const limits = loadConfig(env).sources;
     const bytes = new Uint8Array(await object.arrayBuffer());
