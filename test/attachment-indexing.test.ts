@@ -11,7 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createDb } from '../src/db/client';
 import { indexAttachment } from '../src/services/attachment-ingest';
 import { knowledgeQueue, SOURCE_DEAD_LETTER_QUEUE } from '../src/services/knowledge-queue';
-import { createTenant, data, mutate, type Tenant } from './helpers/api';
+import { createTenant, data, mutate, query, type Tenant } from './helpers/api';
 import { metadataOf, sendWithAttachments, waitFor } from './helpers/chat';
 import { createPersona, createSession, marker, modelRequests } from './helpers/factories';
 import { pdfFixture } from './helpers/pdf-fixtures';
@@ -97,6 +97,9 @@ describe('attachments indexed whole on the queue', () => {
     );
     expect(done[0]?.lastPage).toBeGreaterThanOrEqual(100);
     expect(await blobKeys(tenant.organizationId)).toEqual([]);
+    // The message shows where its file stands (null would mean the request read all of it).
+    const read = data(await query('chat.getSession', { id: session.id }, { tenant }));
+    expect(read.messages[0]?.attachments[0]).toMatchObject({ filename: LARGE, truncated: true, indexStatus: 'READY' });
     const mark = marker('next');
     const second = data(await sendWithAttachments(tenant, session.id, `${QUESTION} ${mark}`));
     expect(JSON.stringify((await modelRequests(mark))[0]?.body)).toContain(PASSAGE);

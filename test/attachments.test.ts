@@ -175,6 +175,8 @@ describe('each PDF of the corpus through chat.sendMessage', () => {
         const pagesCut = (entry.pages ?? 0) > maxPages;
         const charsCut = (entry.chars ?? 0) > maxChars;
         expect(stored.truncated).toBe(pagesCut || charsCut);
+        // Read to the end in the request: nothing left for the queue.
+        if (!pagesCut) expect(stored.indexStatus).toBeNull();
         if (!stored.truncated) {
           // Whole document read: the last page's text is there, and the length matches the manifest's
           // measurement (ours is trimmed and cleaned of control characters, so it may be a little shorter).
@@ -634,6 +636,8 @@ describe('PDF limits', () => {
     );
     const stored = (await storedUserMessage(tenant, sessionId, mark)).attachments[0];
     expect(stored).toMatchObject({ pageCount: 14, truncated: true, hasText: true });
+    // The 12 pages left unread went to the queue, which reads the whole file for retrieval.
+    expect(['PENDING', 'READY']).toContain(stored?.indexStatus);
     expect(stored?.text).toContain('Trace-based Just-in-Time Type Specialization for Dynamic');
     expect(stored?.text).not.toContain('Extensible Trace Interpreter');
     expect(stored?.charCount).toBeLessThan(20_000);

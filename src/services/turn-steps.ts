@@ -50,7 +50,12 @@ export function storedMessage(begun: BegunTurn, input: SendMessageInput): Messag
   const stored = messageView(begun.message);
   // The statement returns the message row only; its attachments were stored beside it.
   const attachments = input.attachments.map((a) =>
-    attachmentView({ ...a, text: undefined, createdAt: stored.createdAt }),
+    attachmentView({
+      ...a,
+      indexStatus: a.indexLater ? 'PENDING' : null,
+      text: undefined,
+      createdAt: stored.createdAt,
+    }),
   );
   return { ...stored, attachments };
 }

@@ -15,6 +15,8 @@ export function attachmentView(a: AttachmentMeta) {
     charCount: a.charCount,
     truncated: a.truncated,
     hasText: a.hasText,
+    // Null when the request read the whole file; else the queue's reading of it (attachment-index.ts).
+    indexStatus: (a.indexStatus ?? null) as 'PENDING' | 'READY' | 'FAILED' | null,
     createdAt: iso(a.createdAt),
     ...(a.text === undefined ? {} : { text: a.text }),
   };

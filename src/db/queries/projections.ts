@@ -118,6 +118,7 @@ const attachmentColumns = {
   charCount: attachments.charCount,
   truncated: attachments.truncated,
   hasText: attachments.hasText,
+  indexStatus: attachments.indexStatus,
   createdAt: attachments.createdAt,
 };
 
