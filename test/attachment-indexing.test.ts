@@ -131,8 +131,8 @@ describe('attachments indexed whole on the queue', () => {
     const stopped = await db.execute(sql`select status, metadata from messages where id = ${placeholder?.id}`);
     expect(stopped.rows[0]?.status).toBe('STOPPED');
     const [attachment] = await attachmentOf(session.id);
-    const indexing = (stopped.rows[0]?.metadata as { knowledge?: { indexing?: { pending: string[] } } }).knowledge
-      ?.indexing;
+    const metadata = (stopped.rows[0]?.metadata ?? {}) as { knowledge?: { indexing?: { pending: string[] } } };
+    const indexing = metadata.knowledge?.indexing;
     expect(indexing?.pending).toEqual([attachment?.id]);
     // The queue finishes the file regardless, for the session's later turns.
     const done = await waitFor(
