@@ -354,12 +354,36 @@ describe('Excel and PowerPoint archives (extractAttachments, default limits)', (
     const started = performance.now();
     const [out] = await read('cells.xlsx', XLSX, await officeZip('xlsx', [sheet(2_500)], true));
     expect(out?.truncated).toBe(true);
-    expect(out?.charCount).toBe('# S1\n'.length + 2_500 * (100 * 2) - 1);
+    // Cells stop being kept past the 300,000 characters an attachment keeps: 150,001 cells of "7",
+    // 1,500 full rows of 100 and one of 1.
+    expect(out?.charCount).toBe('# S1\n'.length + 1_500 * (100 * 2) + 1);
     expect(out?.text.slice(0, 30)).toBe(`# S1\n${'7\t'.repeat(12)}7`);
     await expect(read('cells.xlsx', XLSX, await officeZip('xlsx', [sheet(10_000)], true))).rejects.toMatchObject(
       refused(bound),
     );
     console.log(`250,000 and 1,000,000 cells answered in ${(performance.now() - started).toFixed(0)} ms`);
+  });
+
+  it('keeps no more text than it may when every cell repeats one long shared string', async () => {
+    // 2 MiB of XML (under the inflate bound) that would expand to 100,000 × 60,000 characters.
+    const long = 'x'.repeat(60_000);
+    const sheet = repeated(
+      '<worksheet><sheetData><row>',
+      '<c t="s"><v>0</v></c>',
+      2 * 1024 * 1024,
+      '</row></sheetData></worksheet>',
+    );
+    const strings = new TextEncoder().encode(`<sst><si><t>${long}</t></si></sst>`);
+    const file = await zipOf(
+      [...officeEntries('xlsx', [sheet]), { name: 'xl/sharedStrings.xml', data: strings }],
+      true,
+    );
+    const [out] = await read('shared.xlsx', XLSX, file);
+    expect(out?.truncated).toBe(true);
+    // Cells are kept until 300,000 characters (ATTACHMENT_MAX_INDEXED_CHARS) were: five of them.
+    expect(out?.charCount).toBe('# S1\n'.length + 5 * 60_001 - 1);
+    // The stored text is the first ATTACHMENT_MAX_CHARS (100,000) of that.
+    expect(out?.text).toBe(`# S1\n${long}\t${long}`.slice(0, 100_000));
   });
 
   it('reads at most 200 sheets of a workbook that lists 300', async () => {

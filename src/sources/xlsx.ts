@@ -53,16 +53,28 @@ function cellText(type: string, value: string, strings: string[]): string {
   return value;
 }
 
-/** One line per row with a value; a cell's value is its `<v>` or, for inline strings, its `<is><t>`. */
-export function sheetXmlToLines(xml: string, strings: string[], lines: string[]): void {
+/**
+ * One line per row with a value; a cell's value is its `<v>` or, for inline strings, its `<is><t>`.
+ * Cells stop being kept once `room` characters were: a shared string is stored once but can be
+ * referenced by every cell (a 20-byte `<c t="s"><v>0</v></c>`), so the text, unlike the XML, is
+ * not bounded by the inflate budget. Returns the characters kept.
+ */
+export function sheetXmlToLines(xml: string, strings: string[], lines: string[], room: number): number {
   let cells: string[] = [];
   let type = '';
   let value = '';
   let inValue = false;
+  let used = 0;
   const endRow = () => {
     while (cells.length > 0 && cells[cells.length - 1] === '') cells.pop();
     if (cells.length > 0) lines.push(cells.join('\t'));
     cells = [];
+  };
+  const endCell = () => {
+    if (used > room) return;
+    const text = cellText(type, value, strings).trim();
+    cells.push(text);
+    used += text.length + 1;
   };
   scanXml(
     xml,
@@ -71,8 +83,8 @@ export function sheetXmlToLines(xml: string, strings: string[], lines: string[])
       if (n === 'c') {
         type = attribute(tag, 't') ?? 'n';
         value = '';
-        if (selfClosing) cells.push('');
-      } else if (n === '/c') cells.push(cellText(type, value, strings).trim());
+        if (selfClosing && used <= room) cells.push('');
+      } else if (n === '/c') endCell();
       else if (n === 'v' || (n === 't' && type === 'inlineStr')) inValue = !selfClosing;
       else if (n === '/v' || n === '/t') inValue = false;
       else if (n === '/row') endRow();
@@ -82,6 +94,7 @@ export function sheetXmlToLines(xml: string, strings: string[], lines: string[])
     },
   );
   endRow();
+  return used;
 }
 
 /** `chars`: the characters kept; sheets past them are not read (and it sets the inflate budget). */
@@ -99,7 +112,7 @@ export async function extractXlsx(filename: string, bytes: Uint8Array, chars: nu
     const xml = await readXml(zip, sheet.name);
     if (xml === undefined) continue;
     const rows: string[] = [];
-    sheetXmlToLines(xml, strings, rows);
+    sheetXmlToLines(xml, strings, rows, chars - length);
     // An empty sheet adds nothing, not even its heading: a workbook of empty sheets has no text.
     if (rows.length === 0) continue;
     lines.push(`# ${(sheet.label ?? `Sheet ${index + 1}`).replace(/\s+/g, ' ').trim()}`);
