@@ -47,12 +47,19 @@ function sessionItem(/** @type {import('./state.js').SessionSummary} */ s) {
   );
 }
 
+/** Bumped by every load: an answer that arrives after a later load was started is stale. */
+let latestLoad = 0;
+
 /** The first page of sessions matching the filters, or (more) the next page added to the list. */
 export async function loadSessions(more = false) {
+  const load = ++latestLoad;
   const filter = sessionFilter();
   if (more && state.cursor) filter.cursor = state.cursor;
   /** @type {import('./state.js').SessionSummary[]} */
   const page = await query('chat.listSessions', filter);
+  // Filters changed twice quickly (ARCHIVED, then ACTIVE): the answers can arrive in either order,
+  // and only the last load's may be shown.
+  if (load !== latestLoad) return;
   state.sessions = more ? state.sessions.concat(page) : page;
   state.cursor = page.length === filter.limit ? (page[page.length - 1]?.id ?? null) : null;
   const list = $('sessions');
