@@ -47,14 +47,28 @@ export async function indexAttachment(
       log('warn', scope, 'attachment_index_failed', { attachmentId, code: error.code });
     }
   }
-  if (outcome === 'FAILED') await failAttachmentIndex(db, organizationId, attachmentId);
-  await env.SOURCE_BLOBS?.delete(key);
-  await attachmentIndexed(env, scope, job);
+  await closeAttachmentJob(db, env, scope, job, outcome);
   return outcome;
 }
 
+/**
+ * The end of an attachment's job, whatever ended it (this job, or the dead-letter queue): FAILED
+ * unless it was indexed (the request's chunks stay), the bytes deleted, the session's object told.
+ */
+export async function closeAttachmentJob(
+  db: Db,
+  env: Env,
+  scope: LogScope,
+  job: AttachmentJob,
+  outcome: 'READY' | 'FAILED',
+): Promise<void> {
+  if (outcome === 'FAILED') await failAttachmentIndex(db, job.organizationId, job.attachmentId);
+  await env.SOURCE_BLOBS?.delete(attachmentBlobKey(job.organizationId, job.attachmentId));
+  await attachmentIndexed(env, scope, job);
+}
+
 /** Tells the session's object (a turn may be waiting); a lost notice only costs that turn its wait. */
-export async function attachmentIndexed(env: Env, scope: LogScope, job: AttachmentJob): Promise<void> {
+async function attachmentIndexed(env: Env, scope: LogScope, job: AttachmentJob): Promise<void> {
   try {
     await sessionObject(env, job.organizationId, job.chatSessionId).attachmentIndexed(job.attachmentId);
   } catch (error) {

@@ -1,11 +1,10 @@
 import { createDb } from '../db/client';
-import { failAttachmentIndex } from '../db/queries/attachment-index';
 import { failSource } from '../db/queries/sources';
 import type { Env } from '../env';
 import { backgroundRequestId, type LogScope, log } from '../log';
 import { ingestSource } from '../sources/ingest';
-import { asKnowledgeJob, attachmentBlobKey, type KnowledgeJob, SOURCE_JOB_MAX_ATTEMPTS } from '../sources/job';
-import { attachmentIndexed, indexAttachment } from './attachment-ingest';
+import { asKnowledgeJob, type KnowledgeJob, SOURCE_JOB_MAX_ATTEMPTS } from '../sources/job';
+import { closeAttachmentJob, indexAttachment } from './attachment-ingest';
 
 /** Name of the dead-letter queue (wrangler.toml): a job arriving there has used all its retries. */
 export const SOURCE_DEAD_LETTER_QUEUE = 'knowledge-ingest-dlq';
@@ -23,9 +22,7 @@ async function deadLetter(env: Env, scope: LogScope, job: KnowledgeJob): Promise
     );
     return;
   }
-  await failAttachmentIndex(db, job.organizationId, job.attachmentId);
-  await env.SOURCE_BLOBS?.delete(attachmentBlobKey(job.organizationId, job.attachmentId));
-  await attachmentIndexed(env, scope, job);
+  await closeAttachmentJob(db, env, scope, job, 'FAILED');
 }
 
 /**
